@@ -1,0 +1,194 @@
+"""Command line: ``broadcast SUBCOMMAND``, one subcommand per stage.
+
+Only this module turns errors into exit codes and printed lines: 0 success, 1 the work
+failed (checks failed, nothing rendered), 2 bad usage or bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__, catalogs
+from .errors import PipelineError
+from .project import Project, open_project
+
+
+def _print(*args, **kwargs):
+    print(*args, **kwargs, flush=True)
+
+
+def _err(text: str) -> None:
+    print(f"broadcast: {text}", file=sys.stderr, flush=True)
+
+
+# --- subcommands -----------------------------------------------------------------------------
+
+def cmd_extract(project: Project, args) -> int:
+    for c in project.campaigns:
+        changed = catalogs.extract(c, project.config.locales_dir)
+        path = catalogs.pot_path(project.config.locales_dir, c.name)
+        _print(f"{'wrote' if changed else 'unchanged'} {_rel(project, path)}")
+    return 0
+
+
+def cmd_init(project: Project, args) -> int:
+    catalogs.parse_locale(args.new_locale, "broadcast init")
+    for c in project.campaigns:
+        created = catalogs.init(c, project.config.locales_dir, args.new_locale)
+        path = catalogs.po_path(project.config.locales_dir, args.new_locale, c.name)
+        _print(f"{'created' if created else 'exists, left as it is:'} {_rel(project, path)}")
+    return 0
+
+
+def cmd_update(project: Project, args) -> int:
+    stale = []
+    for c in project.campaigns:
+        if not args.check:
+            catalogs.extract(c, project.config.locales_dir)
+        elif catalogs.extract(c, project.config.locales_dir, check=True):
+            stale.append(catalogs.pot_path(project.config.locales_dir, c.name))
+        for locale in project.locales:
+            path = catalogs.po_path(project.config.locales_dir, locale, c.name)
+            if not path.exists():
+                continue
+            changed = catalogs.update(c, project.config.locales_dir, locale, check=args.check)
+            if args.check:
+                if changed:
+                    stale.append(path)
+            else:
+                _print(f"{'updated' if changed else 'unchanged'} {_rel(project, path)}")
+    if args.check:
+        for path in stale:
+            _print(f"out of date: {_rel(project, path)} (run broadcast update)")
+        if not stale:
+            _print("all catalogs are up to date")
+        return 1 if stale else 0
+    return 0
+
+
+def run_compile(project: Project) -> list[catalogs.Problem]:
+    problems = []
+    for c in project.campaigns:
+        for locale in project.locales:
+            po = catalogs.po_path(project.config.locales_dir, locale, c.name)
+            if not po.exists():
+                continue
+            mo = catalogs.mo_path(project.config.locales_dir, locale, c.name)
+            written, found = catalogs.compile_po(po, mo)
+            problems += found
+            if found:
+                _print(f"refused {_rel(project, po)}: {len(found)} "
+                       f"{'entry' if len(found) == 1 else 'entries'} with wrong placeholders")
+            else:
+                _print(f"{'compiled' if written else 'unchanged'} {_rel(project, mo)}")
+    return problems
+
+
+def cmd_compile(project: Project, args) -> int:
+    problems = run_compile(project)
+    for p in problems:
+        _err(f"{_rel(project, Path(p.file))}:{p.line}: {p.text}")
+    return 2 if problems else 0
+
+
+def status_data(project: Project) -> dict:
+    data: dict = {"campaigns": {}}
+    for c in project.campaigns:
+        locales = {}
+        for locale in project.locales:
+            st = catalogs.locale_status(c, project.config.locales_dir, locale)
+            reasons = st.message_reasons(c)
+            locales[locale] = {
+                "translated": st.count("translated"),
+                "fuzzy": st.count("fuzzy"),
+                "untranslated": st.count("untranslated") + st.count("missing"),
+                "obsolete": st.obsolete,
+                "words_to_translate": st.words_to_translate,
+                "ready": [m for m, r in reasons.items() if r is None],
+                "not_ready": {m: r for m, r in reasons.items() if r is not None},
+            }
+        data["campaigns"][c.name] = {"title": c.title, "messages": len(c.messages),
+                                     "locales": locales}
+    return data
+
+
+def cmd_status(project: Project, args) -> int:
+    data = status_data(project)
+    if args.json:
+        _print(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False))
+        return 0
+    for name, c in data["campaigns"].items():
+        _print(f"{name}: {c['title']} ({c['messages']} messages)")
+        width = max((len(loc) for loc in c["locales"]), default=2)
+        for locale, s in c["locales"].items():
+            _print(f"  {locale:<{width}}  {len(s['ready'])}/{c['messages']} ready  "
+                   f"{s['translated']} translated, {s['fuzzy']} fuzzy, "
+                   f"{s['untranslated']} untranslated, {s['obsolete']} obsolete; "
+                   f"{s['words_to_translate']} words to translate")
+            for mid, reason in s["not_ready"].items():
+                _print(f"  {'':<{width}}    not ready: {mid}: {reason}")
+    return 0
+
+
+# --- plumbing --------------------------------------------------------------------------------
+
+def _rel(project: Project, path: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(project.root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--project", metavar="DIR", default=".",
+                        help="the content project's root (default: the current folder)")
+    common.add_argument("--campaign", metavar="NAME", help="only this campaign")
+    common.add_argument("--locale", metavar="LOCALE", action="append",
+                        help="only this locale (repeatable)")
+    common.add_argument("--profile", metavar="NAME", action="append",
+                        help="only this output profile (repeatable)")
+    common.add_argument("--jobs", metavar="N", type=int, default=None,
+                        help="parallel workers (default: one per core)")
+
+    parser = argparse.ArgumentParser(
+        prog="broadcast",
+        description="Turn messages written once in YAML into translated, broadcast-ready audio.")
+    parser.add_argument("--version", action="version", version=f"broadcast {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name, func, help_text):
+        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    add("extract", cmd_extract, "write locales/<campaign>.pot from messages/<campaign>.yaml")
+    p = add("init", cmd_init, "create the catalogs of a new locale")
+    p.add_argument("new_locale", metavar="LOCALE", help="e.g. ko_KP, ru, uk")
+    p = add("update", cmd_update, "merge catalogs with the current sources (msgmerge semantics)")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 if any catalog is out of date")
+    add("compile", cmd_compile, "write .mo files (fuzzy entries left out)")
+    p = add("status", cmd_status, "translation progress and readiness per locale")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    try:
+        project = open_project(Path(args.project), args.campaign, args.locale)
+        return args.func(project, args)
+    except PipelineError as exc:
+        _err(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _err("interrupted; files already written are complete")
+        return 130
