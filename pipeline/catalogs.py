@@ -85,12 +85,7 @@ def load_po(path: Path) -> polib.POFile:
         line = data[:exc.start].count(b"\n") + 1
         raise CatalogError("not valid UTF-8", path, line,
                            fix="save the catalog as UTF-8 (Poedit does by default)") from None
-    try:
-        read_po(io.StringIO(text), abort_invalid=True)
-    except PoFileError as exc:
-        raise CatalogError(f"malformed entry: {_babel_problem(exc)}", path,
-                           getattr(exc, "lineno", None),
-                           fix="fix the quoting or keyword on this line (msgfmt -c shows more)") from None
+    _lint_lines(text, path)
     try:
         po = polib.pofile(text, wrapwidth=WRAP)
     except (IOError, ValueError) as exc:
@@ -98,9 +93,58 @@ def load_po(path: Path) -> polib.POFile:
         raise CatalogError(f"malformed entry: {exc}", path,
                            int(match.group(1)) if match else None,
                            fix="fix the syntax on this line (msgfmt -c shows more)") from None
+    po.source_lines = text.split("\n")
     _check_header(po, path, text)
     _check_plurals(po, path)
+    try:
+        read_po(io.StringIO(text), abort_invalid=True)
+    except PoFileError as exc:
+        raise CatalogError(f"malformed entry: {_babel_problem(exc)}", path,
+                           getattr(exc, "lineno", None),
+                           fix="fix the quoting or keyword on this line (msgfmt -c shows more)") from None
     return po
+
+
+_STRING_LINE = re.compile(
+    r'^(#~ ?)?(#\| ?)?((msgctxt|msgid|msgid_plural|msgstr|msgstr\[\d+\])\s+)?'
+    r'"((?:[^"\\]|\\.)*)"\s*$')
+_KEYWORD_START = re.compile(r'^(#~ ?)?(#\| ?)?(msg\w*|")')
+
+
+def _lint_lines(text: str, path: Path) -> None:
+    """Find what both parsers let through: unterminated strings, stray quotes, bad keywords."""
+    for number, line in enumerate(text.split("\n"), 1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("#") and not _KEYWORD_START.match(stripped):
+            continue
+        if _STRING_LINE.match(stripped):
+            continue
+        if _KEYWORD_START.match(stripped):
+            keyword = re.match(r'^(?:#~ ?)?(?:#\| ?)?(\S*)', stripped).group(1)
+            if keyword.startswith("msg") and keyword not in (
+                    "msgctxt", "msgid", "msgid_plural", "msgstr") and \
+                    not re.match(r"^msgstr\[\d+\]$", keyword):
+                problem, fix = (f"unknown keyword '{keyword}'",
+                                "use msgctxt, msgid, msgid_plural, msgstr or msgstr[N]")
+            else:
+                problem, fix = ("a string is not closed, or has an unescaped '\"' inside",
+                                'quote each string as "…" and escape quotes inside as \\"')
+        else:
+            problem, fix = (f"unexpected text '{stripped[:30]}'",
+                            "start the line with a keyword, a quoted string or '#'")
+        raise CatalogError(f"malformed entry: {problem}", path, number, fix=fix)
+
+
+def msgstr_line(po: polib.POFile, entry: polib.POEntry) -> int:
+    """The line of an entry's msgstr in the file it was read from (where a fix goes)."""
+    lines = getattr(po, "source_lines", None)
+    if lines and entry.linenum:
+        for number in range(entry.linenum - 1, min(len(lines), entry.linenum + 200)):
+            if lines[number].lstrip("#~ ").startswith("msgstr"):
+                return number + 1
+    return entry.linenum
 
 
 def _babel_problem(exc: PoFileError) -> str:
@@ -121,7 +165,7 @@ def _check_header(po: polib.POFile, path: Path, text: str) -> None:
     for offset, line in enumerate(raw.split("\n")):
         if line and not re.match(r"^[A-Za-z][A-Za-z0-9-]*: ?", line):
             raise CatalogError(f"header line '{line[:40]}' is not 'Name: value'", path,
-                               header_line + 1 + offset,
+                               header_line + 2 + offset,
                                fix="restore the header field's name and colon")
     ctype = po.metadata.get("Content-Type", "")
     if "charset=utf-8" not in ctype.lower().replace(" ", ""):
@@ -404,7 +448,7 @@ def compile_po(path: Path, out: Path, check: bool = False) -> tuple[bool, list[P
             continue
         why = placeholder_problem(e.msgid, e.msgstr)
         if why:
-            problems.append(Problem(str(path), e.linenum, message_id_of(e.msgctxt), why))
+            problems.append(Problem(str(path), msgstr_line(po, e), message_id_of(e.msgctxt), why))
     if problems:
         return False, problems
     data = po.to_binary()
@@ -484,11 +528,11 @@ def locale_status(campaign: Campaign, locales_dir: Path, locale: str) -> LocaleS
         if e is None:
             states.append(UnitState(u, "missing"))
         elif not e.msgstr:
-            states.append(UnitState(u, "untranslated", line=e.linenum))
+            states.append(UnitState(u, "untranslated", line=msgstr_line(po, e)))
         elif e.fuzzy:
-            states.append(UnitState(u, "fuzzy", e.msgstr, e.linenum))
+            states.append(UnitState(u, "fuzzy", e.msgstr, msgstr_line(po, e)))
         else:
-            states.append(UnitState(u, "translated", e.msgstr, e.linenum,
+            states.append(UnitState(u, "translated", e.msgstr, msgstr_line(po, e),
                                     placeholder_problem(u.msgid, e.msgstr)))
     return LocaleStatus(campaign.name, locale, path, True, states,
                         obsolete=sum(1 for e in po if e.obsolete))

@@ -44,6 +44,7 @@ def cmd_init(project: Project, args) -> int:
 
 
 def cmd_update(project: Project, args) -> int:
+    project.validate_catalogs()
     stale = []
     for c in project.campaigns:
         if not args.check:
@@ -70,6 +71,7 @@ def cmd_update(project: Project, args) -> int:
 
 
 def run_compile(project: Project) -> list[catalogs.Problem]:
+    project.validate_catalogs()
     problems = []
     for c in project.campaigns:
         for locale in project.locales:

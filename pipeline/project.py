@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .catalogs import catalog_locales, parse_locale
+from .catalogs import catalog_locales, load_po, parse_locale, po_path
 from .config import Config, load_config
 from .sources import Campaign, load_campaigns
 
@@ -19,6 +19,14 @@ class Project:
     @property
     def root(self) -> Path:
         return self.config.root
+
+    def validate_catalogs(self) -> None:
+        """Read every catalog strictly before any is written: one bad file, no writes."""
+        for c in self.campaigns:
+            for locale in self.locales:
+                path = po_path(self.config.locales_dir, locale, c.name)
+                if path.exists():
+                    load_po(path)
 
 
 def open_project(root: Path, campaign: str | None = None,

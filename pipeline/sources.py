@@ -137,6 +137,8 @@ def _load_yaml(text: str, path: Path) -> _Node:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark and "end of stream" in (exc.problem or ""):
+            mark = exc.context_mark     # where the unclosed thing began
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise SourceError(f"invalid YAML: {problem}", path, line,

@@ -1,0 +1,293 @@
+"""Catalogs against the real tools: GNU msgfmt, Python's gettext, polib and pybabel."""
+
+from __future__ import annotations
+
+import gettext
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import polib
+import pytest
+
+from conftest import DATA, snapshot
+from pipeline import catalogs
+from pipeline.sources import load_campaign
+
+BAD_PO = sorted((DATA / "bad_po").glob("*.po"))
+
+
+def msgfmt_check(path: Path) -> None:
+    result = subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def po_file(project: Path, locale: str) -> Path:
+    return project / "locales" / locale / "LC_MESSAGES" / "kursk.po"
+
+
+def test_extract_writes_units_with_context_comments_references_and_flags(project, cli):
+    (project / "locales" / "kursk.pot").unlink()
+    assert cli("extract", "--project", project).code == 0
+    pot = polib.pofile(str(project / "locales" / "kursk.pot"))
+    campaign = load_campaign(project / "messages" / "kursk.yaml")
+    paragraphs = sum(len(m.paragraphs) for m in campaign.messages)
+    assert len(pot) == len(campaign.messages) + paragraphs
+    title = pot.find("You are not alone", msgctxt="not-alone|title")
+    assert title is not None
+    para = pot.find(campaign.message("pow-rights").paragraphs[0].text, msgctxt="pow-rights")
+    assert para is not None
+    assert "Geneva Conventions" in para.comment          # from note:
+    assert para.occurrences == [("messages/kursk.yaml", str(campaign.message("pow-rights")
+                                                            .paragraphs[0].line))]
+    ident = pot.find(campaign.message("ident").paragraphs[0].text, msgctxt="ident")
+    assert "python-brace-format" in ident.flags
+    assert "python-brace-format" not in para.flags
+    msgfmt_check(project / "locales" / "kursk.pot")
+
+
+def test_extract_twice_is_byte_identical(project, cli, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1000000000")
+    (project / "locales" / "kursk.pot").unlink()
+    cli("extract", "--project", project)
+    first = (project / "locales" / "kursk.pot").read_bytes()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1900000000")
+    result = cli("extract", "--project", project)
+    assert "unchanged" in result.out
+    assert (project / "locales" / "kursk.pot").read_bytes() == first
+
+
+def test_every_shipped_catalog_passes_msgfmt_check(project, cli):
+    assert cli("update", "--project", project).code == 0
+    files = sorted((project / "locales").rglob("*.po*"))
+    assert len(files) == 4
+    for path in files:
+        msgfmt_check(path)
+
+
+def test_compiled_catalogs_read_by_python_gettext(project, cli):
+    assert cli("compile", "--project", project).code == 0
+    campaign = load_campaign(project / "messages" / "kursk.yaml")
+    source = campaign.message("where-you-are").paragraphs[0].text
+    expected = {"ko_KP": ("여러분이 있는 곳", "로씨야"), "ru": ("Где вы находитесь", "России")}
+    for locale, (title, word) in expected.items():
+        mo = project / "locales" / locale / "LC_MESSAGES" / "kursk.mo"
+        with open(mo, "rb") as fh:
+            t = gettext.GNUTranslations(fh)
+        assert t.pgettext("where-you-are|title", "Where you are") == title
+        assert word in t.pgettext("where-you-are", source)
+        # The same msgid in another context is not confused with it.
+        assert t.pgettext("no-such-message", source) == source
+        # gettext's own lookup through the standard folder layout works too.
+        tr = gettext.translation("kursk", project / "locales", languages=[locale])
+        assert tr.pgettext("where-you-are|title", "Where you are") == title
+
+
+def test_fuzzy_entries_are_left_out_of_the_mo(project, cli):
+    assert cli("compile", "--project", project).code == 0
+    po = polib.pofile(str(po_file(project, "uk")))
+    fuzzy = [e for e in po if e.fuzzy]
+    assert fuzzy, "the example keeps one fuzzy unit in uk"
+    with open(po_file(project, "uk").with_suffix(".mo"), "rb") as fh:
+        t = gettext.GNUTranslations(fh)
+    for e in fuzzy:
+        assert t.pgettext(e.msgctxt, e.msgid) == e.msgid
+    done = next(e for e in po if e.translated())
+    assert t.pgettext(done.msgctxt, done.msgid) == done.msgstr
+
+
+def test_init_uses_babel_plural_forms_and_names(project, cli):
+    result = cli("init", "de", "--project", project)
+    assert result.code == 0, result
+    po = polib.pofile(str(po_file(project, "de")))
+    assert po.metadata["Plural-Forms"] == "nplurals=2; plural=(n != 1);"
+    assert po.metadata["Language"] == "de"
+    assert "German" in po.metadata["Language-Team"]
+    msgfmt_check(po_file(project, "de"))
+    ko = polib.pofile(str(po_file(project, "ko_KP")))
+    assert ko.metadata["Plural-Forms"].startswith("nplurals=1;")
+    assert "North Korea" in ko.metadata["Language-Team"]
+    # An existing catalog is never overwritten.
+    before = po_file(project, "ru").read_bytes()
+    assert "exists" in cli("init", "ru", "--project", project).out
+    assert po_file(project, "ru").read_bytes() == before
+
+
+@pytest.mark.parametrize("code", ["xx_QQ", "../ru", "ko-KP-x"])
+def test_init_unknown_locale_is_a_clear_error(project, cli, code):
+    before = snapshot(project)
+    result = cli("init", code, "--project", project)
+    assert result.code == 2
+    assert len(result.err.strip().split("\n")) == 1
+    assert code in result.err and "locale" in result.err
+    assert snapshot(project) == before
+
+
+def _translate_everything(path: Path) -> dict:
+    po = polib.pofile(str(path))
+    for e in po:
+        e.msgstr = "[de] " + e.msgid
+    path.write_text(str(po), encoding="utf-8")
+    return {(e.msgctxt, e.msgid): e.msgstr for e in po}
+
+
+def test_translator_round_trip_fuzzes_exactly_the_edited_paragraph(project, cli):
+    assert cli("init", "de", "--project", project).code == 0
+    translations = _translate_everything(po_file(project, "de"))
+    yaml_path = project / "messages" / "kursk.yaml"
+    old = "They found one."
+    new = "They found another way."
+    yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace(old, new),
+                         encoding="utf-8")
+    assert cli("extract", "--project", project).code == 0
+    assert cli("update", "--project", project).code == 0
+    po = polib.pofile(str(po_file(project, "de")))
+    fuzzy = [e for e in po if e.fuzzy]
+    assert len(fuzzy) == 1
+    (edited,) = fuzzy
+    old_msgid = next(k[1] for k in translations if k[1].endswith(old))
+    assert edited.msgctxt == "free-lives"
+    assert edited.msgid == old_msgid.replace(old, new)
+    assert edited.previous_msgid == old_msgid
+    assert edited.msgstr == translations[("free-lives", old_msgid)]
+    for e in po:
+        if e is not edited and not e.obsolete:
+            assert e.msgstr == translations[(e.msgctxt, e.msgid)]
+    assert "#| msgid" in po_file(project, "de").read_text(encoding="utf-8")
+    msgfmt_check(po_file(project, "de"))
+    # A second update changes no byte of any catalog.
+    before = snapshot(project / "locales")
+    result = cli("update", "--project", project)
+    assert result.code == 0
+    assert "updated" not in result.out
+    assert snapshot(project / "locales") == before
+
+
+def test_removed_unit_becomes_obsolete_and_returns_when_restored(project, cli):
+    yaml_path = project / "messages" / "kursk.yaml"
+    original = yaml_path.read_text(encoding="utf-8")
+    paragraph = "      Many of them once believed there was no other way. They found one.\n"
+    yaml_path.write_text(original.replace("\n" + paragraph, ""), encoding="utf-8")
+    assert cli("update", "--project", project).code == 0
+    ru = polib.pofile(str(po_file(project, "ru")))
+    (gone,) = ru.obsolete_entries()
+    assert gone.msgid.startswith("Many of them") and gone.msgstr.startswith("Многие")
+    assert "#~ msgid" in po_file(project, "ru").read_text(encoding="utf-8")
+    msgfmt_check(po_file(project, "ru"))
+    yaml_path.write_text(original, encoding="utf-8")
+    assert cli("update", "--project", project).code == 0
+    ru = polib.pofile(str(po_file(project, "ru")))
+    assert not ru.obsolete_entries()
+    back = ru.find(gone.msgid, msgctxt="free-lives")
+    assert back.msgstr == gone.msgstr and not back.fuzzy
+
+
+def test_update_check_writes_nothing_and_reports(project, cli):
+    assert cli("update", "--project", project).code == 0
+    assert cli("update", "--check", "--project", project).code == 0
+    yaml_path = project / "messages" / "kursk.yaml"
+    yaml_path.write_text(yaml_path.read_text(encoding="utf-8")
+                         .replace("They found one.", "They found a way."), encoding="utf-8")
+    before = snapshot(project / "locales")
+    result = cli("update", "--check", "--project", project)
+    assert result.code == 1
+    assert "out of date: locales/ru/LC_MESSAGES/kursk.po" in result.out
+    assert "out of date: locales/kursk.pot" in result.out
+    assert snapshot(project / "locales") == before
+
+
+def test_compile_refuses_placeholder_mismatch_naming_file_and_line(project, cli):
+    path = po_file(project, "ru")
+    po = polib.pofile(str(path))
+    entry = next(e for e in po if e.msgctxt == "ident")
+    entry.msgstr = entry.msgstr.replace("{frequency}", "{frequence}")
+    path.write_text(str(po), encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    start = lines.index('msgctxt "ident"')
+    line = next(i for i, l in enumerate(lines[start:], start + 1) if l.startswith("msgstr"))
+    result = cli("compile", "--project", project)
+    assert result.code == 2
+    assert f"locales/ru/LC_MESSAGES/kursk.po:{line}: placeholders differ" in result.err
+    assert "{frequency}" in result.err and "{frequence}" in result.err
+    assert not path.with_suffix(".mo").exists()
+    assert (project / "locales" / "ko_KP" / "LC_MESSAGES" / "kursk.mo").exists()
+    status = json.loads(cli("status", "--json", "--project", project).out)
+    assert "ident" in status["campaigns"]["kursk"]["locales"]["ru"]["not_ready"]
+
+
+@pytest.mark.parametrize("bad", BAD_PO, ids=[p.stem for p in BAD_PO])
+def test_malformed_po_is_rejected_with_file_and_line_and_left_untouched(bad, project, cli):
+    line, text = re.match(rb"# expect: line (\d+): (.*)", bad.read_bytes()).groups()
+    target = po_file(project, "ru")
+    target.write_bytes(bad.read_bytes())
+    before = snapshot(project)
+    for command in ("update", "compile", "status"):
+        result = cli(command, "--project", project)
+        assert result.code == 2, result
+        err = result.err.strip().split("\n")
+        assert len(err) == 1 and "Traceback" not in result.err
+        assert f"locales/ru/LC_MESSAGES/kursk.po:{int(line)}: " in err[0], err[0]
+        assert text.decode() in err[0]
+    assert snapshot(project) == before
+
+
+def test_writes_are_atomic_and_only_on_change(project, monkeypatch):
+    campaign = load_campaign(project / "messages" / "kursk.yaml")
+    path = po_file(project, "ru")
+    before = path.read_bytes()
+    inode = path.stat().st_ino
+    assert not catalogs.update(campaign, project / "locales", "ru")
+    assert path.stat().st_ino == inode          # not even rewritten
+    po = catalogs.load_po(path)
+    po[0].msgstr = "changed"
+
+    def crash(*args):
+        raise OSError("disk full")
+    monkeypatch.setattr("os.replace", crash)
+    with pytest.raises(OSError):
+        catalogs.write_catalog(path, po, stamp_header=None)
+    assert path.read_bytes() == before
+    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_status_json_on_the_shipped_example(project, cli):
+    result = cli("status", "--json", "--project", project)
+    assert result.code == 0
+    data = json.loads(result.out)
+    campaign = load_campaign(project / "messages" / "kursk.yaml")
+    ids = [m.id for m in campaign.messages]
+    locales = data["campaigns"]["kursk"]["locales"]
+    for locale in ("ko_KP", "ru"):
+        s = locales[locale]
+        assert s["ready"] == ids and s["not_ready"] == {}
+        assert s["fuzzy"] == s["untranslated"] == 0
+        assert s["translated"] == len(ids) + sum(len(m.paragraphs) for m in campaign.messages)
+    uk = locales["uk"]
+    assert set(uk) >= {"translated", "fuzzy", "untranslated", "obsolete", "ready", "not_ready"}
+    assert uk["fuzzy"] == 1 and uk["untranslated"] > 0
+    assert set(uk["ready"]) | set(uk["not_ready"]) == set(ids)
+    assert "ident" in uk["ready"]
+    assert "fuzzy" in uk["not_ready"]["pow-rights"]
+    assert "untranslated" in uk["not_ready"]["family"]
+    assert uk["words_to_translate"] > 0
+    text = cli("status", "--project", project).out
+    assert "not ready: family" in text
+
+
+def test_pybabel_extract_with_mapping_yields_the_same_units(project, cli, tmp_path):
+    mapping = tmp_path / "babel.cfg"
+    mapping.write_text("[broadcast_yaml: **.yaml]\n", encoding="utf-8")
+    out = tmp_path / "babel.pot"
+    result = subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(mapping),
+         "-o", str(out), "messages"], cwd=project, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    theirs = polib.pofile(str(out))
+    ours = polib.pofile(str(project / "locales" / "kursk.pot"))
+    assert len(ours) > 0
+    assert [(e.msgctxt, e.msgid, e.occurrences) for e in theirs] == \
+        [(e.msgctxt, e.msgid, e.occurrences) for e in ours]
+    assert [e.comment for e in theirs] == [e.comment for e in ours]

@@ -1,0 +1,72 @@
+"""Message sources: the example loads; every bad input is one clear line, exit 2, no writes."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import DATA, REPO, snapshot
+from pipeline.sources import load_campaign, split_paragraphs
+
+BAD = sorted((DATA / "bad_sources").glob("*.yaml"))
+
+
+def test_example_campaign_loads():
+    c = load_campaign(REPO / "messages" / "kursk.yaml")
+    assert c.name == "kursk"
+    assert len(c.messages) >= 8
+    assert len(c.programs) >= 2
+    ident = c.message("ident")
+    assert "{frequency}" in ident.paragraphs[0].text
+    assert c.variables["frequency"]
+    # Line numbers point at the text in the file.
+    lines = (REPO / "messages" / "kursk.yaml").read_text(encoding="utf-8").split("\n")
+    for m in c.messages:
+        assert m.title in lines[m.title_line - 1]
+        for p in m.paragraphs:
+            assert p.text.split()[0] in lines[p.line - 1]
+
+
+def test_paragraphs_split_on_blank_lines_and_join_lines():
+    paragraphs = split_paragraphs("One\ntwo  three\n\n\nFour.\n", 10)
+    assert [(p.text, p.line) for p in paragraphs] == [("One two three", 10), ("Four.", 14)]
+
+
+@pytest.mark.parametrize("bad", BAD, ids=[p.stem for p in BAD])
+def test_bad_source_is_one_line_exit_2_and_writes_nothing(bad: Path, tmp_path, cli):
+    expect = re.match(r"# expect: line (\d+): (.*)", bad.read_text(encoding="utf-8")).groups()
+    (tmp_path / "messages").mkdir()
+    shutil.copy(bad, tmp_path / "messages" / bad.name)
+    before = snapshot(tmp_path)
+    for command in ("extract", "status", "update"):
+        result = cli(command, "--project", tmp_path)
+        assert result.code == 2, result
+        lines = result.err.strip().split("\n")
+        assert len(lines) == 1, result.err
+        assert "Traceback" not in result.err
+        assert f"{bad.name}:{expect[0]}: " in lines[0], lines[0]
+        assert expect[1] in lines[0], lines[0]
+        assert snapshot(tmp_path) == before
+
+
+def test_bad_input_leaves_existing_catalogs_untouched(project, cli):
+    before = snapshot(project)
+    text = (project / "messages" / "kursk.yaml").read_text(encoding="utf-8")
+    (project / "messages" / "kursk.yaml").write_text(
+        text.replace("  - id: family\n", "  - id: Family\n"), encoding="utf-8")
+    result = cli("update", "--project", project)
+    assert result.code == 2
+    assert "message id 'Family' is not a safe file name" in result.err
+    after = snapshot(project)
+    del after["messages/kursk.yaml"], before["messages/kursk.yaml"]
+    assert after == before
+
+
+def test_no_campaign_is_a_clear_error(tmp_path, cli):
+    (tmp_path / "messages").mkdir()
+    result = cli("status", "--project", tmp_path)
+    assert result.code == 2
+    assert "no campaign files" in result.err
