@@ -135,6 +135,67 @@ def cmd_status(project: Project, args) -> int:
     return 0
 
 
+def _profiles(project: Project, args):
+    names = args.profile or list(project.config.default_profiles)
+    return [project.config.profile(n) for n in names]
+
+
+def run_render(project: Project, args) -> int:
+    from . import render
+    profiles = _profiles(project, args)
+    plans = render.plan(project.config, project.campaigns, project.locales)
+    jobs = args.jobs if args.jobs is not None else project.config.jobs
+    report = render.execute(project.config, plans, profiles, jobs=jobs,
+                            strict=getattr(args, "strict", False))
+    _print_render_report(project, plans, report)
+    for error in report.errors:
+        _err(error)
+    if report.rendered == 0:
+        _err("nothing was rendered: no message is ready in any locale "
+             "(see broadcast status)")
+        return 1
+    return 1 if report.errors else 0
+
+
+def _print_render_report(project: Project, plans, report) -> None:
+    for lp in plans:
+        for mid, reason in lp.skipped.items():
+            _print(f"skipped {lp.campaign.name}/{lp.locale}/{mid}: {reason}")
+    seen = set()
+    for f in report.folders:
+        for pid, reason in f.programs_skipped.items():
+            if (f.campaign, f.locale, pid) not in seen:
+                seen.add((f.campaign, f.locale, pid))
+                _print(f"skipped program {f.campaign}/{f.locale}/{pid}: {reason}")
+        for w in f.warnings:
+            _err(f"warning: {w}")
+    rows = [("campaign", "locale", "profile", "files", "minutes", "skipped")]
+    for f in report.folders:
+        rows.append((f.campaign, f.locale, f.profile, str(f.files), f"{f.seconds / 60:.1f}",
+                     str(len(f.skipped))))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    _print("")
+    for r in rows:
+        _print("  ".join(c.rjust(w) if i >= 3 else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+
+
+def cmd_render(project: Project, args) -> int:
+    project.validate_catalogs()
+    return run_render(project, args)
+
+
+def cmd_build(project: Project, args) -> int:
+    project.validate_catalogs()
+    for c in project.campaigns:
+        catalogs.extract(c, project.config.locales_dir)
+        for locale in project.locales:
+            catalogs.update(c, project.config.locales_dir, locale)
+    for p in run_compile(project):
+        _err(f"warning: {_rel(project, Path(p.file))}:{p.line}: {p.text}")
+    return run_render(project, args)
+
+
 # --- plumbing --------------------------------------------------------------------------------
 
 def _rel(project: Project, path: Path) -> str:
@@ -174,6 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 if any catalog is out of date")
     add("compile", cmd_compile, "write .mo files (fuzzy entries left out)")
+    for name, func, text in (
+            ("render", cmd_render, "render every ready message to audio in each profile"),
+            ("build", cmd_build, "the whole flow: extract, update, compile, render")):
+        p = add(name, func, text)
+        p.add_argument("--strict", action="store_true",
+                       help="a program longer than its max_seconds is an error")
     p = add("status", cmd_status, "translation progress and readiness per locale")
     p.add_argument("--json", action="store_true", help="print JSON")
     return parser

@@ -1,0 +1,86 @@
+"""ffmpeg for decoding and MP3 encoding: the system's, or the imageio-ffmpeg wheel's."""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from .audio import Audio
+from .errors import AudioError
+
+
+@functools.lru_cache(maxsize=None)
+def ffmpeg_exe() -> str:
+    """Path of ffmpeg: on PATH first, else the binary inside imageio-ffmpeg."""
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception:  # noqa: BLE001 - any failure means "not available"
+        raise AudioError("ffmpeg is not available",
+                         fix="pip install imageio-ffmpeg, or install ffmpeg from your "
+                             "system's packages") from None
+
+
+@functools.lru_cache(maxsize=None)
+def ffmpeg_version() -> str:
+    out = subprocess.run([ffmpeg_exe(), "-version"], capture_output=True, text=True).stdout
+    return out.split("\n")[0].strip()
+
+
+def _run(args: list[str], data: bytes | None, what: str, source: str | None) -> bytes:
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
+                           *args], input=data, capture_output=True)
+    if proc.returncode != 0:
+        detail = proc.stderr.decode("utf-8", "replace").strip().split("\n")[-1]
+        raise AudioError(f"ffmpeg could not {what}: {detail}", source,
+                         fix="check that the file is a valid WAV, FLAC or MP3")
+    return proc.stdout
+
+
+def decode(source: Path | bytes, rate: int = 48000) -> Audio:
+    """Any audio ffmpeg reads → mono float32 at ``rate``."""
+    if isinstance(source, (bytes, bytearray)):
+        raw = _run(["-i", "pipe:0", "-ac", "1", "-ar", str(rate), "-f", "f32le", "pipe:1"],
+                   bytes(source), "decode audio", None)
+    else:
+        raw = _run(["-i", str(source), "-ac", "1", "-ar", str(rate), "-f", "f32le", "pipe:1"],
+                   None, "decode audio", str(source))
+    return Audio(np.frombuffer(raw, dtype="<f4").copy(), rate)
+
+
+def encode_mp3(audio: Audio, bitrate_kbps: int, title: str | None = None) -> bytes:
+    """CBR MP3 with no encoder tag, no Xing/LAME header, no dates, no ID3 but the title."""
+    args = ["-f", "s16le", "-ar", str(audio.rate), "-ac", "1", "-i", "pipe:0",
+            "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
+            "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k", "-write_xing", "0",
+            "-write_id3v1", "0"]
+    if title:
+        args += ["-id3v2_version", "4", "-metadata", f"title={title}"]
+    else:
+        args += ["-id3v2_version", "0"]
+    args += ["-f", "mp3", "pipe:1"]
+    data = _run(args, audio.to_int16().tobytes(), "encode MP3", None)
+    return scrub_encoder_marks(data, audio.rate)
+
+
+def scrub_encoder_marks(data: bytes, rate: int) -> bytes:
+    """Blank the "LAME3.100" marks that libmp3lame writes into frames' ancillary bits.
+
+    Decoders ignore ancillary data, so the audio cannot change; that is checked by
+    decoding both versions, and a difference is an error rather than a silent change.
+    """
+    scrubbed = re.sub(rb"LAME\d+\.\d+[a-z]?", lambda m: b"U" * len(m.group()), data)
+    if scrubbed == data:
+        return data
+    if not np.array_equal(decode(scrubbed, rate).samples, decode(data, rate).samples):
+        raise AudioError("removing the encoder's marks would change the audio",
+                         fix="report this file; try another bitrate meanwhile")
+    return scrubbed

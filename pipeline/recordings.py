@@ -1,0 +1,59 @@
+"""Human recordings: ``locales/<locale>/recordings/<message-id>.<wav|flac|mp3>``.
+
+A recording is bound to the translated text it was read from: ``<message-id>.txt`` beside
+it holds that script. When the translation changes, the recording is stale and is not
+used (the policy decides whether TTS stands in, or the message waits for a new take).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+EXTENSIONS = (".wav", ".flac", ".mp3")
+
+
+def text_hash(text: str) -> str:
+    """Hash of a script, blind to line wrapping and spacing."""
+    canonical = "\n\n".join(" ".join(p.split()) for p in text.split("\n\n") if p.strip())
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Recording:
+    message_id: str
+    path: Path | None           # the audio, if any
+    state: str                  # fresh | stale | unbound | missing
+
+    @property
+    def usable(self) -> bool:
+        return self.state == "fresh"
+
+
+def recordings_dir(locales_dir: Path, locale: str) -> Path:
+    return Path(locales_dir) / locale / "recordings"
+
+
+def find(locales_dir: Path, locale: str, message_id: str, text: str) -> Recording:
+    folder = recordings_dir(locales_dir, locale)
+    audio = next((folder / f"{message_id}{ext}" for ext in EXTENSIONS
+                  if (folder / f"{message_id}{ext}").is_file()), None)
+    if audio is None:
+        return Recording(message_id, None, "missing")
+    script = folder / f"{message_id}.txt"
+    if not script.is_file():
+        return Recording(message_id, audio, "unbound")
+    fresh = text_hash(script.read_text(encoding="utf-8")) == text_hash(text)
+    return Recording(message_id, audio, "fresh" if fresh else "stale")
+
+
+def describe(recording: Recording) -> str:
+    return {
+        "missing": "no recording",
+        "unbound": f"{recording.path.name} has no {recording.message_id}.txt script "
+                   "saying which text was read",
+        "stale": f"{recording.path.name} was read from an older text "
+                 f"(update {recording.message_id}.txt after re-recording)",
+        "fresh": f"{recording.path.name} is current",
+    }[recording.state]
