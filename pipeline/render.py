@@ -32,7 +32,7 @@ from .profiles import Profile
 from .sources import Campaign, Program
 from .textnorm import load_lexicon, normalize
 
-PROCESSING_VERSION = "1"        # bump when audio processing changes its output
+PROCESSING_VERSION = "2"        # bump when audio processing changes its output
 PARAGRAPH_PAUSE_S = 0.7
 SPEECH_RATE = 48000             # recordings are decoded at this rate
 
@@ -192,6 +192,14 @@ def _key(*parts) -> str:
                                      default=str).encode("utf-8")).hexdigest()
 
 
+def encoder_id(profile: Profile) -> str:
+    """What encodes this profile's files, for cache keys: a new ffmpeg re-encodes."""
+    if profile.format == "wav":
+        return "wave"
+    from .ffmpeg import ffmpeg_version
+    return ffmpeg_version()
+
+
 def encode(audio: au.Audio, profile: Profile, title: str | None) -> bytes:
     if profile.format == "wav":
         return wav_bytes(audio)
@@ -255,7 +263,7 @@ def render_message(job: MessageJob, profiles: list[Profile], root: str,
     raw = None
     for profile in profiles:
         key = _key("message", PROCESSING_VERSION, keys, PARAGRAPH_PAUSE_S,
-                   dataclasses.asdict(profile), job.title if profile.title_tag else "")
+                   dataclasses.asdict(profile), encoder_id(profile), job.title if profile.title_tag else "")
 
         def make(profile=profile):
             nonlocal raw
@@ -283,7 +291,7 @@ def render_program(program: Program, jobs: list[MessageJob], locale: str,
     results = {}
     for profile in profiles:
         key = _key("program", PROCESSING_VERSION, item_keys, program.gap_seconds, extras,
-                   PARAGRAPH_PAUSE_S, dataclasses.asdict(profile),
+                   PARAGRAPH_PAUSE_S, dataclasses.asdict(profile), encoder_id(profile),
                    program.title if profile.title_tag else "")
 
         def make(profile=profile):
