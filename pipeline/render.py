@@ -32,7 +32,7 @@ from .profiles import Profile
 from .sources import Campaign, Program
 from .textnorm import load_lexicon, normalize
 
-PROCESSING_VERSION = "2"        # bump when audio processing changes its output
+PROCESSING_VERSION = "1"        # bump when audio processing changes its output
 PARAGRAPH_PAUSE_S = 0.7
 SPEECH_RATE = 48000             # recordings are decoded at this rate
 
