@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from . import __version__, catalogs
+from . import __version__, catalogs, recordings
 from .errors import PipelineError
 from .project import Project, open_project
+from .sources import fill
 
 
 def _print(*args, **kwargs):
@@ -111,10 +113,29 @@ def status_data(project: Project) -> dict:
                 "words_to_translate": st.words_to_translate,
                 "ready": [m for m, r in reasons.items() if r is None],
                 "not_ready": {m: r for m, r in reasons.items() if r is not None},
+                "recordings": _recordings_state(project, c, st, reasons),
             }
         data["campaigns"][c.name] = {"title": c.title, "messages": len(c.messages),
                                      "locales": locales}
     return data
+
+
+def _recordings_state(project: Project, campaign, st, reasons) -> dict:
+    """Stale, unbound and (where required) missing recordings of ready messages."""
+    voice = project.config.voice_for(st.locale)
+    out: dict[str, list[str]] = {"stale": [], "unbound": [], "missing": []}
+    if voice.recordings == "ignore":
+        return out
+    for mid, reason in reasons.items():
+        if reason is not None:
+            continue
+        title, paragraphs = st.translation(mid)
+        text = "\n\n".join(fill(p, campaign.variables) for p in paragraphs)
+        rec = recordings.find(project.config.locales_dir, st.locale, mid, text)
+        if rec.state in ("stale", "unbound") or (rec.state == "missing" and
+                                                 voice.recordings == "require"):
+            out[rec.state].append(mid)
+    return out
 
 
 def cmd_status(project: Project, args) -> int:
@@ -132,6 +153,9 @@ def cmd_status(project: Project, args) -> int:
                    f"{s['words_to_translate']} words to translate")
             for mid, reason in s["not_ready"].items():
                 _print(f"  {'':<{width}}    not ready: {mid}: {reason}")
+            for state, ids in s["recordings"].items():
+                if ids:
+                    _print(f"  {'':<{width}}    recordings {state}: {', '.join(ids)}")
     return 0
 
 
@@ -258,6 +282,10 @@ def main(argv: list[str] | None = None) -> int:
     except PipelineError as exc:
         _err(str(exc))
         return exc.exit_code
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: not an error of ours.
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except KeyboardInterrupt:
         _err("interrupted; files already written are complete")
         return 130

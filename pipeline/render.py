@@ -29,7 +29,7 @@ from .config import Config, Voice
 from .errors import AudioError, EngineError, PipelineError
 from .fsutil import atomic_write, sha256_bytes, sha256_file, write_if_changed
 from .profiles import Profile
-from .sources import Campaign, Program
+from .sources import Campaign, Program, fill
 from .textnorm import load_lexicon, normalize
 
 PROCESSING_VERSION = "1"        # bump when audio processing changes its output
@@ -77,11 +77,6 @@ class LocalePlan:
 
     def job(self, message_id: str) -> MessageJob | None:
         return next((j for j in self.jobs if j.message_id == message_id), None)
-
-
-def fill(text: str, variables: dict[str, str]) -> str:
-    """Put the campaign's variables into a translated text (``{{`` stays a brace)."""
-    return text.format_map(variables)
 
 
 def plan(config: Config, campaigns: list[Campaign], locales: list[str]) -> list[LocalePlan]:

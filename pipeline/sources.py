@@ -177,6 +177,11 @@ def placeholders(text: str) -> set[str]:
     return names
 
 
+def fill(text: str, variables: dict[str, str]) -> str:
+    """Put a campaign's variables into a (translated) text; ``{{`` stays a brace."""
+    return text.format_map(variables)
+
+
 def split_paragraphs(text: str, first_line: int) -> list[Paragraph]:
     """Split on blank lines; each paragraph's lines are joined with single spaces."""
     paragraphs = []

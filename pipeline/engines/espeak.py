@@ -1,10 +1,17 @@
-"""espeak-ng in process, from the ``espeakng-loader`` wheel: no system package, no network."""
+"""espeak-ng in process, from the ``espeakng-loader`` wheel: no system package, no network.
+
+espeak-ng keeps state between calls (its random generator and more), so the same text
+gives different samples depending on what was said before. For reproducible builds each
+text is spoken by a freshly loaded library (loading costs about 15 ms), seeded alike.
+"""
 
 from __future__ import annotations
 
+import _ctypes
 import ctypes
 import importlib.metadata
 import threading
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -12,21 +19,22 @@ from ..audio import Audio
 from ..errors import EngineError
 from . import SpeechRequest
 
-AUDIO_OUTPUT_RETRIEVAL = 1
+AUDIO_OUTPUT_SYNCHRONOUS = 2
 ESPEAK_INITIALIZE_DONT_EXIT = 0x8000
 ESPEAK_CHARS_UTF8 = 1
 POS_CHARACTER = 1
 PARAM_RATE, PARAM_PITCH = 1, 3
+RAND_SEED = 1
 
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
                              ctypes.c_void_p)
 
 
 class EspeakEngine:
-    """The offline default. espeak-ng keeps global state, so calls are serialized."""
+    """The offline default."""
 
     name = "espeak"
-    _lock = threading.Lock()
+    _lock = threading.Lock()        # espeak-ng is not re-entrant
 
     def __init__(self):
         try:
@@ -35,55 +43,60 @@ class EspeakEngine:
             raise EngineError("the espeak engine needs the espeakng-loader package",
                               fix="pip install espeakng-loader") from None
         self._loader = espeakng_loader
-        self._lib = None
-        self._rate = 0
-        self._chunks: list[np.ndarray] = []
-        self._callback = _CALLBACK(self._collect)   # keep a reference: C holds it
+        self._version: str | None = None
 
-    def _collect(self, wav, count, events):
-        if count > 0:
-            self._chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
-        return 0
-
-    def _load(self):
-        if self._lib is not None:
-            return self._lib
+    @contextmanager
+    def _fresh_library(self, callback):
+        """espeak-ng loaded and initialized from scratch; unloaded afterwards."""
         lib = ctypes.CDLL(self._loader.get_library_path())
-        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p,
-                                          ctypes.c_int]
-        lib.espeak_Initialize.restype = ctypes.c_int
-        lib.espeak_Info.restype = ctypes.c_char_p
-        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
-        lib.espeak_Synth.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint,
-                                     ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
-                                     ctypes.c_void_p, ctypes.c_void_p]
-        rate = lib.espeak_Initialize(AUDIO_OUTPUT_RETRIEVAL, 0,
-                                     self._loader.get_data_path().encode(),
-                                     ESPEAK_INITIALIZE_DONT_EXIT)
-        if rate <= 0:
-            raise EngineError("espeak-ng failed to start",
-                              fix="reinstall espeakng-loader (its voice data may be missing)")
-        lib.espeak_SetSynthCallback(self._callback)
-        self._lib, self._rate = lib, rate
-        return lib
+        try:
+            lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p,
+                                              ctypes.c_int]
+            lib.espeak_Info.restype = ctypes.c_char_p
+            lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+            lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
+            lib.espeak_Synth.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint,
+                                         ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
+                                         ctypes.c_void_p, ctypes.c_void_p]
+            rate = lib.espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0,
+                                         self._loader.get_data_path().encode(),
+                                         ESPEAK_INITIALIZE_DONT_EXIT)
+            if rate <= 0:
+                raise EngineError("espeak-ng failed to start",
+                                  fix="reinstall espeakng-loader (its voice data may be missing)")
+            lib.espeak_SetSynthCallback(callback)
+            try:
+                yield lib, rate
+            finally:
+                lib.espeak_Terminate()
+        finally:
+            _ctypes.dlclose(lib._handle)
 
     def version(self) -> str:
-        with self._lock:
-            lib = self._load()
-            return (f"espeak-ng {lib.espeak_Info(None).decode()} "
-                    f"(espeakng-loader {importlib.metadata.version('espeakng-loader')})")
+        if self._version is None:
+            with self._lock, self._fresh_library(_CALLBACK(lambda *a: 0)) as (lib, _):
+                self._version = (f"espeak-ng {lib.espeak_Info(None).decode()} (espeakng-loader "
+                                 f"{importlib.metadata.version('espeakng-loader')})")
+        return self._version
 
     def synthesize(self, request: SpeechRequest) -> Audio:
         voice = request.voice
-        with self._lock:
-            lib = self._load()
+        chunks: list[np.ndarray] = []
+
+        def collect(wav, count, events):
+            if count > 0:
+                chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
+            return 0
+        callback = _CALLBACK(collect)       # referenced until the library is unloaded
+        with self._lock, self._fresh_library(callback) as (lib, rate):
             if lib.espeak_SetVoiceByName(voice.voice.encode()) != 0:
                 raise EngineError(f"espeak-ng has no voice '{voice.voice}' for {request.locale}",
                                   "broadcast.toml",
-                                  fix=f"set [voices.{request.locale}] voice to one of ko, ru, uk, en")
+                                  fix=f"set [voices.{request.locale}] voice to one of "
+                                      "ko, ru, uk, en")
             lib.espeak_SetParameter(PARAM_RATE, int(voice.speed), 0)
             lib.espeak_SetParameter(PARAM_PITCH, int(voice.pitch), 0)
-            self._chunks = []
+            lib.espeak_ng_SetRandSeed(RAND_SEED)
             text = request.text.encode("utf-8")
             status = lib.espeak_Synth(text, len(text) + 1, 0, POS_CHARACTER, 0,
                                       ESPEAK_CHARS_UTF8, None, None)
@@ -91,6 +104,5 @@ class EspeakEngine:
             if status != 0:
                 raise EngineError(f"espeak-ng failed on the text (status {status})",
                                   fix="check the text for unusual characters")
-            pcm = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
-            self._chunks = []
-        return Audio.from_int16(pcm.astype("<i2"), self._rate)
+        pcm = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
+        return Audio.from_int16(pcm.astype("<i2"), rate)

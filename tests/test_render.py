@@ -1,0 +1,286 @@
+"""Rendering end to end with the real espeak-ng, judged by ffmpeg's meter and ffprobe."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import polib
+import pytest
+
+from conftest import copy_example, snapshot
+from judges import ebur128, ffprobe
+from pipeline import render
+from pipeline.audio import Audio
+from pipeline.cli import main
+from pipeline.config import DEFAULT_VOICES
+from pipeline.engines import SpeechRequest, get_engine
+from pipeline.ffmpeg import ffmpeg_exe
+from pipeline.sources import load_campaign
+
+PROFILES = ("radio", "usb", "shortwave")
+TARGETS = {"radio": (-23.0, 0.5), "usb": (-16.0, 1.0), "shortwave": (-23.0, 0.5)}
+FORMATS = {"radio": ("pcm_s16le", 48000), "usb": ("mp3", 44100),
+           "shortwave": ("pcm_s16le", 22050)}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The example project after one `broadcast build`, shared by the tests that read it."""
+    root = copy_example(tmp_path_factory.mktemp("built") / "project")
+    code = main(["build", "--project", str(root), "--jobs", "2"])
+    assert code == 0
+    return root
+
+
+def out(root: Path, locale: str, profile: str) -> Path:
+    return root / "audio_out" / "kursk" / locale / profile
+
+
+def audio_files(root: Path) -> list[Path]:
+    return sorted(p for p in (root / "audio_out" / "kursk").rglob("*")
+                  if p.suffix in (".wav", ".mp3"))
+
+
+def test_build_renders_ready_messages_of_every_locale_in_every_profile(built):
+    campaign = load_campaign(built / "messages" / "kursk.yaml")
+    ids = [m.id for m in campaign.messages]
+    status = json.loads(subprocess.run(
+        ["broadcast", "status", "--json", "--project", str(built)],
+        capture_output=True, text=True, check=True).stdout)
+    for locale in ("ko_KP", "ru", "uk"):
+        ready = status["campaigns"]["kursk"]["locales"][locale]["ready"]
+        for profile in PROFILES:
+            folder = out(built, locale, profile)
+            ext = "mp3" if profile == "usb" else "wav"
+            names = sorted(p.name for p in folder.glob(f"*.{ext}"))
+            expected = [f"{i:02d}-{m}.{ext}" for i, m in enumerate(ready, 1)]
+            assert names == expected
+            assert all(re.fullmatch(r"[0-9A-Za-z_-]+\.(wav|mp3)", n) for n in names)
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            skipped = {s["id"] for s in manifest["skipped"]}
+            assert skipped == set(ids) - set(ready)
+            programs = sorted(p.name for p in (folder / "programs").glob("*")) \
+                if (folder / "programs").exists() else []
+            assert programs == ([f"evening.{ext}", f"night.{ext}"] if locale != "uk" else [])
+    assert len(status["campaigns"]["kursk"]["locales"]["uk"]["ready"]) < len(ids)
+
+
+def test_every_file_meets_its_loudness_target_by_an_independent_meter(built):
+    files = audio_files(built)
+    assert len(files) == 3 * (11 + 11 + 3)
+    for path in files:
+        profile = path.parent.name if path.parent.name != "programs" else path.parent.parent.name
+        target, tolerance = TARGETS[profile]
+        lufs, peak = ebur128(path)
+        assert abs(lufs - target) <= tolerance, (path, lufs)
+        assert peak <= -1.0, (path, peak)
+
+
+def test_formats_and_no_identifying_tags(built):
+    for profile in PROFILES:
+        for path in sorted(out(built, "ru", profile).rglob("*.*")):
+            if path.suffix not in (".wav", ".mp3"):
+                continue
+            info = ffprobe(path)
+            (stream,) = info["streams"]
+            codec, rate = FORMATS[profile]
+            assert stream["codec_name"] == codec
+            assert int(stream["sample_rate"]) == rate
+            assert stream["channels"] == 1
+            data = path.read_bytes()
+            assert b"Lavf" not in data and b"Lavc" not in data
+            assert not info["format"].get("tags"), info["format"].get("tags")
+            if profile == "usb":
+                assert not data.startswith(b"ID3") and b"TAG" != data[-128:-125]
+                assert b"Xing" not in data[:2000] and b"Info" not in data[:2000]
+                assert int(info["format"]["bit_rate"]) // 1000 in (127, 128)
+            else:
+                assert b"LIST" not in data and b"INFO" not in data
+
+
+def test_manifest_checksums_and_playlist_agree_with_the_files(built):
+    folder = out(built, "ko_KP", "usb")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    sums = dict(reversed(line.split("  ", 1)) for line in
+                (folder / "SHA256SUMS").read_text().strip().split("\n"))
+    import hashlib
+    for entry in manifest["files"]:
+        data = (folder / entry["file"]).read_bytes()
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest() == sums[entry["file"]]
+        assert entry["size"] == len(data)
+        assert entry["duration"] > 1.0
+        assert abs(entry["loudness_lufs"] + 16) <= 1.0 and entry["true_peak_dbtp"] <= -1.0
+        assert entry["title"] and entry["text"]
+        if entry["kind"] == "message":
+            assert entry["made_by"]["engine"] == "espeak" and entry["made_by"]["voice"] == "ko"
+    first = manifest["files"][0]
+    assert first["title"] == "방송 안내" and "7.2" in first["text"]    # placeholder filled
+    playlist = (folder / "playlist.m3u8").read_text(encoding="utf-8").split("\n")
+    assert playlist[0] == "#EXTM3U"
+    listed = [line for line in playlist if line and not line.startswith("#")]
+    assert listed == sorted(p.name for p in folder.glob("*.mp3"))
+    for name in ("manifest.json", "playlist.m3u8"):
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == sums[name]
+
+
+def test_rebuild_is_byte_identical_and_does_no_synthesis_or_encoding(built, monkeypatch,
+                                                                     cli):
+    before = snapshot(built / "audio_out" / "kursk")
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a rebuild with nothing changed must not synthesize or encode")
+    monkeypatch.setattr(type(get_engine("espeak")), "synthesize", forbidden)
+    monkeypatch.setattr(render, "encode", forbidden)
+    result = cli("build", "--project", built, "--jobs", "1")
+    assert result.code == 0, result
+    assert snapshot(built / "audio_out" / "kursk") == before
+
+
+def test_two_fresh_builds_are_byte_identical(tmp_path, cli):
+    outputs = []
+    for name in ("a", "b"):
+        root = copy_example(tmp_path / name)
+        assert cli("build", "--project", root, "--locale", "uk", "--jobs", "1").code == 0
+        outputs.append(snapshot(root / "audio_out" / "kursk"))
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0]) == 3 * (3 + 3)
+
+
+def test_a_fuzzy_unit_means_no_audio_and_both_status_and_render_say_why(project, cli):
+    assert cli("render", "--project", project, "--locale", "ru", "--profile", "usb",
+               "--jobs", "1").code == 0
+    folder = out(project, "ru", "usb")
+    assert (folder / "04-stop-fighting.mp3").exists()
+    path = project / "locales" / "ru" / "LC_MESSAGES" / "kursk.po"
+    po = polib.pofile(str(path))
+    entry = next(e for e in po if e.msgctxt == "stop-fighting")
+    entry.flags.append("fuzzy")
+    po.save()
+    result = cli("render", "--project", project, "--locale", "ru", "--profile", "usb",
+                 "--jobs", "1")
+    assert result.code == 0
+    assert "skipped kursk/ru/stop-fighting: 1 unit fuzzy" in result.out
+    assert not any("stop-fighting" in p.name for p in folder.glob("*.mp3"))
+    assert "night" in result.out and "not ready in this locale: stop-fighting" in result.out
+    assert not (folder / "programs" / "night.mp3").exists()
+    status = json.loads(cli("status", "--json", "--project", project).out)
+    assert "fuzzy" in status["campaigns"]["kursk"]["locales"]["ru"]["not_ready"]["stop-fighting"]
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert {"id": "stop-fighting", "reason": "1 unit fuzzy"} in manifest["skipped"]
+
+
+def test_nothing_ready_renders_nothing_and_exits_1(project, cli):
+    assert cli("init", "de", "--project", project).code == 0
+    result = cli("render", "--project", project, "--locale", "de", "--jobs", "1")
+    assert result.code == 1
+    assert "nothing was rendered" in result.err
+    assert "skipped kursk/de/ident: 2 units untranslated" in result.out
+    assert not (project / "audio_out" / "kursk" / "de").exists()
+
+
+def _speech(text: str, locale: str) -> Audio:
+    return get_engine("espeak").synthesize(SpeechRequest(text, locale, DEFAULT_VOICES[locale]))
+
+
+def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.clip(np.round(samples * 32767), -32768, 32767).astype("<i2").tobytes())
+
+
+def _translated_text(project: Path, locale: str, message_id: str) -> str:
+    po = polib.pofile(str(project / "locales" / locale / "LC_MESSAGES" / "kursk.po"))
+    campaign = load_campaign(project / "messages" / "kursk.yaml")
+    return "\n\n".join(po.find(p.text, msgctxt=message_id).msgstr.format(**campaign.variables)
+                       for p in campaign.message(message_id).paragraphs)
+
+
+def test_very_quiet_and_very_loud_recordings_meet_the_targets(project, cli):
+    recs = project / "locales" / "ru" / "recordings"
+    for mid, gain_db in (("ident", -40.0), ("not-alone", +20.0)):
+        text = _translated_text(project, "ru", mid)
+        voice = _speech(text, "ru")
+        samples = np.clip(voice.samples * 10 ** (gain_db / 20), -1, 1)   # loud one clips
+        _write_wav(recs / f"{mid}.wav", samples, voice.rate)
+        (recs / f"{mid}.txt").write_text(text, encoding="utf-8")
+    # A FLAC recording is read too.
+    text = _translated_text(project, "ru", "family")
+    _write_wav(recs / "tmp.wav", _speech(text, "ru").samples * 0.5, 22050)
+    subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(recs / "tmp.wav"),
+                    str(recs / "family.flac")], check=True)
+    (recs / "tmp.wav").unlink()
+    (recs / "family.txt").write_text(text, encoding="utf-8")
+    assert cli("render", "--project", project, "--locale", "ru", "--jobs", "2").code == 0
+    for profile in PROFILES:
+        folder = out(project, "ru", profile)
+        manifest = {e["id"]: e for e in json.loads(
+            (folder / "manifest.json").read_text(encoding="utf-8"))["files"]}
+        target, tolerance = TARGETS[profile]
+        for mid in ("ident", "not-alone", "family"):
+            assert manifest[mid]["made_by"]["recording"].startswith("locales/ru/recordings/")
+            lufs, peak = ebur128(folder / manifest[mid]["file"])
+            assert abs(lufs - target) <= tolerance, (profile, mid, lufs)
+            assert peak <= -1.0, (profile, mid, peak)
+        assert manifest["where-you-are"]["made_by"]["engine"] == "espeak"
+
+
+def test_stale_recording_is_reported_and_policy_decides(project, cli):
+    recs = project / "locales" / "ru" / "recordings"
+    text = _translated_text(project, "ru", "ident")
+    voice = _speech(text, "ru")
+    _write_wav(recs / "ident.wav", voice.samples, voice.rate)
+    (recs / "ident.txt").write_text("An older text that was read.", encoding="utf-8")
+    status = json.loads(cli("status", "--json", "--project", project).out)
+    assert status["campaigns"]["kursk"]["locales"]["ru"]["recordings"]["stale"] == ["ident"]
+    assert cli("render", "--project", project, "--locale", "ru", "--profile", "radio",
+               "--jobs", "1").code == 0
+    manifest = json.loads((out(project, "ru", "radio") / "manifest.json").read_text())
+    assert manifest["files"][0]["made_by"]["engine"] == "espeak"      # prefer → TTS
+    toml = project / "broadcast.toml"
+    toml.write_text(toml.read_text() + '\n[voices.ru]\nrecordings = "require"\n'
+                    if "[voices.ru]" not in toml.read_text() else
+                    toml.read_text().replace('[voices.ru]\n', '[voices.ru]\nrecordings = "require"\n'))
+    result = cli("render", "--project", project, "--locale", "ru", "--profile", "radio",
+                 "--jobs", "1")
+    assert result.code == 1
+    assert "skipped kursk/ru/ident: recording required: ident.wav was read from an older" \
+        in result.out
+    status = cli("status", "--project", project).out
+    assert "recordings stale: ident" in status and "recordings missing: not-alone" in status
+
+
+def test_program_longer_than_max_seconds_warns_and_fails_with_strict(project, cli):
+    yaml_path = project / "messages" / "kursk.yaml"
+    yaml_path.write_text(yaml_path.read_text(encoding="utf-8")
+                         .replace("max_seconds: 420", "max_seconds: 10"), encoding="utf-8")
+    args = ("render", "--project", project, "--locale", "ru", "--profile", "shortwave",
+            "--jobs", "2")
+    result = cli(*args)
+    assert result.code == 0
+    assert "warning: program 'night' in ru (shortwave) lasts" in result.err
+    assert (out(project, "ru", "shortwave") / "programs" / "night.wav").exists()
+    result = cli(*args, "--strict")
+    assert result.code == 1
+    assert "over its max_seconds 10" in result.err
+    assert not (out(project, "ru", "shortwave") / "programs" / "night.wav").exists()
+    assert (out(project, "ru", "shortwave") / "programs" / "evening.wav").exists()
+
+
+def test_ffmpeg_falls_back_to_the_wheel(monkeypatch):
+    import imageio_ffmpeg
+    from pipeline import ffmpeg
+    ffmpeg.ffmpeg_exe.cache_clear()
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    try:
+        assert ffmpeg.ffmpeg_exe() == imageio_ffmpeg.get_ffmpeg_exe()
+    finally:
+        ffmpeg.ffmpeg_exe.cache_clear()
