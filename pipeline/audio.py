@@ -17,7 +17,8 @@ from scipy import ndimage, signal
 
 from .profiles import Profile
 
-SILENCE_DB = -50.0              # below this (dBFS, 10 ms RMS) a frame is silence
+SILENCE_DB = -40.0              # a 10 ms frame this far below the loudest one is silence
+SILENCE_FLOOR_DB = -90.0        # ... and anything below this is silence whatever the level
 LIMITER_MARGIN_DB = 0.3         # aim under the ceiling: reconstruction adds a little
 LIMITER_WINDOW_S = 0.004        # look-ahead and smoothing of gain changes
 FADE_S = 0.010                  # fades at cut points, against clicks
@@ -83,14 +84,19 @@ def band_limit(audio: Audio, low_hz: float = 0.0, high_hz: float = 0.0) -> Audio
 
 
 def trim(audio: Audio, threshold_db: float = SILENCE_DB, keep_s: float = 0.02) -> Audio:
-    """Cut leading and trailing silence, keeping ``keep_s`` around the sound."""
+    """Cut leading and trailing silence, keeping ``keep_s`` around the sound.
+
+    Silence is relative to the loudest 10 ms frame, so a very quiet recording keeps its
+    speech; it is brought up to level afterwards.
+    """
     x = audio.samples
     frame = max(1, int(audio.rate * 0.01))
     n = len(x) // frame
     if n == 0:
         return audio
     rms = np.sqrt(np.mean(x[: n * frame].reshape(n, frame).astype(np.float64) ** 2, axis=1))
-    loud = np.nonzero(rms > 10 ** (threshold_db / 20))[0]
+    floor = max(float(rms.max()) * 10 ** (threshold_db / 20), 10 ** (SILENCE_FLOOR_DB / 20))
+    loud = np.nonzero(rms > floor)[0]
     if len(loud) == 0:
         return Audio(x[:0], audio.rate)
     keep = int(keep_s * audio.rate)
