@@ -49,11 +49,11 @@ def find(locales_dir: Path, locale: str, message_id: str, text: str) -> Recordin
 
 
 def describe(recording: Recording) -> str:
+    if recording.path is None:
+        return f"no recording {recording.message_id}.wav|flac|mp3"
+    name, script = recording.path.name, f"{recording.message_id}.txt"
     return {
-        "missing": "no recording",
-        "unbound": f"{recording.path.name} has no {recording.message_id}.txt script "
-                   "saying which text was read",
-        "stale": f"{recording.path.name} was read from an older text "
-                 f"(update {recording.message_id}.txt after re-recording)",
-        "fresh": f"{recording.path.name} is current",
+        "unbound": f"{name} has no {script} script saying which text was read",
+        "stale": f"{name} was read from an older text (update {script} after re-recording)",
+        "fresh": f"{name} is current",
     }[recording.state]
