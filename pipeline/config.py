@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,13 +114,16 @@ def load_config(root: Path) -> Config:
         return Config(root=root)
     source = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        raise ConfigError(f"invalid TOML: {exc}", source, line,
-                          fix="fix the syntax (see https://toml.io)") from None
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except UnicodeDecodeError:
         raise ConfigError("not UTF-8", source, fix="save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"at line (\d+)", str(exc))
+        line = int(match.group(1)) if match else text.rstrip("\n").count("\n") + 1
+        problem = re.sub(r"\s*\(at .*\)$", "", str(exc))
+        raise ConfigError(f"invalid TOML: {problem}", source, line,
+                          fix="fix the syntax on this line (quotes, brackets, '=')") from None
     top = {"locales", "profiles", "voices", "render"}
     for key in data:
         if key not in top:

@@ -88,6 +88,9 @@ def plan(config: Config, campaigns: list[Campaign], locales: list[str]) -> list[
             status = locale_status(campaign, config.locales_dir, locale)
             reasons = status.message_reasons(campaign)
             voice = config.voice_for(locale)
+            if voice.recordings != "require":
+                from .engines import get_engine
+                get_engine(voice.engine)        # an unknown engine fails here, once
             lexicon = load_lexicon(config.locales_dir / locale / "lexicon.tsv")
             for message in campaign.messages:
                 reason = reasons[message.id]

@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 
 from ..audio import Audio
 from ..config import Voice
-from ..errors import EngineError
+from ..errors import ConfigError, EngineError
 
 BUILTIN = {
     "espeak": "pipeline.engines.espeak:EspeakEngine",
@@ -73,18 +73,18 @@ def get_engine(name: str) -> Engine:
     if target is None:
         path = BUILTIN.get(name) or (name if ":" in name else None)
         if path is None:
-            raise EngineError(f"unknown engine '{name}'", "broadcast.toml",
+            raise ConfigError(f"unknown engine '{name}'", "broadcast.toml",
                               fix=f"use one of: {', '.join(known_engines())}, "
                                   "or 'package.module:Class'")
         module, _, attr = path.partition(":")
         try:
             target = getattr(importlib.import_module(module), attr)
         except (ImportError, AttributeError) as exc:
-            raise EngineError(f"cannot load engine '{name}': {exc}", "broadcast.toml",
+            raise ConfigError(f"cannot load engine '{name}': {exc}", "broadcast.toml",
                               fix=f"use one of: {', '.join(known_engines())}") from None
     engine = target()
     if not isinstance(engine, Engine):
-        raise EngineError(f"engine '{name}' lacks name, version() or synthesize()",
+        raise ConfigError(f"engine '{name}' lacks name, version() or synthesize()",
                           "broadcast.toml", fix="implement pipeline.engines.Engine")
     _instances[name] = engine
     return engine

@@ -1,0 +1,271 @@
+"""Engines: espeak-ng for real; gTTS at the HTTP layer against a local server."""
+
+from __future__ import annotations
+
+import base64
+import http.server
+import json
+import socket
+import subprocess
+import threading
+import warnings
+
+import numpy as np
+import pytest
+
+from pipeline import engines
+from pipeline.config import DEFAULT_VOICES, Voice
+from pipeline.engines import SpeechRequest, cache_key, get_engine
+from pipeline.engines.gtts_engine import MAX_CHARS, GttsEngine, tokenize
+from pipeline.errors import ConfigError, EngineError
+from pipeline.ffmpeg import ffmpeg_exe
+
+SAMPLES = {
+    # locale: (text, units in the text, plausible seconds per unit)
+    "ko_KP": ("여러분은 혼자가 아닙니다. 여러분을 생각하는 사람들이 있습니다.",
+              sum(1 for c in "여러분은혼자가아닙니다여러분을생각하는사람들이있습니다"), (0.08, 0.5)),
+    "ru": ("Вы не одни. Есть люди, которые думают о вас и хотят, чтобы вы вернулись домой.",
+           15, (0.2, 0.8)),
+    "en": ("You are not alone. There are people who think of you and want you to return home.",
+           17, (0.2, 0.8)),
+}
+
+
+@pytest.mark.parametrize("locale", sorted(SAMPLES))
+def test_espeak_speaks_each_locale_with_plausible_duration(locale):
+    text, units, (low, high) = SAMPLES[locale]
+    audio = get_engine("espeak").synthesize(SpeechRequest(text, locale,
+                                                          DEFAULT_VOICES[locale]))
+    assert audio.rate == 22050
+    rms = float(np.sqrt(np.mean(audio.samples.astype(np.float64) ** 2)))
+    assert rms > 0.02, "the voice is (nearly) silent"
+    voiced = np.mean(np.abs(audio.samples) > 0.01)
+    assert voiced > 0.3
+    assert low * units <= audio.duration <= high * units, audio.duration
+
+
+def test_espeak_is_reproducible_whatever_was_said_before():
+    engine = get_engine("espeak")
+    request = SpeechRequest("Слушайте, когда это безопасно.", "ru", DEFAULT_VOICES["ru"])
+    first = engine.synthesize(request).samples
+    engine.synthesize(SpeechRequest("여러분은 혼자가 아닙니다.", "ko_KP", DEFAULT_VOICES["ko_KP"]))
+    assert np.array_equal(engine.synthesize(request).samples, first)
+
+
+def test_espeak_speed_changes_duration_and_cache_key():
+    engine = get_engine("espeak")
+    text = "You are not alone. Listen when it is safe to do so."
+    slow = SpeechRequest(text, "en", Voice(voice="en", speed=110))
+    fast = SpeechRequest(text, "en", Voice(voice="en", speed=200))
+    assert engine.synthesize(slow).duration > 1.4 * engine.synthesize(fast).duration
+    assert cache_key(engine, slow) != cache_key(engine, fast)
+    assert cache_key(engine, slow) == cache_key(engine, SpeechRequest(text, "en",
+                                                                      Voice(voice="en", speed=110)))
+
+
+def test_espeak_unknown_voice_is_a_clear_error():
+    with pytest.raises(EngineError, match="no voice 'xx-nope' for ko_KP"):
+        get_engine("espeak").synthesize(SpeechRequest("안녕", "ko_KP", Voice(voice="xx-nope")))
+
+
+def test_unknown_engine_lists_the_known_ones():
+    with pytest.raises(ConfigError) as err:
+        get_engine("festival")
+    assert "unknown engine 'festival'" in str(err.value)
+    assert "espeak" in str(err.value) and "gtts" in str(err.value)
+
+
+class ToneEngine:
+    """A plug-in engine for the test: one 440 Hz tone, 0.1 s per character."""
+
+    name = "tone"
+
+    def version(self):
+        return "tone 1"
+
+    def synthesize(self, request):
+        from pipeline.audio import Audio
+        t = np.arange(int(0.1 * len(request.text) * 16000)) / 16000
+        return Audio((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 16000)
+
+
+def test_engine_by_module_path_plugs_in():
+    engine = get_engine("test_engines:ToneEngine")
+    audio = engine.synthesize(SpeechRequest("abcd", "en", Voice()))
+    assert abs(audio.duration - 0.4) < 1e-6
+
+
+# --- gTTS at the HTTP layer -------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, pieces", [
+    ("Short sentence.", [("Short sentence.", "sentence")]),
+    ("One. Two? Three!", [("One.", "sentence"), ("Two?", "sentence"), ("Three!", "sentence")]),
+    ("If you decide to stop fighting, your life comes first, and nothing else matters at "
+     "all, not orders, not shame, not fear.",
+     [("If you decide to stop fighting, your life comes first, and nothing else matters at "
+       "all, not orders,", "clause"), ("not shame, not fear.", "sentence")]),
+    ("여러분은 혼자가 아닙니다. 여러분을 생각하는 사람들이 있습니다.",
+     [("여러분은 혼자가 아닙니다.", "sentence"), ("여러분을 생각하는 사람들이 있습니다.", "sentence")]),
+])
+def test_tokenizer_cuts_at_sentences_then_clauses(text, pieces):
+    assert tokenize(text) == pieces
+
+
+def test_tokenizer_never_exceeds_the_limit_nor_cuts_words():
+    text = ("Международное право защищает солдат, которые сдаются в плен " * 6).strip() + "."
+    pieces = tokenize(text)
+    assert all(len(p) <= MAX_CHARS for p, _ in pieces)
+    assert " ".join(p for p, _ in pieces).split() == text.split()
+    assert pieces[-1][1] == "sentence"
+
+
+def _mp3_tone(seconds: float) -> bytes:
+    return subprocess.run(
+        [ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i",
+         f"sine=frequency=300:duration={seconds}:sample_rate=24000", "-ac", "1",
+         "-c:a", "libmp3lame", "-b:a", "32k", "-f", "mp3", "pipe:1"],
+        capture_output=True, check=True).stdout
+
+
+def _good_reply(mp3: bytes) -> bytes:
+    b64 = base64.b64encode(mp3).decode()
+    return (")]}'\n\n" + json.dumps([["wrb.fr", "jQ1olc", f'["{b64}"]', None, None, None,
+                                      "generic"]], separators=(",", ":")) + "\n").encode()
+
+
+class FakeTTS:
+    """A local HTTP server answering with scripted replies: (status, body) or 'slow'."""
+
+    def __init__(self, replies):
+        self.replies = list(replies)
+        self.requests: list[bytes] = []
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                fake.requests.append(self.rfile.read(int(self.headers["Content-Length"])))
+                reply = fake.replies.pop(0) if len(fake.replies) > 1 else fake.replies[0]
+                if reply == "slow":
+                    threading.Event().wait(1.0)
+                    reply = (200, b"")
+                status, body = reply
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/batchexecute"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_tts():
+    servers = []
+
+    def make(replies):
+        servers.append(FakeTTS(replies))
+        return servers[-1]
+    yield make
+    for s in servers:
+        s.close()
+
+
+def _engine(url, sleeps=None, **kwargs):
+    kwargs.setdefault("timeout", 0.5)
+    return GttsEngine(url=url, backoff=0.5,
+                      sleep=(sleeps.append if sleeps is not None else lambda s: None), **kwargs)
+
+
+RU = SpeechRequest("Вы не одни. Есть люди, которые думают о вас.", "ru", Voice(engine="gtts"))
+
+
+def test_gtts_good_audio_is_decoded_and_joined_with_pauses(fake_tts):
+    server = fake_tts([(200, _good_reply(_mp3_tone(0.5)))])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        audio = _engine(server.url).synthesize(RU)
+    assert caught == []                                 # no library warnings leak
+    assert len(server.requests) == 2                    # one per sentence
+    assert b"f.req=" in server.requests[0] and b"ru" in server.requests[0]
+    assert 1.2 <= audio.duration <= 1.8                 # 2 × 0.5 s tone + pauses
+    assert np.abs(audio.samples).max() > 0.1
+
+
+def test_gtts_429_is_retried_with_backoff(fake_tts):
+    good = (200, _good_reply(_mp3_tone(0.3)))
+    server = fake_tts([(429, b"slow down"), good])
+    sleeps: list[float] = []
+    audio = _engine(server.url, sleeps).synthesize(
+        SpeechRequest("Вы не одни.", "ru", Voice(engine="gtts")))
+    assert len(server.requests) == 2
+    assert sleeps == [0.5]
+    assert audio.duration > 0.2
+
+
+def test_gtts_persistent_5xx_gives_a_clear_error_after_bounded_retries(fake_tts):
+    server = fake_tts([(503, b"unavailable")])
+    sleeps: list[float] = []
+    with pytest.raises(EngineError) as err:
+        _engine(server.url, sleeps, retries=3).synthesize(RU)
+    assert len(server.requests) == 4
+    assert sleeps == [0.5, 1.0, 2.0]                    # exponential, bounded
+    assert "HTTP 503" in str(err.value) and "gave up after 4 tries" in str(err.value)
+
+
+def test_gtts_timeout_is_retried(fake_tts):
+    server = fake_tts(["slow", (200, _good_reply(_mp3_tone(0.3)))])
+    audio = _engine(server.url, timeout=0.2).synthesize(
+        SpeechRequest("Вы не одни.", "ru", Voice(engine="gtts")))
+    assert len(server.requests) == 2 and audio.duration > 0.2
+
+
+def test_gtts_client_error_is_not_retried(fake_tts):
+    server = fake_tts([(400, b"bad request")])
+    with pytest.raises(EngineError, match="HTTP 400"):
+        _engine(server.url).synthesize(RU)
+    assert len(server.requests) == 1
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_gtts_offline_error_names_message_and_locale(project, cli, monkeypatch):
+    toml = project / "broadcast.toml"
+    toml.write_text(toml.read_text().replace('[voices.ru]\nengine = "espeak"',
+                                             '[voices.ru]\nengine = "gtts"'))
+    offline = _engine(f"http://127.0.0.1:{_closed_port()}/", retries=2)
+    monkeypatch.setitem(engines._instances, "gtts", offline)
+    result = cli("render", "--project", project, "--locale", "ru", "--profile", "radio",
+                 "--jobs", "1")
+    assert result.code == 1
+    assert "message 'ident' in ru:" in result.err
+    assert "no connection to Google's TTS service (offline?)" in result.err
+    assert 'set engine = "espeak"' in result.err
+    assert "Traceback" not in result.err
+
+
+def _online() -> bool:
+    try:
+        socket.create_connection(("translate.google.com", 443), timeout=3).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.net
+def test_gtts_real_service():
+    if not _online():
+        pytest.skip("Google's TTS service is not reachable from this machine")
+    audio = GttsEngine().synthesize(SpeechRequest("Вы не одни.", "ru", Voice(engine="gtts")))
+    assert audio.duration > 0.5 and np.abs(audio.samples).max() > 0.05
