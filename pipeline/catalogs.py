@@ -465,7 +465,6 @@ class UnitState:
     state: str                  # translated | fuzzy | untranslated | missing
     msgstr: str = ""
     line: int | None = None
-    problem: str | None = None  # e.g. placeholders differ
 
 
 @dataclass
@@ -485,7 +484,11 @@ class LocaleStatus:
         return sum(len(u.unit.msgid.split()) for u in self.units if u.state != "translated")
 
     def message_reasons(self, campaign: Campaign) -> dict[str, str | None]:
-        """For each message id in source order, None if ready, else why not."""
+        """For each message id in source order, None if fully translated, else why not.
+
+        Translation is not all of readiness: :func:`pipeline.checks.readiness` adds the
+        checks' errors.
+        """
         reasons: dict[str, str | None] = {}
         for m in campaign.messages:
             mine = [u for u in self.units if u.unit.message_id == m.id]
@@ -508,9 +511,6 @@ def _reason(units: list[UnitState], exists: bool) -> str | None:
         n = sum(1 for u in units if u.state == state)
         if n:
             problems.append(f"{n} {'unit' if n == 1 else 'units'} {label}")
-    bad = [u for u in units if u.problem]
-    if bad:
-        problems.append(f"line {bad[0].line}: {bad[0].problem}")
     return "; ".join(problems) or None
 
 
@@ -532,7 +532,6 @@ def locale_status(campaign: Campaign, locales_dir: Path, locale: str) -> LocaleS
         elif e.fuzzy:
             states.append(UnitState(u, "fuzzy", e.msgstr, msgstr_line(po, e)))
         else:
-            states.append(UnitState(u, "translated", e.msgstr, msgstr_line(po, e),
-                                    placeholder_problem(u.msgid, e.msgstr)))
+            states.append(UnitState(u, "translated", e.msgstr, msgstr_line(po, e)))
     return LocaleStatus(campaign.name, locale, path, True, states,
                         obsolete=sum(1 for e in po if e.obsolete))

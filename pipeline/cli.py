@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__, catalogs, recordings
+from . import __version__, catalogs, checks, recordings
 from .errors import PipelineError
 from .project import Project, open_project
 from .sources import fill
@@ -104,7 +104,10 @@ def status_data(project: Project) -> dict:
         locales = {}
         for locale in project.locales:
             st = catalogs.locale_status(c, project.config.locales_dir, locale)
-            reasons = st.message_reasons(c)
+            reasons, findings = checks.readiness(project.config, c, st)
+            counts: dict[str, int] = {}
+            for f in findings:
+                counts[f.check] = counts.get(f.check, 0) + 1
             locales[locale] = {
                 "translated": st.count("translated"),
                 "fuzzy": st.count("fuzzy"),
@@ -114,6 +117,7 @@ def status_data(project: Project) -> dict:
                 "ready": [m for m, r in reasons.items() if r is None],
                 "not_ready": {m: r for m, r in reasons.items() if r is not None},
                 "recordings": _recordings_state(project, c, st, reasons),
+                "checks": dict(sorted(counts.items())),
             }
         data["campaigns"][c.name] = {"title": c.title, "messages": len(c.messages),
                                      "locales": locales}
@@ -153,6 +157,9 @@ def cmd_status(project: Project, args) -> int:
                    f"{s['words_to_translate']} words to translate")
             for mid, reason in s["not_ready"].items():
                 _print(f"  {'':<{width}}    not ready: {mid}: {reason}")
+            if s["checks"]:
+                _print(f"  {'':<{width}}    check findings: " +
+                       ", ".join(f"{k} {n}" for k, n in s["checks"].items()))
             for state, ids in s["recordings"].items():
                 if ids:
                     _print(f"  {'':<{width}}    recordings {state}: {', '.join(ids)}")
@@ -220,6 +227,24 @@ def cmd_build(project: Project, args) -> int:
     return run_render(project, args)
 
 
+def cmd_check(project: Project, args) -> int:
+    project.validate_catalogs()
+    findings = []
+    for c in project.campaigns:
+        for locale in project.locales:
+            st = catalogs.locale_status(c, project.config.locales_dir, locale)
+            findings += checks.check_locale(project.config, c, st)
+    if args.json:
+        _print(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2))
+    else:
+        for f in findings:
+            _print(str(f))
+        errors = sum(1 for f in findings if f.severity == checks.ERROR)
+        _print(f"{errors} errors, {len(findings) - errors} warnings")
+    failing = [f for f in findings if f.severity == checks.ERROR or args.strict]
+    return 1 if failing else 0
+
+
 # --- plumbing --------------------------------------------------------------------------------
 
 def _rel(project: Project, path: Path) -> str:
@@ -265,6 +290,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = add(name, func, text)
         p.add_argument("--strict", action="store_true",
                        help="a program longer than its max_seconds is an error")
+    p = add("check", cmd_check, "quality checks on every translated unit, in every locale")
+    p.add_argument("--json", action="store_true", help="print findings as JSON")
+    p.add_argument("--strict", action="store_true", help="warnings count as errors too")
     p = add("status", cmd_status, "translation progress and readiness per locale")
     p.add_argument("--json", action="store_true", help="print JSON")
     return parser

@@ -25,6 +25,7 @@ import numpy as np
 from . import audio as au
 from . import recordings
 from .catalogs import locale_status
+from .checks import readiness
 from .config import Config, Voice
 from .errors import AudioError, EngineError, PipelineError
 from .fsutil import atomic_write, sha256_bytes, sha256_file, write_if_changed
@@ -86,7 +87,7 @@ def plan(config: Config, campaigns: list[Campaign], locales: list[str]) -> list[
         for locale in locales:
             lp = LocalePlan(campaign, locale)
             status = locale_status(campaign, config.locales_dir, locale)
-            reasons = status.message_reasons(campaign)
+            reasons, _ = readiness(config, campaign, status)
             voice = config.voice_for(locale)
             if voice.recordings != "require":
                 from .engines import get_engine

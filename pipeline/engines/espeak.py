@@ -34,6 +34,7 @@ class EspeakEngine:
     """The offline default."""
 
     name = "espeak"
+    offline = True                  # may be run for calibration at any time
     _lock = threading.Lock()        # espeak-ng is not re-entrant
 
     def __init__(self):
