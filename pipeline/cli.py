@@ -213,7 +213,9 @@ def _print_render_report(project: Project, plans, report) -> None:
 
 def cmd_render(project: Project, args) -> int:
     project.validate_catalogs()
-    return run_render(project, args)
+    code = run_render(project, args)
+    write_report(project)
+    return code
 
 
 def cmd_build(project: Project, args) -> int:
@@ -224,7 +226,161 @@ def cmd_build(project: Project, args) -> int:
             catalogs.update(c, project.config.locales_dir, locale)
     for p in run_compile(project):
         _err(f"warning: {_rel(project, Path(p.file))}:{p.line}: {p.text}")
-    return run_render(project, args)
+    code = run_render(project, args)
+    run_bundle(project, args)
+    write_report(project)
+    return code
+
+
+def write_report(project: Project) -> Path:
+    """audio_out/report.html: coverage, findings, skips, links to every page."""
+    from .fsutil import write_if_changed
+    from .report import report_html
+    status = status_data(project)
+    findings = []
+    for c in project.campaigns:
+        for locale in project.locales:
+            st = catalogs.locale_status(c, project.config.locales_dir, locale)
+            findings += [f.to_dict() for f in checks.check_locale(project.config, c, st)]
+    pages = []
+    out = project.config.out_dir
+    for c in project.campaigns:
+        for locale in project.locales:
+            for profile in project.config.profiles:
+                page = out / c.name / locale / profile / "index.html"
+                if page.exists():
+                    pages.append((c.name, locale, profile, page.relative_to(out).as_posix()))
+    path = out / "report.html"
+    write_if_changed(path, report_html(status, findings, pages).encode("utf-8"))
+    return path
+
+
+def _passphrase(confirm: bool = False) -> str:
+    import getpass
+    value = os.environ.get("BROADCAST_PASSPHRASE")
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise PipelineError("no passphrase for the secret key", "BROADCAST_PASSPHRASE",
+                            fix="set BROADCAST_PASSPHRASE, or run in a terminal to be asked")
+    value = getpass.getpass("Passphrase: ")
+    if confirm and getpass.getpass("Passphrase again: ") != value:
+        raise PipelineError("the passphrases differ", fix="type the same passphrase twice")
+    if not value:
+        raise PipelineError("an empty passphrase", fix="choose one, or pass --unencrypted")
+    return value
+
+
+def _load_secret(path: Path):
+    from . import signing
+    raw = Path(path).read_text(encoding="utf-8") if Path(path).exists() else ""
+    encrypted = "encrypted" in raw.split("\n")[0]
+    try:
+        return signing.load_secret(path, _passphrase() if encrypted else None)
+    except signing.SignatureError as exc:
+        if "encrypted" in exc.message and not encrypted:
+            return signing.load_secret(path, _passphrase())
+        raise
+
+
+def run_bundle(project: Project, args) -> list[Path]:
+    from . import bundle, signing
+    secret = _load_secret(Path(args.sign)) if getattr(args, "sign", None) else None
+    written = []
+    for c in project.campaigns:
+        for locale in project.locales:
+            for profile in _profiles(project, args):
+                folder = project.config.out_dir / c.name / locale / profile.name
+                if not (folder / "SHA256SUMS").exists():
+                    continue
+                out = bundle.bundle_path(project.config.out_dir, c.name, locale, profile.name)
+                changed = bundle.make_bundle(folder, out)
+                note = "wrote" if changed else "unchanged"
+                if secret is not None:
+                    comment = f"campaign:{c.name}\tlocale:{locale}\tprofile:{profile.name}"
+                    if getattr(args, "timestamp", False):
+                        comment += f"\ttimestamp:{int(__import__('time').time())}"
+                    signing.write_signature(out, secret, comment)
+                    note += ", signed"
+                _print(f"{note} {_rel(project, out)}")
+                written.append(out)
+    return written
+
+
+def cmd_bundle(project: Project, args) -> int:
+    if not run_bundle(project, args):
+        _err("no output folder to bundle (run broadcast render first)")
+        return 1
+    return 0
+
+
+def _default_pubkey(args) -> Path | None:
+    if args.pubkey:
+        return Path(args.pubkey)
+    candidate = Path(args.project) / "keys" / "broadcast.pub"
+    return candidate if candidate.exists() else None
+
+
+def cmd_verify(args) -> int:
+    from . import bundle, signing
+    key_path = _default_pubkey(args)
+    public = signing.load_public(key_path) if key_path else None
+    result = bundle.verify_bundle(Path(args.bundle), public)
+    for problem in result.problems:
+        _err(f"{args.bundle}: {problem}")
+    if not result.ok:
+        _err(f"{args.bundle}: verification FAILED ({len(result.problems)} "
+             f"problem{'s' if len(result.problems) > 1 else ''}); do not use this bundle")
+        return 1
+    for note in result.notes:
+        _print(f"note: {note}")
+    _print(f"OK {args.bundle}: {len(result.members)} members match SHA256SUMS and the manifest"
+           + (f"; signed, trusted comment: {result.trusted_comment}"
+              if result.trusted_comment is not None else ""))
+    return 0
+
+
+def cmd_keygen(args) -> int:
+    from . import signing
+    out = Path(args.out) if args.out else Path(args.project) / "keys"
+    pub, key = out / "broadcast.pub", out / "broadcast.key"
+    if (pub.exists() or key.exists()) and not args.force:
+        raise PipelineError("a key pair already exists", key,
+                            fix="keep it, or pass --force to replace it (old signatures "
+                                "will no longer verify with the new key)")
+    passphrase = None if args.unencrypted else _passphrase(confirm=True)
+    pub_text, key_text = signing.generate(passphrase)
+    from .fsutil import atomic_write
+    atomic_write(key, key_text.encode())
+    os.chmod(key, 0o600)
+    atomic_write(pub, pub_text.encode())
+    gitignore = out / ".gitignore"
+    if not gitignore.exists():
+        atomic_write(gitignore, b"# never commit a secret key\n*.key\n")
+    _print(f"wrote {pub} (share it with stations) and {key} "
+           f"({'unencrypted: keep it offline' if passphrase is None else 'encrypted'})")
+    return 0
+
+
+def cmd_usb(args) -> int:
+    from . import bundle, signing
+    key_path = _default_pubkey(args)
+    public = signing.load_public(key_path) if key_path else None
+    verified = bundle.require_verified(Path(args.bundle), public)
+    if args.image:
+        size = bundle.parse_size(args.size) if args.size else None
+        names = bundle.write_image(verified, Path(args.image), size, args.reproducible,
+                                   args.label, args.with_programs)
+        _print(f"wrote {args.image}: FAT32 image with {len(names)} files in play order; "
+               "write it to sticks with dd or any imaging tool")
+    elif args.dest:
+        names = bundle.copy_to_stick(verified, Path(args.dest), args.overwrite,
+                                     args.with_programs)
+        _print(f"copied and verified {len(names)} files to {args.dest} in play order")
+    else:
+        raise PipelineError("give a destination folder or --image FILE", "broadcast usb",
+                            fix="e.g. broadcast usb BUNDLE /media/stick")
+    return 0
 
 
 def cmd_check(project: Project, args) -> int:
@@ -286,10 +442,36 @@ def build_parser() -> argparse.ArgumentParser:
     add("compile", cmd_compile, "write .mo files (fuzzy entries left out)")
     for name, func, text in (
             ("render", cmd_render, "render every ready message to audio in each profile"),
-            ("build", cmd_build, "the whole flow: extract, update, compile, render")):
+            ("build", cmd_build, "the whole flow: extract, update, compile, render, bundle")):
         p = add(name, func, text)
         p.add_argument("--strict", action="store_true",
                        help="a program longer than its max_seconds is an error")
+        if name == "build":
+            p.add_argument("--sign", metavar="KEY", help="sign the bundles with this secret key")
+    p = add("bundle", cmd_bundle, "pack each output folder into a deterministic zip")
+    p.add_argument("--sign", metavar="KEY", help="write a minisign signature beside each zip")
+    p.add_argument("--timestamp", action="store_true",
+                   help="put the signing time in the trusted comment (off: no dates)")
+    p = add("verify", cmd_verify, "verify a bundle: members, checksums, manifest, signature")
+    p.add_argument("bundle", metavar="BUNDLE")
+    p.add_argument("--pubkey", metavar="KEY", help="public key (default: keys/broadcast.pub)")
+    p = add("keygen", cmd_keygen, "create an Ed25519 key pair in minisign's format")
+    p.add_argument("--out", metavar="DIR", help="folder for the keys (default: keys/)")
+    p.add_argument("--unencrypted", action="store_true",
+                   help="leave the secret key unencrypted (no passphrase)")
+    p.add_argument("--force", action="store_true", help="replace an existing key pair")
+    p = add("usb", cmd_usb, "verify a bundle and put it on a stick, or into a FAT32 image")
+    p.add_argument("bundle", metavar="BUNDLE")
+    p.add_argument("dest", metavar="DEST", nargs="?", help="the mounted stick")
+    p.add_argument("--image", metavar="FILE", help="write a FAT32 disk image instead")
+    p.add_argument("--size", metavar="SIZE", help="image size, e.g. 64M or 2G")
+    p.add_argument("--reproducible", action="store_true",
+                   help="derive the volume serial from the contents (default: random)")
+    p.add_argument("--label", default="NO NAME", help="volume label (default: NO NAME)")
+    p.add_argument("--pubkey", metavar="KEY", help="public key (default: keys/broadcast.pub)")
+    p.add_argument("--overwrite", action="store_true", help="replace files already on DEST")
+    p.add_argument("--with-programs", action="store_true",
+                   help="also copy the programs, after the messages")
     p = add("check", cmd_check, "quality checks on every translated unit, in every locale")
     p.add_argument("--json", action="store_true", help="print findings as JSON")
     p.add_argument("--strict", action="store_true", help="warnings count as errors too")
@@ -305,6 +487,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     try:
+        if args.func in (cmd_verify, cmd_keygen, cmd_usb):
+            return args.func(args)          # these work on files, not on a project
         project = open_project(Path(args.project), args.campaign, args.locale)
         return args.func(project, args)
     except PipelineError as exc:

@@ -30,6 +30,7 @@ from .config import Config, Voice
 from .errors import AudioError, EngineError, PipelineError
 from .fsutil import atomic_write, sha256_bytes, sha256_file, write_if_changed
 from .profiles import Profile
+from .report import index_html
 from .sources import Campaign, Program, fill
 from .textnorm import load_lexicon, normalize
 
@@ -338,7 +339,7 @@ class FolderResult:
     warnings: list[str] = field(default_factory=list)
 
 
-OUTPUT_EXTENSIONS = {".wav", ".mp3"}
+OUTPUT_EXTENSIONS = {".wav", ".mp3", ".txt"}     # what a new render may leave stale
 
 
 def output_folder(out_dir: Path, campaign: str, locale: str, profile: str) -> Path:
@@ -363,6 +364,7 @@ def write_folder(folder: Path, cache: Path, profile: Profile, lp: LocalePlan,
         entries.append(_entry(name, "message", job.message_id, job.title, job.text, data,
                               rendered.measured, job.source.made_by(), job.source_text))
         playlist += [f"#EXTINF:{int(round(rendered.measured.duration))},{job.title}", name]
+        wanted[name.rsplit(".", 1)[0] + ".txt"] = f"{job.title}\n\n{job.text}\n".encode("utf-8")
         result.seconds += rendered.measured.duration
     for program, rendered in programs:
         name = f"programs/{program.id}.{profile.ext}"
@@ -382,6 +384,7 @@ def write_folder(folder: Path, cache: Path, profile: Profile, lp: LocalePlan,
         "programs_skipped": [{"id": k, "reason": v} for k, v in program_skips.items()],
     }
     wanted["playlist.m3u8"] = ("\n".join(playlist) + "\n").encode("utf-8")
+    wanted["index.html"] = index_html(manifest).encode("utf-8")
     wanted["manifest.json"] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n") \
         .encode("utf-8")
     sums = "".join(f"{sha256_bytes(data)}  {name}\n" for name, data in sorted(wanted.items()))
@@ -406,8 +409,7 @@ def _entry(name, kind, ident, title, text, data, measured, made_by, source_text)
 def _remove_stale(folder: Path, keep: set[str]) -> None:
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
-        if path.is_file() and rel not in keep and (path.suffix in OUTPUT_EXTENSIONS
-                                                   or rel in ("playlist.m3u8",)):
+        if path.is_file() and rel not in keep and path.suffix in OUTPUT_EXTENSIONS:
             path.unlink()
 
 
