@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # Install everything the tests need, then run them: the README's test command.
 #
-# The tests judge the project with real tools: GNU gettext (msgfmt), ffmpeg/ffprobe
-# (an independent loudness meter and format probe). They come from the system's
-# packages; on Debian and Ubuntu, as root, this script installs the missing ones.
+# The tests judge the project with real tools: GNU gettext (msgfmt), ffmpeg/ffprobe (an
+# independent loudness meter and format probe), minisign, mtools and dosfstools (FAT
+# images), and Chromium (the review pages; a Korean font so that screenshots are legible).
+# They come from the system's packages; on Debian and Ubuntu, as root, this script
+# installs the missing ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
 command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
+command -v minisign >/dev/null 2>&1 || missing+=(minisign)
+command -v mdir >/dev/null 2>&1 || missing+=(mtools)
+command -v mkfs.fat >/dev/null 2>&1 || missing+=(dosfstools)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -e /usr/share/fonts/truetype/nanum ] || missing+=(fonts-nanum)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "installing system packages: ${missing[*]}"

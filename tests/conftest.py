@@ -24,6 +24,15 @@ def copy_example(dest: Path) -> Path:
     return dest
 
 
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    """The example project after one `broadcast build`, shared by the tests that only read
+    it (a test that changes it must work on its own copy)."""
+    root = copy_example(tmp_path_factory.mktemp("built") / "project")
+    assert main(["build", "--project", str(root), "--jobs", "2"]) == 0
+    return root
+
+
 @pytest.fixture
 def project(tmp_path) -> Path:
     return copy_example(tmp_path / "project")

@@ -29,15 +29,6 @@ FORMATS = {"radio": ("pcm_s16le", 48000), "usb": ("mp3", 44100),
            "shortwave": ("pcm_s16le", 22050)}
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """The example project after one `broadcast build`, shared by the tests that read it."""
-    root = copy_example(tmp_path_factory.mktemp("built") / "project")
-    code = main(["build", "--project", str(root), "--jobs", "2"])
-    assert code == 0
-    return root
-
-
 def out(root: Path, locale: str, profile: str) -> Path:
     return root / "audio_out" / "kursk" / locale / profile
 

@@ -1,0 +1,305 @@
+"""Bundles, signatures (against Debian's minisign), verification, USB media, review pages."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import stat
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_example, snapshot
+
+MINISIGN = shutil.which("minisign")
+
+
+def bundle_of(root: Path, locale: str = "ru", profile: str = "usb") -> Path:
+    return root / "audio_out" / "bundles" / f"kursk-{locale}-{profile}.zip"
+
+
+@pytest.fixture
+def bundled(built, tmp_path) -> Path:
+    """A copy of the built example's ru/usb bundle, free to tamper with."""
+    src = bundle_of(built)
+    dest = tmp_path / src.name
+    shutil.copy(src, dest)
+    return dest
+
+
+@pytest.fixture
+def keys(tmp_path, cli) -> Path:
+    out = tmp_path / "keys"
+    assert cli("keygen", "--unencrypted", "--out", out).code == 0
+    return out
+
+
+def test_build_ends_with_deterministic_bundles(built, tmp_path, cli):
+    names = sorted(p.name for p in (built / "audio_out" / "bundles").glob("*.zip"))
+    assert names == sorted(f"kursk-{l}-{p}.zip" for l in ("ko_KP", "ru", "uk")
+                           for p in ("radio", "usb", "shortwave"))
+    with zipfile.ZipFile(bundle_of(built)) as zf:
+        members = zf.namelist()
+        assert members == sorted(members)
+        assert {"SHA256SUMS", "manifest.json", "playlist.m3u8", "index.html",
+                "01-ident.mp3", "01-ident.txt", "programs/evening.mp3"} <= set(members)
+        for info in zf.infolist():
+            assert info.date_time == (1980, 1, 1, 0, 0, 0)
+            assert stat.S_IMODE(info.external_attr >> 16) == 0o644
+        transcript = zf.read("01-ident.txt").decode("utf-8")
+        assert transcript.startswith("Позывные станции\n\n") and "7.2" in transcript
+    # A second, independent build gives byte-identical zips.
+    other = copy_example(tmp_path / "again")
+    assert cli("build", "--project", other, "--locale", "uk", "--jobs", "2").code == 0
+    for profile in ("radio", "usb", "shortwave"):
+        assert bundle_of(other, "uk", profile).read_bytes() == \
+            bundle_of(built, "uk", profile).read_bytes()
+
+
+def test_zip_times_follow_source_date_epoch(built, tmp_path, monkeypatch):
+    from pipeline.bundle import make_bundle
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    out = tmp_path / "b.zip"
+    make_bundle(built / "audio_out" / "kursk" / "uk" / "radio", out)
+    with zipfile.ZipFile(out) as zf:
+        assert zf.infolist()[0].date_time[:3] == (2023, 11, 14)
+
+
+def test_verify_accepts_an_intact_bundle(bundled, cli):
+    result = cli("verify", bundled)
+    assert result.code == 0, result.err
+    assert "members match SHA256SUMS and the manifest" in result.out
+    assert "not signed" in result.out
+
+
+@pytest.mark.skipif(MINISIGN is None, reason="Debian's minisign is installed by scripts/test.sh")
+def test_minisign_verifies_our_signature(bundled, keys, built, cli, tmp_path):
+    project = built
+    out = tmp_path / "signed"
+    shutil.copytree(project / "audio_out" / "kursk" / "ru" / "usb", out / "folder")
+    from pipeline.bundle import make_bundle
+    zip_path = out / "kursk-ru-usb.zip"
+    make_bundle(out / "folder", zip_path)
+    from pipeline import signing
+    secret = signing.load_secret(keys / "broadcast.key", None)
+    signing.write_signature(zip_path, secret, "campaign:kursk\tlocale:ru\tprofile:usb")
+    proc = subprocess.run([MINISIGN, "-V", "-p", str(keys / "broadcast.pub"), "-m",
+                           str(zip_path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "Trusted comment: campaign:kursk\tlocale:ru\tprofile:usb" in proc.stdout
+    result = cli("verify", zip_path, "--pubkey", keys / "broadcast.pub")
+    assert result.code == 0 and "signed, trusted comment: campaign:kursk" in result.out
+    assert "timestamp" not in (Path(str(zip_path) + ".minisig")).read_text()
+
+
+@pytest.mark.skipif(MINISIGN is None, reason="Debian's minisign is installed by scripts/test.sh")
+def test_bundle_sign_command_with_an_encrypted_key(project, cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("BROADCAST_PASSPHRASE", "correct horse battery staple")
+    assert cli("keygen", "--out", tmp_path / "k").code == 0
+    key_text = (tmp_path / "k" / "broadcast.key").read_text()
+    assert key_text.startswith("untrusted comment: minisign encrypted secret key")
+    assert stat.S_IMODE((tmp_path / "k" / "broadcast.key").stat().st_mode) == 0o600
+    assert cli("render", "--project", project, "--locale", "uk", "--profile", "usb",
+               "--jobs", "2").code == 0
+    result = cli("bundle", "--project", project, "--locale", "uk", "--profile", "usb",
+                 "--sign", tmp_path / "k" / "broadcast.key", "--timestamp")
+    assert result.code == 0 and "signed" in result.out
+    zip_path = bundle_of(project, "uk", "usb")
+    proc = subprocess.run([MINISIGN, "-V", "-p", str(tmp_path / "k" / "broadcast.pub"),
+                           "-m", str(zip_path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "campaign:kursk\tlocale:uk\tprofile:usb\ttimestamp:" in proc.stdout
+    # minisign itself decrypts our encrypted secret key and signs with it.
+    other = tmp_path / "other.minisig"
+    proc = subprocess.run([MINISIGN, "-S", "-s", str(tmp_path / "k" / "broadcast.key"),
+                           "-m", str(zip_path), "-x", str(other), "-t", "by minisign"],
+                          input="correct horse battery staple\n", capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    monkeypatch.setenv("BROADCAST_PASSPHRASE", "wrong")
+    result = cli("bundle", "--project", project, "--locale", "uk", "--profile", "usb",
+                 "--sign", tmp_path / "k" / "broadcast.key")
+    assert result.code == 1 and "wrong passphrase" in result.err
+
+
+@pytest.mark.skipif(MINISIGN is None, reason="Debian's minisign is installed by scripts/test.sh")
+def test_broadcast_verify_accepts_minisign_signatures(bundled, tmp_path, cli):
+    pub, sec = tmp_path / "m.pub", tmp_path / "m.key"
+    subprocess.run([MINISIGN, "-G", "-W", "-p", str(pub), "-s", str(sec)], check=True,
+                   capture_output=True)
+    for legacy in (False, True):
+        args = [MINISIGN, "-S", "-W", "-s", str(sec), "-m", str(bundled), "-t", "from minisign"]
+        subprocess.run(args + (["-l"] if legacy else []), check=True, capture_output=True)
+        result = cli("verify", bundled, "--pubkey", pub)
+        assert result.code == 0, result.err
+        assert "trusted comment: from minisign" in result.out
+    # Another key does not verify it.
+    subprocess.run([MINISIGN, "-G", "-W", "-f", "-p", str(tmp_path / "x.pub"), "-s",
+                    str(tmp_path / "x.key")], check=True, capture_output=True)
+    result = cli("verify", bundled, "--pubkey", tmp_path / "x.pub")
+    assert result.code == 1 and "made with another key" in result.err
+
+
+def _rewrite(path: Path, change) -> None:
+    """Rebuild the zip with ``change(name, data) -> [(name, data), ...]`` per member."""
+    with zipfile.ZipFile(path) as zf:
+        items = [(i.filename, zf.read(i)) for i in zf.infolist()]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in items:
+            for new_name, new_data in change(name, data):
+                zf.writestr(new_name, new_data)
+    path.write_bytes(buf.getvalue())
+
+
+def _members(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as zf:
+        return zf.namelist()
+
+
+def test_verify_rejects_a_flipped_byte_in_any_member(bundled, cli, tmp_path):
+    for member in _members(bundled):
+        if member == "SHA256SUMS":
+            continue
+        copy = tmp_path / "flip.zip"
+        shutil.copy(bundled, copy)
+
+        def flip(name, data, member=member):
+            if name == member:
+                data = bytes([data[0] ^ 1]) + data[1:]
+            return [(name, data)]
+        _rewrite(copy, flip)
+        result = cli("verify", copy)
+        assert result.code == 1, member
+        assert f"member '{member}' was altered" in result.err
+
+
+def test_verify_rejects_raw_corruption_of_the_zip(bundled, cli):
+    data = bytearray(bundled.read_bytes())
+    with zipfile.ZipFile(bundled) as zf:
+        info = zf.getinfo("01-ident.mp3")
+    data[info.header_offset + 30 + len(info.filename) + 200] ^= 0xFF
+    bundled.write_bytes(bytes(data))
+    result = cli("verify", bundled)
+    assert result.code == 1 and "member '01-ident.mp3' is corrupt" in result.err
+
+
+@pytest.mark.parametrize("case, change, expected", [
+    ("removed", lambda n, d: [] if n == "02-not-alone.mp3" else [(n, d)],
+     "member '02-not-alone.mp3' listed in SHA256SUMS is missing"),
+    ("added", lambda n, d: [(n, d), ("10-extra.mp3", d)] if n == "01-ident.mp3" else [(n, d)],
+     "member '10-extra.mp3' is not listed in SHA256SUMS (added)"),
+    ("renamed", lambda n, d: [("01-intro.mp3" if n == "01-ident.mp3" else n, d)],
+     "member '01-ident.mp3' was renamed to '01-intro.mp3'"),
+])
+def test_verify_rejects_missing_added_and_renamed_members(bundled, cli, case, change, expected):
+    _rewrite(bundled, change)
+    result = cli("verify", bundled)
+    assert result.code == 1
+    assert expected in result.err
+    assert "do not use this bundle" in result.err
+
+
+def _crafted(path: Path, name: str, link: bool = False) -> None:
+    with zipfile.ZipFile(path, "a") as zf:
+        info = zipfile.ZipInfo(name)
+        if link:
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(info, b"/etc/passwd" if link else b"evil")
+
+
+@pytest.mark.parametrize("name, link, expected", [
+    ("../evil.mp3", False, "has a '..'"),
+    ("programs/../../evil.mp3", False, "has a '..'"),
+    ("/tmp/evil.mp3", False, "has an absolute path"),
+    ("01-link.mp3", True, "is a symbolic link"),
+    ("autorun.inf", False, "has a name outside the allowed pattern"),
+    ("01 ident.mp3", False, "has a name outside the allowed pattern"),
+])
+def test_unsafe_members_are_refused_by_verify_and_usb(bundled, cli, tmp_path, name, link,
+                                                     expected):
+    _crafted(bundled, name, link)
+    result = cli("verify", bundled)
+    assert result.code == 1
+    assert f"member '{name}' {expected}" in result.err
+    dest = tmp_path / "stick"
+    dest.mkdir()
+    result = cli("usb", bundled, dest)
+    assert result.code == 1 and f"member '{name}'" in result.err
+    assert list(dest.iterdir()) == []
+    assert not (tmp_path / "evil.mp3").exists()
+
+
+def test_usb_copies_in_play_order_and_verifies(bundled, cli, tmp_path):
+    dest = tmp_path / "stick"
+    dest.mkdir()
+    result = cli("usb", bundled, dest)
+    assert result.code == 0, result.err
+    with zipfile.ZipFile(bundled) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        expected = [e["file"] for e in manifest["files"] if e["kind"] == "message"]
+        for name in expected:
+            assert (dest / name).read_bytes() == zf.read(name)
+    assert sorted(p.name for p in dest.iterdir()) == expected
+    assert all(p.suffix == ".mp3" for p in dest.iterdir())     # no manifest, no page
+    result = cli("usb", bundled, dest)
+    assert result.code == 1 and "already exists on the stick" in result.err
+    assert cli("usb", bundled, dest, "--overwrite").code == 0
+
+
+def test_usb_checks_free_space(bundled, cli, tmp_path, monkeypatch):
+    dest = tmp_path / "stick"
+    dest.mkdir()
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10, 9, 1))
+    result = cli("usb", bundled, dest)
+    assert result.code == 1 and "not enough free space" in result.err
+    assert list(dest.iterdir()) == []
+
+
+def _mtools(*args: str) -> str:
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1", TZ="UTC")
+    return subprocess.run(list(args), capture_output=True, text=True, check=True,
+                          env=env).stdout
+
+
+@pytest.mark.skipif(shutil.which("mdir") is None, reason="mtools is installed by scripts/test.sh")
+def test_fat32_image_in_play_order_with_no_identifying_data(bundled, cli, tmp_path):
+    image = tmp_path / "stick.img"
+    result = cli("usb", bundled, "--image", image, "--size", "64M")
+    assert result.code == 0, result.err
+    listing = _mtools("mdir", "-i", str(image), "::/")
+    with zipfile.ZipFile(bundled) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        expected = [e["file"] for e in manifest["files"] if e["kind"] == "message"]
+        rows = [line for line in listing.split("\n") if line[:2].isdigit()]
+        names = [row.split()[-1] if row.split()[-1].endswith(".mp3") else
+                 f"{row.split()[0]}.{row.split()[1]}" for row in rows]
+        assert names == expected                        # mdir shows play order
+        assert all("1980-01-01" in row for row in rows)  # fixed times
+        back = tmp_path / "back"
+        back.mkdir()
+        for name in expected:
+            _mtools("mcopy", "-i", str(image), f"::/{name}", str(back / name))
+            assert (back / name).read_bytes() == zf.read(name)
+    assert "has no label" in listing or "NO NAME" in listing
+    assert image.stat().st_size == 64 * 1024 * 1024
+    # The serial number is random each time, unless --reproducible.
+    again = tmp_path / "again.img"
+    assert cli("usb", bundled, "--image", again, "--size", "64M").code == 0
+    serial = lambda p: p.read_bytes()[0x43:0x47]
+    assert serial(image) != serial(again)
+    r1, r2 = tmp_path / "r1.img", tmp_path / "r2.img"
+    for path in (r1, r2):
+        assert cli("usb", bundled, "--image", path, "--size", "64M", "--reproducible").code == 0
+    assert r1.read_bytes() == r2.read_bytes()
+    assert serial(r1) != bytes.fromhex("1234ABCD")[::-1]
+
+
+def test_image_refuses_a_tampered_bundle(bundled, cli, tmp_path):
+    _rewrite(bundled, lambda n, d: [] if n == "03-where-you-are.mp3" else [(n, d)])
+    result = cli("usb", bundled, "--image", tmp_path / "x.img")
+    assert result.code == 1 and "verification failed" in result.err
+    assert not (tmp_path / "x.img").exists()

@@ -1,0 +1,113 @@
+"""Review pages opened in a real browser: Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None,
+                                reason="Debian's chromium is installed by scripts/test.sh")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, path: Path):
+    """The page, with every console error and every non-file request recorded."""
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    errors: list[str] = []
+    outside: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith("file://")
+            else None)
+    page.goto(path.as_uri())
+    return page, errors, outside
+
+
+def assert_offline_source(path: Path) -> None:
+    html = path.read_text(encoding="utf-8")
+    assert not re.search(r"(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", html.replace(
+        'content="width=device-width, initial-scale=1"', ""))
+    assert "<script" not in html and "<link" not in html and "@import" not in html
+
+
+@pytest.mark.parametrize("locale, profile", [("ko_KP", "usb"), ("ru", "radio"),
+                                             ("uk", "shortwave")])
+def test_index_page_plays_every_file(browser, built, locale, profile, tmp_path_factory):
+    folder = built / "audio_out" / "kursk" / locale / profile
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert_offline_source(folder / "index.html")
+    page, errors, outside = open_page(browser, folder / "index.html")
+    page.wait_for_function("Array.from(document.querySelectorAll('audio'))"
+                           ".every(a => a.readyState >= 1 || a.error)", timeout=30000)
+    durations = page.evaluate("Array.from(document.querySelectorAll('audio'))"
+                              ".map(a => a.error ? -1 : a.duration)")
+    assert len(durations) == len(manifest["files"])
+    for got, entry in zip(durations, manifest["files"]):
+        assert got > 0, entry["file"]
+        assert abs(got - entry["duration"]) < 0.3, entry["file"]
+    titles = page.locator("li.item h3").all_inner_texts()
+    assert [re.sub(r"^\d+", "", t).strip() for t in titles] == \
+        [e["title"] for e in manifest["files"]]
+    # The source text is a toggle, closed until asked for.
+    first = page.locator("li.item details").first
+    assert not first.locator("div").is_visible()
+    first.locator("summary").click()
+    assert first.locator("div").is_visible()
+    assert first.locator("div").inner_text().startswith("You are listening")
+    shot = tmp_path_factory.mktemp("screenshots") / f"index-{locale}-{profile}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10000
+    print(f"screenshot: {shot}")
+    assert errors == [] and outside == []
+    page.close()
+
+
+def test_report_page_matches_status(browser, built, cli, tmp_path_factory):
+    report = built / "audio_out" / "report.html"
+    assert_offline_source(report)
+    status = json.loads(cli("status", "--json", "--project", built).out)
+    page, errors, outside = open_page(browser, report)
+    rows = page.locator("tr.coverage")
+    seen = set()
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        campaign, locale = row.get_attribute("data-campaign"), row.get_attribute("data-locale")
+        s = status["campaigns"][campaign]["locales"][locale]
+        assert int(row.get_attribute("data-translated")) == s["translated"]
+        assert int(row.get_attribute("data-fuzzy")) == s["fuzzy"]
+        assert int(row.get_attribute("data-untranslated")) == s["untranslated"]
+        assert int(row.get_attribute("data-ready")) == len(s["ready"])
+        cells = row.locator("td").all_inner_texts()
+        total = s["translated"] + s["fuzzy"] + s["untranslated"]
+        assert cells[1] == f"{s['translated']}/{total}"
+        assert cells[5] == f"{len(s['ready'])}/{status['campaigns'][campaign]['messages']}"
+        for link in row.locator("a").all():
+            assert (report.parent / link.get_attribute("href")).exists()
+        seen.add((campaign, locale))
+    assert seen == {(c, l) for c, v in status["campaigns"].items() for l in v["locales"]}
+    skipped = page.locator("tr.skipped").count()
+    assert skipped == sum(len(l["not_ready"]) for c in status["campaigns"].values()
+                          for l in c["locales"].values())
+    shot = tmp_path_factory.mktemp("screenshots") / "report.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10000
+    print(f"screenshot: {shot}")
+    assert errors == [] and outside == []
+    page.close()
