@@ -143,6 +143,7 @@ def _recordings_state(project: Project, campaign, st, reasons) -> dict:
 
 
 def cmd_status(project: Project, args) -> int:
+    project.validate_catalogs()
     data = status_data(project)
     if args.json:
         _print(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False))
@@ -384,7 +385,7 @@ def cmd_usb(args) -> int:
 
 
 def cmd_check(project: Project, args) -> int:
-    project.validate_catalogs()
+    project.validate_catalogs()  # before any check writes its calibration cache
     findings = []
     for c in project.campaigns:
         for locale in project.locales:

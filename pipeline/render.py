@@ -486,15 +486,10 @@ def execute(config: Config, plans: list[LocalePlan], profiles: list[Profile],
     try:
         def run(fn, *args):
             return pool.submit(fn, *args) if pool else _Done(fn, *args)
-        futures = [((lp.campaign.name, lp.locale, job.message_id), job,
-                    run(render_message, job, profiles, root, cache_s)) for lp, job in tasks]
-        for key, job, fut in futures:
-            try:
-                message_results[key] = fut.result()
-            except PipelineError as exc:
-                report.errors.append(f"message '{job.message_id}' in {job.locale}: {exc}")
-            if bar:
-                bar.step(f"{job.locale} {job.message_id}")
+        _gather([((lp.campaign.name, lp.locale, job.message_id),
+                  f"message '{job.message_id}' in {job.locale}",
+                  run(render_message, job, profiles, root, cache_s)) for lp, job in tasks],
+                message_results, report.errors, bar)
         pfutures = []
         for lp, program in program_tasks:
             jobs_in_order = [lp.job(m) for m in program.items]
@@ -503,16 +498,11 @@ def execute(config: Config, plans: list[LocalePlan], profiles: list[Profile],
                 program_skips[(lp.campaign.name, lp.locale)][program.id] = \
                     "a message of the program failed to render"
                 continue
-            pfutures.append(((lp.campaign.name, lp.locale, program.id), lp, program,
+            pfutures.append(((lp.campaign.name, lp.locale, program.id),
+                             f"program '{program.id}' in {lp.locale}",
                              run(render_program, program, jobs_in_order, lp.locale,
                                  profiles, root, cache_s)))
-        for key, lp, program, fut in pfutures:
-            try:
-                program_results[key] = fut.result()
-            except PipelineError as exc:
-                report.errors.append(f"program '{program.id}' in {lp.locale}: {exc}")
-            if bar:
-                bar.step(f"{lp.locale} {program.id}")
+        _gather(pfutures, program_results, report.errors, bar)
     finally:
         if pool:
             pool.shutdown()
@@ -548,6 +538,17 @@ def execute(config: Config, plans: list[LocalePlan], profiles: list[Profile],
             result.warnings += notes
             report.folders.append(result)
     return report
+
+
+def _gather(futures, results: dict, errors: list[str], bar: Progress | None) -> None:
+    """Wait for each (key, label, future): its result, or its error with the label."""
+    for key, label, future in futures:
+        try:
+            results[key] = future.result()
+        except PipelineError as exc:
+            errors.append(f"{label}: {exc}")
+        if bar:
+            bar.step(label)
 
 
 class _Done:

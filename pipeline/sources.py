@@ -177,9 +177,21 @@ def placeholders(text: str) -> set[str]:
     return names
 
 
+class _Keep(dict):
+    def __missing__(self, key):
+        return "{" + key + "}"
+
+
 def fill(text: str, variables: dict[str, str]) -> str:
-    """Put a campaign's variables into a (translated) text; ``{{`` stays a brace."""
-    return text.format_map(variables)
+    """Put a campaign's variables into a (translated) text; ``{{`` stays a brace.
+
+    An unknown ``{name}`` or a stray brace is left as written: the ``placeholders``
+    check reports it, and the gate keeps such a message from being rendered.
+    """
+    try:
+        return text.format_map(_Keep(variables))
+    except (ValueError, IndexError, AttributeError):
+        return text
 
 
 def split_paragraphs(text: str, first_line: int) -> list[Paragraph]:

@@ -140,7 +140,8 @@ def test_two_fresh_builds_are_byte_identical(tmp_path, cli):
         assert cli("build", "--project", root, "--locale", "uk", "--jobs", "1").code == 0
         outputs.append(snapshot(root / "audio_out" / "kursk"))
     assert outputs[0] == outputs[1]
-    assert len(outputs[0]) == 3 * (3 + 3)
+    # per folder: 3 audio files, 3 transcripts, SHA256SUMS, manifest, playlist, index.html
+    assert len(outputs[0]) == 3 * (3 + 3 + 4)
 
 
 def test_a_fuzzy_unit_means_no_audio_and_both_status_and_render_say_why(project, cli):
@@ -266,12 +267,24 @@ def test_program_longer_than_max_seconds_warns_and_fails_with_strict(project, cl
     assert (out(project, "ru", "shortwave") / "programs" / "evening.wav").exists()
 
 
-def test_ffmpeg_falls_back_to_the_wheel(monkeypatch):
+def test_without_system_ffmpeg_the_wheel_encodes(monkeypatch, project, cli):
     import imageio_ffmpeg
     from pipeline import ffmpeg
+    real_which = shutil.which
+    monkeypatch.setattr(shutil, "which",
+                        lambda name, *a, **k: None if "ffmpeg" in name else real_which(name))
     ffmpeg.ffmpeg_exe.cache_clear()
-    monkeypatch.setattr(shutil, "which", lambda name: None)
+    ffmpeg.ffmpeg_version.cache_clear()
     try:
         assert ffmpeg.ffmpeg_exe() == imageio_ffmpeg.get_ffmpeg_exe()
+        result = cli("render", "--project", project, "--locale", "uk", "--profile", "usb",
+                     "--jobs", "1")
+        assert result.code == 0, result.err
+        files = sorted((out(project, "uk", "usb")).glob("*.mp3"))
+        assert len(files) == 3
+        for path in files:
+            lufs, peak = ebur128(path)
+            assert abs(lufs + 16) <= 1.0 and peak <= -1.0
     finally:
         ffmpeg.ffmpeg_exe.cache_clear()
+        ffmpeg.ffmpeg_version.cache_clear()
