@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,16 +69,32 @@ def make_bundle(folder: Path, out: Path) -> bool:
         raise BundleError("no SHA256SUMS in the output folder", folder,
                           fix="render first (broadcast render or broadcast build)")
     names = sorted(set(_sums(sums_path.read_bytes(), str(sums_path))) | {"SHA256SUMS"})
-    buf = io.BytesIO()
     stamp = _zip_time()
+    contents = {name: (folder / name).read_bytes() for name in names}
+    if _same_zip(out, contents, stamp):
+        return False                # compressing again would give the same bytes
+    buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         for name in names:
             info = zipfile.ZipInfo(name, stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3
             info.external_attr = (stat.S_IFREG | 0o644) << 16
-            zf.writestr(info, (folder / name).read_bytes(), compresslevel=9)
+            zf.writestr(info, contents[name], compresslevel=6)
     return write_if_changed(out, buf.getvalue())
+
+
+def _same_zip(path: Path, contents: dict[str, bytes], stamp) -> bool:
+    """True if the zip at ``path`` already holds exactly these members, as we write them."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+    return ([i.filename for i in infos] == list(contents) and
+            all(i.date_time == stamp and i.CRC == zlib.crc32(contents[i.filename]) and
+                i.file_size == len(contents[i.filename]) and
+                i.compress_type == zipfile.ZIP_DEFLATED for i in infos))
 
 
 # --- verification ------------------------------------------------------------------------------
