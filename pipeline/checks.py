@@ -121,7 +121,7 @@ def ko_kp_forms() -> tuple[tuple[str, str, str], ...]:
 def southern_forms(text: str) -> list[tuple[str, str]]:
     """(southern, northern) pairs for each southern form that begins a word in ``text``."""
     found = []
-    for kind, south, north in ko_kp_forms():
+    for _kind, south, north in ko_kp_forms():
         if re.search(r"(?<![\w])" + re.escape(south), text):
             found.append((south, north))
     return found

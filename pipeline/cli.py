@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from . import __version__, catalogs, checks, recordings
@@ -274,14 +275,7 @@ def _passphrase(confirm: bool = False) -> str:
 
 def _load_secret(path: Path):
     from . import signing
-    raw = Path(path).read_text(encoding="utf-8") if Path(path).exists() else ""
-    encrypted = "encrypted" in raw.split("\n")[0]
-    try:
-        return signing.load_secret(path, _passphrase() if encrypted else None)
-    except signing.SignatureError as exc:
-        if "encrypted" in exc.message and not encrypted:
-            return signing.load_secret(path, _passphrase())
-        raise
+    return signing.load_secret(path, _passphrase() if signing.is_encrypted(path) else None)
 
 
 def run_bundle(project: Project, args) -> list[Path]:
@@ -300,7 +294,7 @@ def run_bundle(project: Project, args) -> list[Path]:
                 if secret is not None:
                     comment = f"campaign:{c.name}\tlocale:{locale}\tprofile:{profile.name}"
                     if getattr(args, "timestamp", False):
-                        comment += f"\ttimestamp:{int(__import__('time').time())}"
+                        comment += f"\ttimestamp:{int(time.time())}"
                     signing.write_signature(out, secret, comment)
                     note += ", signed"
                 _print(f"{note} {_rel(project, out)}")

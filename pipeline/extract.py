@@ -35,24 +35,26 @@ class Unit:
         return (self.msgctxt, self.msgid)
 
 
+def _comments(campaign: Campaign, message, position: str, text: str) -> tuple[str, ...]:
+    """Extracted comments: where the unit is, the writer's note, placeholder values."""
+    out = [f"Message '{message.id}', {position}"]
+    if message.note:
+        out.append(message.note)
+    out += [f"{{{name}}} = {campaign.variables[name]}" for name in sorted(placeholders(text))]
+    return tuple(out)
+
+
 def units_of(campaign: Campaign) -> list[Unit]:
     """Every translation unit of a campaign, in source order."""
     units: list[Unit] = []
     for m in campaign.messages:
-        def comments(position: str, text: str) -> tuple[str, ...]:
-            out = [f"Message '{m.id}', {position}"]
-            if m.note:
-                out.append(m.note)
-            out += [f"{{{name}}} = {campaign.variables[name]}"
-                    for name in sorted(placeholders(text))]
-            return tuple(out)
-
         units.append(Unit(m.id, m.id + TITLE_SUFFIX, m.title, m.title_line,
-                          comments("title", m.title), is_title=True, index=-1))
+                          _comments(campaign, m, "title", m.title), is_title=True, index=-1))
         count = len(m.paragraphs)
         for i, p in enumerate(m.paragraphs):
             units.append(Unit(m.id, m.id, p.text, p.line,
-                              comments(f"paragraph {i + 1} of {count}", p.text), index=i))
+                              _comments(campaign, m, f"paragraph {i + 1} of {count}", p.text),
+                              index=i))
     return units
 
 

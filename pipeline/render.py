@@ -167,7 +167,7 @@ def speech(source: Source, root: Path, cache: Path) -> tuple[au.Audio, list[str]
     from .engines import SpeechRequest, get_engine
     engine = get_engine(source.engine)
     parts = []
-    for key, text in zip(keys, source.texts):
+    for key, text in zip(keys, source.texts, strict=True):
         path = cache / "speech" / f"{key}.wav"
         if not path.exists():
             audio = engine.synthesize(SpeechRequest(text, source.locale, source.voice))

@@ -94,7 +94,7 @@ def _stream(passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes
 
 
 def _xor(a: bytes, b: bytes) -> bytes:
-    return bytes(x ^ y for x, y in zip(a, b))
+    return bytes(x ^ y for x, y in zip(a, b, strict=True))
 
 
 def _b2(*parts: bytes, size: int = 32) -> bytes:
@@ -154,6 +154,12 @@ def load_public(path: Path) -> PublicKey:
         raise SignatureError("not an Ed25519 minisign public key", path, 2,
                              fix="use the .pub file written by broadcast keygen or minisign -G")
     return PublicKey(raw[2:10], Ed25519PublicKey.from_public_bytes(raw[10:42]))
+
+
+def is_encrypted(path: Path) -> bool:
+    """Whether a minisign secret key file needs a passphrase."""
+    raw = _payload(path, "secret key")
+    return raw[2:4] == KDF_ALG
 
 
 def load_secret(path: Path, passphrase: str | None) -> SecretKey:

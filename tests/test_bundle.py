@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_example, snapshot
+from conftest import copy_example
 
 MINISIGN = shutil.which("minisign")
 

@@ -11,13 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import polib
-import pytest
 
 from conftest import copy_example, snapshot
 from judges import ebur128, ffprobe
 from pipeline import render
 from pipeline.audio import Audio
-from pipeline.cli import main
 from pipeline.config import DEFAULT_VOICES
 from pipeline.engines import SpeechRequest, get_engine
 from pipeline.ffmpeg import ffmpeg_exe

@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 
 from ..audio import Audio
 from ..config import Voice
-from ..errors import ConfigError, EngineError
+from ..errors import ConfigError
 
 BUILTIN = {
     "espeak": "pipeline.engines.espeak:EspeakEngine",
