@@ -286,3 +286,29 @@ def test_without_system_ffmpeg_the_wheel_encodes(monkeypatch, project, cli):
     finally:
         ffmpeg.ffmpeg_exe.cache_clear()
         ffmpeg.ffmpeg_version.cache_clear()
+
+
+def test_program_intro_and_outro_are_joined_in_order(project, cli):
+    rate = 22050
+    t = np.arange(int(2.0 * rate)) / rate
+    _write_wav(project / "audio" / "jingle.wav", 0.3 * np.sin(2 * np.pi * 660 * t), rate)
+    yaml_path = project / "messages" / "kursk.yaml"
+    text = yaml_path.read_text(encoding="utf-8")
+    args = ("render", "--project", project, "--locale", "ru", "--profile", "radio",
+            "--jobs", "2")
+    assert cli(*args).code == 0
+    manifest_path = out(project, "ru", "radio") / "manifest.json"
+    plain = {e["id"]: e["duration"] for e in json.loads(manifest_path.read_text())["files"]}
+    yaml_path.write_text(text.replace(
+        "    gap_seconds: 1.5\n    max_seconds: 420\n",
+        "    gap_seconds: 1.5\n    max_seconds: 420\n    intro: audio/jingle.wav\n"
+        "    outro: audio/jingle.wav\n"), encoding="utf-8")
+    assert cli(*args).code == 0
+    longer = {e["id"]: e["duration"] for e in json.loads(manifest_path.read_text())["files"]}
+    # Two 2 s jingles, each with a 1.5 s gap (trimmed edges cost a few milliseconds).
+    assert abs(longer["night"] - plain["night"] - 2 * (2.0 + 1.5)) < 0.1
+    assert longer["evening"] == plain["evening"]
+    (project / "audio" / "jingle.wav").unlink()
+    result = cli(*args)
+    assert result.code == 1
+    assert "program 'night' intro file not found" in result.err and "jingle.wav" in result.err
