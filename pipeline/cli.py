@@ -99,13 +99,16 @@ def cmd_compile(project: Project, args) -> int:
     return 2 if problems else 0
 
 
-def status_data(project: Project) -> dict:
+def status_data(project: Project, findings_out: list | None = None) -> dict:
+    """The status of every campaign and locale; ``findings_out`` collects the findings."""
     data: dict = {"campaigns": {}}
     for c in project.campaigns:
         locales = {}
         for locale in project.locales:
             st = catalogs.locale_status(c, project.config.locales_dir, locale)
             reasons, findings = checks.readiness(project.config, c, st)
+            if findings_out is not None:
+                findings_out += findings
             counts: dict[str, int] = {}
             for f in findings:
                 counts[f.check] = counts.get(f.check, 0) + 1
@@ -238,12 +241,9 @@ def write_report(project: Project) -> Path:
     """audio_out/report.html: coverage, findings, skips, links to every page."""
     from .fsutil import write_if_changed
     from .report import report_html
-    status = status_data(project)
-    findings = []
-    for c in project.campaigns:
-        for locale in project.locales:
-            st = catalogs.locale_status(c, project.config.locales_dir, locale)
-            findings += [f.to_dict() for f in checks.check_locale(project.config, c, st)]
+    found: list[checks.Finding] = []
+    status = status_data(project, found)
+    findings = [f.to_dict() for f in found]
     pages = []
     out = project.config.out_dir
     for c in project.campaigns:
