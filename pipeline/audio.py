@@ -130,11 +130,25 @@ def loudness(audio: Audio) -> float:
         return float(meter.integrated_loudness(audio.samples.astype(np.float64)))
 
 
+PEAK_BLOCK = 1 << 18            # samples per block when oversampling (bounds memory)
+PEAK_OVERLAP = 64               # longer than the interpolation filter's reach
+
+
 def _oversampled_peaks(x: np.ndarray) -> np.ndarray:
-    """Per input sample, the largest magnitude of the ×4 oversampled signal around it."""
-    up = signal.resample_poly(x.astype(np.float64), 4, 1)
+    """Per input sample, the largest magnitude of the ×4 oversampled signal around it.
+
+    Done in overlapping blocks, so that a long program needs no more memory than a
+    message; the overlap keeps block edges free of filter transients.
+    """
     n = len(x)
-    return np.abs(up[: n * 4]).reshape(n, 4).max(axis=1)
+    out = np.empty(n, dtype=np.float64)
+    for start in range(0, n, PEAK_BLOCK):
+        stop = min(n, start + PEAK_BLOCK)
+        a, b = max(0, start - PEAK_OVERLAP), min(n, stop + PEAK_OVERLAP)
+        up = signal.resample_poly(x[a:b].astype(np.float64), 4, 1)
+        peaks = np.abs(up[: (b - a) * 4]).reshape(b - a, 4).max(axis=1)
+        out[start:stop] = peaks[start - a: stop - a]
+    return out
 
 
 def true_peak(audio: Audio) -> float:
