@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import polib
@@ -170,7 +171,8 @@ def pofilter(path: Path, tmp_path: Path) -> set[tuple[str, str]]:
     """(pofilter test, msgctxt) for each failure pofilter reports in ``path``."""
     out = tmp_path / f"pofilter-{path.parts[-3]}-{path.stem}.po"
     tests = [a for t in list(SHARED) + ["untranslated"] for a in ("-t", t)]
-    proc = subprocess.run(["pofilter", "--progress=none", *tests, str(path), str(out)],
+    proc = subprocess.run([sys.executable, "-m", "translate.filters.pofilter",
+                           "--progress=none", *tests, str(path), str(out)],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     if not out.exists():

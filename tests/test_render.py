@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import wave
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def test_build_renders_ready_messages_of_every_locale_in_every_profile(built):
     campaign = load_campaign(built / "messages" / "kursk.yaml")
     ids = [m.id for m in campaign.messages]
     status = json.loads(subprocess.run(
-        ["broadcast", "status", "--json", "--project", str(built)],
+        [sys.executable, "-m", "pipeline", "status", "--json", "--project", str(built)],
         capture_output=True, text=True, check=True).stdout)
     for locale in ("ko_KP", "ru", "uk"):
         ready = status["campaigns"]["kursk"]["locales"][locale]["ready"]
