@@ -313,3 +313,18 @@ def test_program_intro_and_outro_are_joined_in_order(project, cli):
     result = cli(*args)
     assert result.code == 1
     assert "program 'night' intro file not found" in result.err and "jingle.wav" in result.err
+
+
+def test_usb_title_tag_is_the_only_tag_when_asked_for(project, cli):
+    toml = project / "broadcast.toml"
+    toml.write_text(toml.read_text() + "\n[profiles.usb]\ntitle_tag = true\n")
+    assert cli("render", "--project", project, "--locale", "uk", "--profile", "usb",
+               "--jobs", "2").code == 0
+    path = out(project, "uk", "usb") / "01-ident.mp3"
+    info = ffprobe(path)
+    assert info["format"]["tags"] == {"title": "Позивні станції"}
+    data = path.read_bytes()
+    assert data.startswith(b"ID3\x04")                      # ID3v2.4: UTF-8 text
+    assert "Позивні станції".encode("utf-8") in data[:200]
+    assert b"Lavf" not in data and b"Lavc" not in data and b"TSSE" not in data
+    assert b"TDRC" not in data and b"TDEN" not in data      # no dates
