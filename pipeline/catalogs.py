@@ -25,11 +25,10 @@ from babel.messages.pofile import PoFileError, read_po
 from .errors import CatalogError
 from .extract import Unit, message_id_of, units_of
 from .fsutil import write_if_changed
-from .sources import Campaign, placeholders
+from .sources import Campaign, fill, placeholders
 
 WRAP = 79                       # GNU gettext's default page width
 LOCALE_RE = re.compile(r"^[a-z]{2,3}(_[A-Z][a-z]{3})?(_[A-Z]{2}|_\d{3})?$")
-DATE_HEADERS = ("POT-Creation-Date", "PO-Revision-Date")
 FUZZY_SAME_CONTEXT = 0.5        # similarity needed to carry a translation as fuzzy
 FUZZY_OTHER_CONTEXT = 0.85      # ... from a unit of another message (a renamed id)
 
@@ -495,11 +494,13 @@ class LocaleStatus:
             reasons[m.id] = _reason(mine, self.exists)
         return reasons
 
-    def translation(self, message_id: str) -> tuple[str, list[str]]:
-        """The translated title and paragraphs of a ready message."""
+    def translation(self, message_id: str,
+                    variables: dict[str, str]) -> tuple[str, list[str]]:
+        """The translated title and paragraphs of a ready message, variables filled in."""
         mine = [u for u in self.units if u.unit.message_id == message_id]
         title = next(u.msgstr for u in mine if u.unit.is_title)
-        return title, [u.msgstr for u in mine if not u.unit.is_title]
+        return (fill(title, variables),
+                [fill(u.msgstr, variables) for u in mine if not u.unit.is_title])
 
 
 def _reason(units: list[UnitState], exists: bool) -> str | None:

@@ -19,11 +19,11 @@ from num2words import num2words
 
 from .catalogs import LocaleStatus, UnitState, placeholder_problem
 from .errors import ConfigError
-from .sources import Campaign, fill
+from .fsutil import atomic_write, relative
+from .sources import Campaign
+from .textnorm import language_of, load_lexicon, normalize
 
 ERROR, WARNING = "error", "warning"
-CHECK_IDS = ("placeholders", "unchanged", "script", "numbers", "punctuation", "whitespace",
-             "doublewords", "duration", "glossary", "ko-kp-orthography")
 
 # The scripts a locale's text is written in (Unicode character name prefixes).
 SCRIPTS = {"ko": ("HANGUL",), "ru": ("CYRILLIC",), "uk": ("CYRILLIC",), "en": ("LATIN",),
@@ -53,10 +53,6 @@ class Finding:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.severity}: [{self.check}] {self.message}: {self.text}"
-
-
-def language_of(locale: str) -> str:
-    return locale.split("_")[0].lower()
 
 
 # --- glossary ---------------------------------------------------------------------------------
@@ -287,7 +283,6 @@ def seconds_per_char(config, locale: str) -> float:
     if key not in known:
         seconds = trim(engine.synthesize(request)).duration
         known[key] = seconds / _spoken_chars(text)
-        from .fsutil import atomic_write
         atomic_write(path, json.dumps(known, sort_keys=True).encode())
     return known[key]
 
@@ -310,7 +305,6 @@ def rendered_seconds(config, campaign: str, locale: str) -> dict[str, tuple[floa
 def duration_findings(config, campaign: Campaign, st: LocaleStatus) -> list[tuple]:
     """(message id, severity, text) for messages over (or near) their ``max_seconds``."""
     from .render import PARAGRAPH_PAUSE_S
-    from .textnorm import load_lexicon, normalize
     out = []
     rate = None
     rendered = rendered_seconds(config, campaign.name, st.locale)
@@ -319,7 +313,7 @@ def duration_findings(config, campaign: Campaign, st: LocaleStatus) -> list[tupl
         mine = [u for u in st.units if u.unit.message_id == m.id]
         if not m.max_seconds or not mine or any(u.state != "translated" for u in mine):
             continue
-        paragraphs = [fill(u.msgstr, campaign.variables) for u in mine if not u.unit.is_title]
+        _, paragraphs = st.translation(m.id, campaign.variables)
         text = "\n\n".join(paragraphs)
         if m.id in rendered and rendered[m.id][1] == text:
             seconds, how = rendered[m.id][0], "rendered"
@@ -345,7 +339,7 @@ def check_locale(config, campaign: Campaign, st: LocaleStatus) -> list[Finding]:
     if not st.exists:
         return []
     glossary = load_glossary(config.locales_dir / st.locale / "glossary.tsv")
-    file = _rel(config, st.path)
+    file = relative(st.path, config.root)
     findings = []
     for u in st.units:
         if u.state != "translated":
@@ -360,13 +354,6 @@ def check_locale(config, campaign: Campaign, st: LocaleStatus) -> list[Finding]:
         findings.append(Finding("duration", severity, campaign.name, st.locale, mid, file,
                                 first_line.get(mid), text))
     return findings
-
-
-def _rel(config, path: Path) -> str:
-    try:
-        return Path(path).resolve().relative_to(config.root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def blocking(findings: list[Finding]) -> dict[str, str]:

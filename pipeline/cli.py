@@ -15,8 +15,8 @@ from pathlib import Path
 
 from . import __version__, catalogs, checks, recordings
 from .errors import PipelineError
+from .fsutil import relative
 from .project import Project, open_project
-from .sources import fill
 
 
 def _print(*args, **kwargs):
@@ -137,8 +137,7 @@ def _recordings_state(project: Project, campaign, st, reasons) -> dict:
     for mid, reason in reasons.items():
         if reason is not None:
             continue
-        title, paragraphs = st.translation(mid)
-        text = "\n\n".join(fill(p, campaign.variables) for p in paragraphs)
+        text = "\n\n".join(st.translation(mid, campaign.variables)[1])
         rec = recordings.find(project.config.locales_dir, st.locale, mid, text)
         if rec.state in ("stale", "unbound") or (rec.state == "missing" and
                                                  voice.recordings == "require"):
@@ -213,7 +212,7 @@ def _print_render_report(project: Project, plans, report) -> None:
     _print("")
     for r in rows:
         _print("  ".join(c.rjust(w) if i >= 3 else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+                         for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip())
 
 
 def cmd_render(project: Project, args) -> int:
@@ -399,10 +398,7 @@ def cmd_check(project: Project, args) -> int:
 # --- plumbing --------------------------------------------------------------------------------
 
 def _rel(project: Project, path: Path) -> str:
-    try:
-        return Path(path).resolve().relative_to(project.root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
+    return relative(path, project.root)
 
 
 def build_parser() -> argparse.ArgumentParser:

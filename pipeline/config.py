@@ -7,13 +7,12 @@ here or in :mod:`pipeline.profiles`.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError
+from .errors import ConfigError, did_you_mean
 from .profiles import DEFAULT_PROFILES, Profile
 
 CONFIG_NAME = "broadcast.toml"
@@ -38,7 +37,7 @@ class Voice:
         for key in data:
             if key not in names:
                 raise ConfigError(f"unknown key '{key}' in [voices.{locale}]", source,
-                                  fix=_did_you_mean(key, names))
+                                  fix=did_you_mean(key, names))
         values = dataclasses.asdict(base)
         values.update(data)
         if values["recordings"] not in RECORDING_POLICIES:
@@ -99,11 +98,6 @@ class Config:
                               fix=f"use one of: {', '.join(sorted(self.profiles))}") from None
 
 
-def _did_you_mean(word: str, choices) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return f"known keys: {', '.join(sorted(choices))}"
 
 
 def load_config(root: Path) -> Config:
@@ -128,7 +122,7 @@ def load_config(root: Path) -> Config:
     for key in data:
         if key not in top:
             raise ConfigError(f"unknown section or key '{key}'", source,
-                              fix=_did_you_mean(key, top))
+                              fix=did_you_mean(key, top))
     kwargs: dict = {}
     if "locales" in data:
         locales = data["locales"]
@@ -162,7 +156,7 @@ def load_config(root: Path) -> Config:
     for key in render:
         if key not in known_render:
             raise ConfigError(f"unknown key '{key}' in [render]", source,
-                              fix=_did_you_mean(key, known_render))
+                              fix=did_you_mean(key, known_render))
     if "profiles" in render:
         for name in render["profiles"]:
             if name not in profiles:

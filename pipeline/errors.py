@@ -6,7 +6,16 @@ the fix. Only the CLI turns them into exit codes and printed lines.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
+
+
+def did_you_mean(word: str, choices) -> str:
+    """The fix for an unknown name: the closest known one, or the list of them."""
+    close = difflib.get_close_matches(word, sorted(choices), n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return f"known keys: {', '.join(sorted(choices))}"
 
 
 class PipelineError(Exception):
@@ -52,11 +61,5 @@ class EngineError(PipelineError):
 
 class AudioError(PipelineError):
     """Audio could not be read, processed or encoded."""
-
-    exit_code = 1
-
-
-class WorkFailed(PipelineError):
-    """The work ran but its result is a failure (checks failed, nothing rendered)."""
 
     exit_code = 1

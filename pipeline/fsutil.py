@@ -57,6 +57,14 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     return True
 
 
+def relative(path: Path, root: Path) -> str:
+    """``path`` as the user knows it: relative to the project root when inside it."""
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import os
-import shutil
 import sys
 import warnings
 import wave
@@ -99,9 +99,7 @@ def plan(config: Config, campaigns: list[Campaign], locales: list[str]) -> list[
                 if reason is not None:
                     lp.skipped[message.id] = reason
                     continue
-                title, paragraphs = status.translation(message.id)
-                paragraphs = [fill(p, campaign.variables) for p in paragraphs]
-                title = fill(title, campaign.variables)
+                title, paragraphs = status.translation(message.id, campaign.variables)
                 text = "\n\n".join(paragraphs)
                 source = _source_for(config, locale, message.id, text, paragraphs, voice,
                                      lexicon)
@@ -129,15 +127,15 @@ def _source_for(config: Config, locale: str, message_id: str, text: str,
 
 # --- speech (engine output, cached) ----------------------------------------------------------
 
-def _read_wav(path: Path) -> au.Audio:
-    with wave.open(str(path), "rb") as w:
+def read_wav(source: Path | bytes) -> au.Audio:
+    """A PCM 16-bit WAV file (or its bytes) as audio."""
+    with wave.open(io.BytesIO(source) if isinstance(source, bytes) else str(source), "rb") as w:
         return au.Audio.from_int16(w.readframes(w.getnframes()), w.getframerate(),
                                    w.getnchannels())
 
 
 def wav_bytes(audio: au.Audio) -> bytes:
     """PCM 16-bit mono WAV: RIFF, fmt and data chunks only (no INFO, no dates)."""
-    import io
     buf = io.BytesIO()
     with wave.open(buf, "wb") as w:
         w.setnchannels(1)
@@ -155,7 +153,7 @@ def _speech_keys(source: Source) -> list[str]:
     return [cache_key(engine, SpeechRequest(t, source.locale, source.voice)) for t in source.texts]
 
 
-def speech(source: Source, root: Path, cache: Path) -> tuple[au.Audio, list[str]]:
+def speech(source: Source, root: Path, cache: Path) -> au.Audio:
     """The raw voice of a message (paragraphs joined), from the cache or the engine."""
     keys = _speech_keys(source)
     if source.recording:
@@ -163,7 +161,7 @@ def speech(source: Source, root: Path, cache: Path) -> tuple[au.Audio, list[str]
         if not path.exists():
             from .ffmpeg import decode
             atomic_write(path, wav_bytes(au.trim(decode(root / source.recording, SPEECH_RATE))))
-        return _read_wav(path), keys
+        return read_wav(path)
     from .engines import SpeechRequest, get_engine
     engine = get_engine(source.engine)
     parts = []
@@ -175,14 +173,14 @@ def speech(source: Source, root: Path, cache: Path) -> tuple[au.Audio, list[str]
                 raise EngineError(f"{source.engine} produced silence for '{text[:40]}'",
                                   fix="check the voice for this locale in broadcast.toml")
             atomic_write(path, wav_bytes(audio))
-        parts.append(_read_wav(path))
+        parts.append(read_wav(path))
     rate = parts[0].rate
     joined: list[au.Audio] = []
     for i, part in enumerate(parts):
         if i:
             joined.append(au.Audio.silence(PARAGRAPH_PAUSE_S, rate))
         joined.append(au.resample(part, rate))
-    return au.concat(joined), keys
+    return au.concat(joined)
 
 
 # --- processing and encoding (cached per profile) -------------------------------------------
@@ -210,9 +208,7 @@ def encode(audio: au.Audio, profile: Profile, title: str | None) -> bytes:
 def measure_encoded(data: bytes, profile: Profile) -> au.Measured:
     """Measure the file as a listener gets it: decoded again."""
     if profile.format == "wav":
-        import io
-        with wave.open(io.BytesIO(data), "rb") as w:
-            decoded = au.Audio.from_int16(w.readframes(w.getnframes()), w.getframerate())
+        decoded = read_wav(data)
     else:
         from .ffmpeg import decode
         decoded = decode(data, profile.sample_rate)
@@ -231,6 +227,12 @@ def finish(audio: au.Audio, profile: Profile, title: str | None) -> tuple[bytes,
         audio = au.limit(au.apply_gain(audio, -(excess + 0.2)), profile.max_true_peak - 0.5)
         data = encode(audio, profile, title)
         measured = measure_encoded(data, profile)
+    if (abs(measured.lufs - profile.target_lufs) > profile.tolerance_lu
+            or measured.true_peak > profile.max_true_peak):
+        raise AudioError(f"after encoding, {measured.lufs} LUFS and {measured.true_peak} dBTP "
+                         f"miss the {profile.name} profile's {profile.target_lufs:g} LUFS "
+                         f"±{profile.tolerance_lu:g} and {profile.max_true_peak:g} dBTP",
+                         fix="check the source audio: is it mostly silence or noise?")
     return data, measured
 
 
@@ -268,7 +270,7 @@ def render_message(job: MessageJob, profiles: list[Profile], root: str,
         def make(profile=profile):
             nonlocal raw
             if raw is None:
-                raw = speech(job.source, root_p, cache_p)[0]
+                raw = speech(job.source, root_p, cache_p)
             return finish(au.process(raw, profile), profile, job.title)
         results[profile.name] = _cached(cache_p, key, profile, make)
     return results
@@ -289,19 +291,21 @@ def render_program(program: Program, jobs: list[MessageJob], locale: str,
             extras[name] = sha256_file(full)
     item_keys = [_speech_keys(j.source) for j in jobs]
     results = {}
+    raw: list[au.Audio] = []            # loaded once, for the first profile not cached
     for profile in profiles:
         key = _key("program", PROCESSING_VERSION, item_keys, program.gap_seconds, extras,
                    PARAGRAPH_PAUSE_S, dataclasses.asdict(profile), encoder_id(profile),
                    program.title if profile.title_tag else "")
 
         def make(profile=profile):
-            pieces = [au.prepare(speech(j.source, root_p, cache_p)[0], profile) for j in jobs]
-            for name in ("outro", "intro"):
-                if name in extras:
-                    from .ffmpeg import decode
-                    piece = au.prepare(decode(root_p / getattr(program, name), SPEECH_RATE),
-                                       profile)
-                    pieces.insert(0 if name == "intro" else len(pieces), piece)
+            if not raw:
+                from .ffmpeg import decode
+                raw.extend(speech(j.source, root_p, cache_p) for j in jobs)
+                if "intro" in extras:
+                    raw.insert(0, decode(root_p / program.intro, SPEECH_RATE))
+                if "outro" in extras:
+                    raw.append(decode(root_p / program.outro, SPEECH_RATE))
+            pieces = [au.prepare(piece, profile) for piece in raw]
             joined = join_with_gaps(pieces, program.gap_seconds)
             return finish(au.process(joined, profile, trim_first=False), profile,
                           program.title)
@@ -456,7 +460,7 @@ def _pool(jobs: int):
     if workers <= 1:
         return None
     import multiprocessing
-    # fork would copy a loaded espeak-ng with its callback; start workers clean.
+    # spawn: workers start clean, without the parent's threads, locks or loaded libraries.
     return ProcessPoolExecutor(max_workers=workers,
                                mp_context=multiprocessing.get_context("spawn"))
 
@@ -564,7 +568,3 @@ class _Done:
         if self._error:
             raise self._error
         return self._value
-
-
-def clean_cache(config: Config) -> None:
-    shutil.rmtree(config.out_dir / ".cache", ignore_errors=True)

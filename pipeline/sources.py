@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import SourceError
+from .errors import SourceError, did_you_mean
 
 CAMPAIGN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -157,13 +157,6 @@ def _load_yaml(text: str, path: Path) -> _Node:
 
 # --- validation --------------------------------------------------------------------------
 
-def _did_you_mean(word: str, choices) -> str:
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return f"known keys: {', '.join(sorted(choices))}"
-
-
 def placeholders(text: str) -> set[str]:
     """The ``{name}`` fields of a Python brace-format string (``{{`` is a literal)."""
     names = set()
@@ -240,7 +233,7 @@ class _Reader:
         for key, (key_node, _) in node.value.items():
             if key not in keys:
                 raise SourceError(f"unknown key '{key}' in {where}", path, key_node.line,
-                                  fix=_did_you_mean(key, keys))
+                                  fix=did_you_mean(key, keys))
         for key in required:
             if key not in node.value:
                 raise SourceError(f"{where} lacks '{key}'", path, node.line,

@@ -58,7 +58,7 @@ def test_index_page_plays_every_file(browser, built, locale, profile, tmp_path_f
     durations = page.evaluate("Array.from(document.querySelectorAll('audio'))"
                               ".map(a => a.error ? -1 : a.duration)")
     assert len(durations) == len(manifest["files"])
-    for got, entry in zip(durations, manifest["files"]):
+    for got, entry in zip(durations, manifest["files"], strict=True):
         assert got > 0, entry["file"]
         assert abs(got - entry["duration"]) < 0.3, entry["file"]
     titles = page.locator("li.item h3").all_inner_texts()

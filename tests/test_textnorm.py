@@ -28,15 +28,6 @@ NUMBERS = [
 ]
 
 
-@pytest.mark.parametrize("locale, text, spoken", NUMBERS)
-def test_numbers_to_words(locale, text, spoken):
-    assert normalize(text, locale) == spoken
-
-
-def test_unknown_language_keeps_digits():
-    assert numbers_to_words("12 people", "xx") == "12 people"
-
-
 SYMBOLS = [
     ("ko_KP", "50%", "오십퍼센트"),
     ("ru", "50%", "пятьдесят процентов"),
@@ -48,9 +39,14 @@ SYMBOLS = [
 ]
 
 
-@pytest.mark.parametrize("locale, text, spoken", SYMBOLS)
-def test_symbols_and_whitespace(locale, text, spoken):
+@pytest.mark.parametrize("locale, text, spoken", NUMBERS + SYMBOLS)
+def test_normalize(locale, text, spoken):
+    """Numbers to words, symbols and whitespace: what the voice reads for the text."""
     assert normalize(text, locale) == spoken
+
+
+def test_unknown_language_keeps_digits():
+    assert numbers_to_words("12 people", "xx") == "12 people"
 
 
 def test_lexicon_whole_words_longest_first(tmp_path):

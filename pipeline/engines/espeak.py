@@ -84,7 +84,7 @@ class EspeakEngine:
         voice = request.voice
         chunks: list[np.ndarray] = []
 
-        def collect(wav, count, events):
+        def collect(wav, count, _events):
             if count > 0:
                 chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
             return 0
