@@ -1,60 +1,76 @@
 """Project configuration: ``broadcast.toml``, with every default in one place.
 
-A project works without the file. Everything a user may set is a dataclass field
-here or in :mod:`pipeline.profiles`.
+A project works without the file. Everything a user may set is a dataclass field here or
+in :mod:`pipeline.audio.profiles`, and every value is validated for type, range and sense
+when the file is read: a bad value is one line naming broadcast.toml and the fix.
+Engine options (``[voices.<locale>.options]``) are kept as written; each engine validates
+its own when the project opens.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal, Mapping, cast
 
+from .audio.profiles import DEFAULT_PROFILES, Profile
 from .errors import ConfigError, did_you_mean
-from .profiles import DEFAULT_PROFILES, Profile
+from .layout import CONFIG_NAME, LOCALE_RE, PROFILE_RE, Layout
 
-CONFIG_NAME = "broadcast.toml"
-
+RecordingPolicy = Literal["prefer", "require", "ignore"]
 RECORDING_POLICIES = ("prefer", "require", "ignore")
+ENGINE_RE = re.compile(r"\A[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?\Z")
+MAX_WORKERS = 256
 
 
 @dataclass(frozen=True)
 class Voice:
-    """How one locale is spoken."""
+    """How one locale is spoken: an engine, its voice, its own options, and recordings."""
 
     engine: str = "espeak"
     voice: str = "en"
-    speed: int = 150            # words per minute (espeak); gTTS uses slow=speed<120
-    pitch: int = 50             # 0-100 (espeak)
-    recordings: str = "prefer"  # prefer a fresh recording, else TTS | require | ignore
-    tld: str = "com"            # gTTS only
+    recordings: RecordingPolicy = "prefer"  # a fresh recording, else TTS | require | ignore
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
     def from_dict(cls, locale: str, data: dict, base: "Voice", source: str) -> "Voice":
-        names = {f.name for f in dataclasses.fields(cls)}
+        where = f"[voices.{locale}]"
+        names = {"engine", "voice", "recordings", "options"}
         for key in data:
+            if key in ("speed", "pitch", "tld", "slow"):
+                raise ConfigError(f"'{key}' in {where} is an engine option", source,
+                                  fix=f"move it into [voices.{locale}.options]")
             if key not in names:
-                raise ConfigError(f"unknown key '{key}' in [voices.{locale}]", source,
+                raise ConfigError(f"unknown key '{key}' in {where}", source,
                                   fix=did_you_mean(key, names))
-        values = dataclasses.asdict(base)
-        values.update(data)
-        if values["recordings"] not in RECORDING_POLICIES:
-            raise ConfigError(f"[voices.{locale}] recordings = '{values['recordings']}'",
-                              source, fix=f"use one of: {', '.join(RECORDING_POLICIES)}")
-        for key in ("speed", "pitch"):
-            if not isinstance(values[key], int) or isinstance(values[key], bool):
-                raise ConfigError(f"[voices.{locale}] {key} must be a whole number", source,
-                                  fix=f"write e.g. {key} = {getattr(base, key)}")
-        return cls(**values)
+        engine = data.get("engine", base.engine)
+        if not isinstance(engine, str) or not ENGINE_RE.match(engine):
+            raise ConfigError(f"{where} engine = {engine!r} is not an engine name", source,
+                              fix='write e.g. engine = "espeak"')
+        voice = data.get("voice", base.voice)
+        if not isinstance(voice, str) or not voice.strip():
+            raise ConfigError(f"{where} voice = {voice!r} is not a voice name", source,
+                              fix='write e.g. voice = "ru"')
+        recordings = data.get("recordings", base.recordings)
+        if recordings not in RECORDING_POLICIES:
+            raise ConfigError(f"{where} recordings = {recordings!r}", source,
+                              fix=f"use one of: {', '.join(RECORDING_POLICIES)}")
+        options = data.get("options", {} if "engine" in data else dict(base.options))
+        if not isinstance(options, dict):
+            raise ConfigError(f"{where} options must be a table", source,
+                              fix=f"write it as [voices.{locale}.options]")
+        return cls(engine, voice, cast(RecordingPolicy, recordings),
+                   MappingProxyType(dict(options)))
 
 
 DEFAULT_VOICES: dict[str, Voice] = {
-    "ko_KP": Voice(voice="ko", speed=140),
-    "ru": Voice(voice="ru", speed=150),
-    "uk": Voice(voice="uk", speed=150),
-    "en": Voice(voice="en", speed=150),
+    "ko_KP": Voice(voice="ko", options=MappingProxyType({"speed": 140})),
+    "ru": Voice(voice="ru", options=MappingProxyType({"speed": 150})),
+    "uk": Voice(voice="uk", options=MappingProxyType({"speed": 150})),
+    "en": Voice(voice="en", options=MappingProxyType({"speed": 150})),
 }
 
 DEFAULT_LOCALES = ("ko_KP", "ru", "uk")
@@ -67,19 +83,11 @@ class Config:
     profiles: dict[str, Profile] = field(default_factory=lambda: dict(DEFAULT_PROFILES))
     default_profiles: tuple[str, ...] = ("radio", "usb", "shortwave")
     voices: dict[str, Voice] = field(default_factory=lambda: dict(DEFAULT_VOICES))
-    jobs: int = 0               # 0: one per core
+    workers: int = 0            # 0: one per core
 
     @property
-    def messages_dir(self) -> Path:
-        return self.root / "messages"
-
-    @property
-    def locales_dir(self) -> Path:
-        return self.root / "locales"
-
-    @property
-    def out_dir(self) -> Path:
-        return self.root / "audio_out"
+    def layout(self) -> Layout:
+        return Layout(self.root)
 
     def voice_for(self, locale: str) -> Voice:
         if locale in self.voices:
@@ -98,26 +106,59 @@ class Config:
                               fix=f"use one of: {', '.join(sorted(self.profiles))}") from None
 
 
-
-
-def load_config(root: Path) -> Config:
-    """Read ``root/broadcast.toml`` if present; defaults otherwise."""
-    root = Path(root)
-    path = root / CONFIG_NAME
-    if not path.exists():
-        return Config(root=root)
+def _read(path: Path) -> dict:
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except UnicodeDecodeError:
-        raise ConfigError("not UTF-8", source, fix="save the file as UTF-8") from None
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", source,
+                          fix="check the file and its permissions") from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise ConfigError("starts with a byte-order mark (BOM)", source, 1,
+                          fix="save the file as UTF-8 without BOM")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ConfigError("not UTF-8", source, line, fix="save the file as UTF-8") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"at line (\d+)", str(exc))
         line = int(match.group(1)) if match else text.rstrip("\n").count("\n") + 1
         problem = re.sub(r"\s*\(at .*\)$", "", str(exc))
         raise ConfigError(f"invalid TOML: {problem}", source, line,
                           fix="fix the syntax on this line (quotes, brackets, '=')") from None
+
+
+def _table(data: dict, key: str, where: str, source: str) -> dict:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table", source, fix=f"write it as [{where}]")
+    return value
+
+
+def _names(value, what: str, pattern: re.Pattern, example: str, source: str) -> tuple:
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        raise ConfigError(f"{what} must be a list of names", source,
+                          fix=f"write e.g. {what} = {example}")
+    for name in value:
+        if not pattern.match(name):
+            raise ConfigError(f"{what} names '{name}', which is not a valid name", source,
+                              fix=f"write e.g. {what} = {example}")
+    if len(set(value)) != len(value):
+        raise ConfigError(f"{what} names one entry twice", source, fix="remove the repeat")
+    return tuple(value)
+
+
+def load_config(root: Path) -> Config:
+    """Read ``root/broadcast.toml`` if present; defaults otherwise."""
+    root = Path(root)
+    path = root / CONFIG_NAME
+    if not path.is_file():
+        return Config(root=root)
+    source = str(path)
+    data = _read(path)
     top = {"locales", "profiles", "voices", "render"}
     for key in data:
         if key not in top:
@@ -125,44 +166,60 @@ def load_config(root: Path) -> Config:
                               fix=did_you_mean(key, top))
     kwargs: dict = {}
     if "locales" in data:
-        locales = data["locales"]
-        if not isinstance(locales, list) or not all(isinstance(x, str) for x in locales):
-            raise ConfigError("locales must be a list of locale codes", source,
-                              fix='write e.g. locales = ["ko_KP", "ru"]')
-        kwargs["locales"] = tuple(locales)
+        kwargs["locales"] = _names(data["locales"], "locales", LOCALE_RE, '["ko_KP", "ru"]',
+                                   source)
     profiles = dict(DEFAULT_PROFILES)
-    for name, table in data.get("profiles", {}).items():
+    for name, table in _table(data, "profiles", "profiles", source).items():
+        if not PROFILE_RE.match(name):
+            raise ConfigError(f"profile name '{name}' is not a valid name", source,
+                              fix="use lower-case letters, digits, '-' and '_' (it becomes "
+                                  "a folder name)")
         if not isinstance(table, dict):
             raise ConfigError(f"profiles.{name} must be a table", source,
                               fix=f"write it as [profiles.{name}]")
         table = dict(table)
         base_name = table.pop("base", name if name in profiles else None)
-        base = profiles.get(base_name) if base_name else None
-        if base_name and base is None:
+        if base_name is not None and base_name not in profiles:
             raise ConfigError(f"[profiles.{name}] base '{base_name}' is unknown", source,
                               fix=f"use one of: {', '.join(sorted(profiles))}")
+        base = profiles[base_name] if base_name else None
         profiles[name] = Profile.from_dict(name, table, base, source)
     kwargs["profiles"] = profiles
     voices = dict(DEFAULT_VOICES)
-    for locale, table in data.get("voices", {}).items():
+    for locale, table in _table(data, "voices", "voices", source).items():
+        if not LOCALE_RE.match(locale):
+            raise ConfigError(f"[voices.{locale}] is not a locale code", source,
+                              fix="use a code like ko_KP, ru, uk or en")
         if not isinstance(table, dict):
             raise ConfigError(f"voices.{locale} must be a table", source,
                               fix=f"write it as [voices.{locale}]")
         base = voices.get(locale) or Voice(voice=locale.split("_")[0])
         voices[locale] = Voice.from_dict(locale, table, base, source)
     kwargs["voices"] = voices
-    render = data.get("render", {})
-    known_render = {"profiles", "jobs"}
+    render = _table(data, "render", "render", source)
+    known_render = {"profiles", "workers"}
     for key in render:
         if key not in known_render:
             raise ConfigError(f"unknown key '{key}' in [render]", source,
-                              fix=did_you_mean(key, known_render))
+                              fix=("it is called 'workers'" if key == "jobs"
+                                   else did_you_mean(key, known_render)))
     if "profiles" in render:
-        for name in render["profiles"]:
+        names = _names(render["profiles"], "[render] profiles", PROFILE_RE, '["radio", "usb"]',
+                       source)
+        for name in names:
             if name not in profiles:
                 raise ConfigError(f"[render] profiles names unknown profile '{name}'", source,
                                   fix=f"use one of: {', '.join(sorted(profiles))}")
-        kwargs["default_profiles"] = tuple(render["profiles"])
-    if "jobs" in render:
-        kwargs["jobs"] = int(render["jobs"])
+        if not names:
+            raise ConfigError("[render] profiles is empty", source,
+                              fix='name at least one, e.g. profiles = ["radio"]')
+        kwargs["default_profiles"] = names
+    if "workers" in render:
+        workers = render["workers"]
+        if isinstance(workers, bool) or not isinstance(workers, int) or \
+                not 0 <= workers <= MAX_WORKERS:
+            raise ConfigError(f"[render] workers = {workers!r} is not a number of workers",
+                              source, fix=f"write a whole number from 0 (one per core) to "
+                                          f"{MAX_WORKERS}")
+        kwargs["workers"] = workers
     return Config(root=root, **kwargs)

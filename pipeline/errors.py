@@ -63,3 +63,42 @@ class AudioError(PipelineError):
     """Audio could not be read, processed or encoded."""
 
     exit_code = 1
+
+
+class SignatureError(PipelineError):
+    """A key or signature is malformed, or a signature does not verify."""
+
+    exit_code = 1
+
+
+class BundleError(PipelineError):
+    """A bundle is unsafe, incomplete, altered or unsigned where a signature is needed."""
+
+    exit_code = 1
+
+
+class MediaError(PipelineError):
+    """A stick or disk image could not be written."""
+
+    exit_code = 1
+
+
+def os_error(exc: OSError, path: str | Path | None, doing: str) -> PipelineError:
+    """An operating-system failure as a one-line error naming the file and the fix."""
+    import errno
+    where = path if path is not None else getattr(exc, "filename", None)
+    fixes = {
+        errno.ENOSPC: "free space on that disk, then run the command again",
+        errno.EDQUOT: "free space (disk quota), then run the command again",
+        errno.EFBIG: "the file is larger than allowed here (ulimit -f?); raise the limit",
+        errno.EACCES: "check the permissions of that folder",
+        errno.EPERM: "check the permissions of that folder",
+        errno.EROFS: "the disk is read-only; choose a writable folder",
+        errno.ENOTDIR: "a file stands where a folder is expected; move it away",
+        errno.EISDIR: "a folder stands where a file is expected; move it away",
+        errno.ENOENT: "check that the path exists",
+    }
+    err = PipelineError(f"cannot {doing}: {exc.strerror or exc}", where,
+                        fix=fixes.get(exc.errno or 0, "check the disk and the path"))
+    err.exit_code = 1
+    return err

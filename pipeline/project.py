@@ -1,13 +1,27 @@
-"""A content project on disk: its configuration, campaigns and locales."""
+"""A content project on disk: configuration, campaigns, locales, and each catalog read once.
+
+The project is where the stages meet: it hands the checks the speech stage's duration
+estimates and computes the render gate (:meth:`Project.readiness`). Opening a project and
+asking it questions writes nothing.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalogs import catalog_locales, load_po, parse_locale, po_path
-from .config import Config, load_config
-from .sources import Campaign, load_campaigns
+from .catalogs.pofile import load_po
+from .catalogs.state import LocaleStatus, locale_status
+from .checks import Finding, Glossary, load_glossary, readiness
+from .config import Config, Voice, load_config
+from .content.locales import language_of, parse_locale
+from .content.sources import Campaign, load_campaigns
+from .fsutil import relative, sha256_file
+from .layout import Layout
+from .voice import recordings
+from .voice.engines import Engine, get_engine
+from .voice.speech import Voicing, estimate_seconds
+from .voice.textnorm import load_lexicon, normalize
 
 
 @dataclass
@@ -15,27 +29,132 @@ class Project:
     config: Config
     campaigns: list[Campaign]
     locales: list[str]
+    _statuses: dict[tuple[str, str], LocaleStatus] = field(default_factory=dict, repr=False)
+    _gates: dict[tuple[str, str], tuple] = field(default_factory=dict, repr=False)
+    _glossaries: dict[str, Glossary] = field(default_factory=dict, repr=False)
+    _lexicons: dict[str, list] = field(default_factory=dict, repr=False)
 
     @property
     def root(self) -> Path:
         return self.config.root
 
+    @property
+    def layout(self) -> Layout:
+        return self.config.layout
+
+    def rel(self, path: Path) -> str:
+        """``path`` as the user knows it: relative to the project root when inside it."""
+        return relative(path, self.root)
+
+    # --- catalogs ----------------------------------------------------------------------
+
     def validate_catalogs(self) -> None:
         """Read every catalog strictly before any is written: one bad file, no writes."""
         for c in self.campaigns:
             for locale in self.locales:
-                path = po_path(self.config.locales_dir, locale, c.name)
-                if path.exists():
-                    load_po(path)
+                self.status(c, locale)
+                pot = self.layout.pot(c.name)
+                if pot.exists():
+                    load_po(pot)
+
+    def status(self, campaign: Campaign, locale: str) -> LocaleStatus:
+        """The state of every unit, read from the catalog once per project."""
+        key = (campaign.name, locale)
+        if key not in self._statuses:
+            self._statuses[key] = locale_status(campaign, self.layout.po(locale, campaign.name),
+                                                locale)
+        return self._statuses[key]
+
+    def forget_catalogs(self) -> None:
+        """Drop what was read, after a command rewrote catalogs."""
+        self._statuses.clear()
+        self._gates.clear()
+
+    # --- voices ------------------------------------------------------------------------
+
+    def voice(self, locale: str) -> Voice:
+        return self.config.voice_for(locale)
+
+    def engine(self, locale: str) -> Engine:
+        """The locale's engine built with its options (validated by the engine)."""
+        voice = self.voice(locale)
+        return get_engine(voice.engine, voice.options, f"[voices.{locale}.options]")
+
+    def validate_voices(self) -> None:
+        """Build every configured locale's engine once: bad options fail before any work."""
+        for locale in self.locales:
+            if self.voice(locale).recordings != "require":
+                self.engine(locale)
+
+    def lexicon(self, locale: str) -> list[tuple[str, str]]:
+        if locale not in self._lexicons:
+            self._lexicons[locale] = load_lexicon(self.layout.lexicon(locale))
+        return self._lexicons[locale]
+
+    def glossary(self, locale: str) -> Glossary:
+        if locale not in self._glossaries:
+            self._glossaries[locale] = load_glossary(self.layout.glossary(locale))
+        return self._glossaries[locale]
+
+    def spoken(self, campaign: Campaign, locale: str, message_id: str) -> tuple[str, list[str]]:
+        """The translated title and paragraphs, variables filled, and the normalized texts
+        the voice reads: ``(text, spoken paragraphs)``."""
+        _, paragraphs = self.status(campaign, locale).translation(message_id, campaign.variables)
+        lexicon = self.lexicon(locale)
+        return "\n\n".join(paragraphs), [normalize(p, locale, lexicon) for p in paragraphs]
+
+    def recording(self, campaign: Campaign, locale: str, message_id: str) -> recordings.Recording:
+        text, _ = self.spoken(campaign, locale, message_id)
+        return recordings.find(self.layout.recordings_dir(locale), message_id, text)
+
+    def voicing(self, campaign: Campaign, locale: str, message_id: str) -> Voicing | str:
+        """How a ready message is voiced, or why it cannot be (a required recording)."""
+        voice = self.voice(locale)
+        text, spoken = self.spoken(campaign, locale, message_id)
+        if voice.recordings != "ignore":
+            rec = recordings.find(self.layout.recordings_dir(locale), message_id, text)
+            if rec.usable and rec.path is not None:
+                return Voicing(locale, recording=rec.path.relative_to(self.root).as_posix(),
+                               recording_sha256=sha256_file(rec.path))
+            if voice.recordings == "require":
+                return f"recording required: {recordings.describe(rec)}"
+        engine = self.engine(locale)
+        return Voicing(locale, engine=voice.engine, voice=voice.voice,
+                       options=tuple(sorted(engine.options().items())), texts=tuple(spoken))
+
+    # --- the gate ----------------------------------------------------------------------
+
+    def durations(self, campaign: Campaign, locale: str) -> dict[str, float]:
+        """Predicted spoken seconds of each fully translated message (no synthesis)."""
+        st = self.status(campaign, locale)
+        voice = self.voice(locale)
+        if voice.recordings == "require":
+            return {}           # no voice to predict: recordings are measured when used
+        out = {}
+        for m, reason in st.message_reasons(campaign).items():
+            if reason is None and campaign.message(m).max_seconds:
+                _, spoken = self.spoken(campaign, locale, m)
+                out[m] = estimate_seconds(spoken, self.engine(locale), language_of(locale))
+        return out
+
+    def readiness(self, campaign: Campaign, locale: str
+                  ) -> tuple[dict[str, str | None], list[Finding]]:
+        """Per message, None if ready or why not; and the check findings behind it."""
+        key = (campaign.name, locale)
+        if key not in self._gates:
+            st = self.status(campaign, locale)
+            self._gates[key] = readiness(campaign, st, self.glossary(locale),
+                                         self.durations(campaign, locale), self.rel(st.path))
+        return self._gates[key]
 
 
 def open_project(root: Path, campaign: str | None = None,
                  locales: list[str] | None = None) -> Project:
     """Load configuration and campaigns, validated; ``locales`` narrows the locales."""
     config = load_config(Path(root))
-    campaigns = load_campaigns(config.messages_dir, config.root, campaign)
+    campaigns = load_campaigns(config.layout, campaign)
     known = list(config.locales)
-    for code in catalog_locales(config.locales_dir):
+    for code in config.layout.catalog_locales():
         if code not in known:
             known.append(code)
     if locales:

@@ -17,9 +17,9 @@ from importlib.metadata import version as package_version
 
 import numpy as np
 
-from ..audio import Audio, concat
-from ..errors import EngineError
-from . import SpeechRequest
+from ...audio.dsp import Audio, concat
+from ...errors import EngineError
+from . import SpeechRequest, check_options
 
 MAX_CHARS = 100
 SENTENCE_PAUSE_S = 0.30
@@ -77,11 +77,32 @@ def gtts_language(locale: str) -> str:
     return locale.split("_")[0].lower()
 
 
-class GttsEngine:
-    name = "gtts"
+# Google's voices speak at about this many seconds per character (duration estimates).
+SECONDS_PER_CHAR = {"ko": 0.16, "ru": 0.075, "uk": 0.075, "en": 0.07}
+OPTIONS = {"tld": (str, None, None), "slow": (bool, None, None),
+           "retries": (int, 0, 10), "timeout": (float, 1, 300)}
 
-    def __init__(self, session=None, url: str | None = None, retries: int = 4,
-                 backoff: float = 1.0, timeout: float = 15.0, sleep=time.sleep):
+
+class GttsEngine:
+    """Options: ``tld`` (Google's domain, e.g. "com"), ``slow``, ``retries``, ``timeout``."""
+
+    name = "gtts"
+    offline = False
+
+    @classmethod
+    def from_options(cls, options) -> "GttsEngine":
+        return cls(**check_options(options, OPTIONS))
+
+    def options(self) -> dict:
+        return {"tld": self.tld, "slow": self.slow}    # what changes the audio
+
+    def seconds_per_char(self, language: str) -> float:
+        return SECONDS_PER_CHAR.get(language, 0.08) * (1.5 if self.slow else 1.0)
+
+    def __init__(self, tld: str = "com", slow: bool = False, session=None,
+                 url: str | None = None, retries: int = 4, backoff: float = 1.0,
+                 timeout: float = 15.0, sleep=time.sleep):
+        self.tld, self.slow = tld, slow
         self._session = session
         self._url = url
         self.retries = retries
@@ -92,15 +113,15 @@ class GttsEngine:
     def version(self) -> str:
         return f"gTTS {package_version('gTTS')}"
 
-    def _requests(self, text: str, locale: str, voice) -> list[tuple[str, str]]:
+    def _requests(self, text: str, locale: str) -> list[tuple[str, str]]:
         """(url, body) for one piece of text, as gTTS would send it."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             from gtts import gTTS
             from gtts.utils import _translate_url
-            tts = gTTS(text, lang=gtts_language(locale), tld=voice.tld,
-                       slow=voice.speed < 120, lang_check=False)
-            url = self._url or _translate_url(tld=voice.tld,
+            tts = gTTS(text, lang=gtts_language(locale), tld=self.tld, slow=self.slow,
+                       lang_check=False)
+            url = self._url or _translate_url(tld=self.tld,
                                               path="_/TranslateWebserverUi/data/batchexecute")
             return [(url, body) for body in tts.get_bodies()]
 
@@ -138,11 +159,11 @@ class GttsEngine:
                               "try again later, or use the espeak engine for this locale")
 
     def synthesize(self, request: SpeechRequest) -> Audio:
-        from ..ffmpeg import decode
+        from ...audio.codec import decode
         parts: list[Audio] = []
         for piece, pause in tokenize(request.text):
             mp3 = b"".join(self._send(url, body)
-                           for url, body in self._requests(piece, request.locale, request.voice))
+                           for url, body in self._requests(piece, request.locale))
             parts.append(decode(mp3, 24000))
             seconds = {"sentence": SENTENCE_PAUSE_S, "clause": CLAUSE_PAUSE_S}.get(pause, 0.0)
             if seconds:

@@ -14,7 +14,8 @@ from typing import Callable
 
 from num2words import num2words
 
-from .errors import ConfigError
+from ..content.locales import language_of
+from ..errors import ConfigError
 
 Step = Callable[[str], str]
 
@@ -31,10 +32,6 @@ SYMBOLS = {
 # Thousands groups: "30,000" (en, ko), "30 000" with a space, no-break or thin space (ru, uk).
 _GROUPED = r"\d{1,3}(?:[,\u00a0\u202f ]\d{3})+"
 _NUMBER = re.compile(rf"(?<![\d.,])({_GROUPED}|\d+)(?:([.,])(\d+))?(?!\d)")
-
-
-def language_of(locale: str) -> str:
-    return locale.split("_")[0].lower()
 
 
 def numbers_to_words(text: str, lang: str) -> str:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import difflib
 import re
-import string
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from .errors import SourceError, did_you_mean
+from ..errors import SourceError, did_you_mean
+from ..layout import Layout
+from .placeholders import placeholders
 
 CAMPAIGN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -156,36 +157,6 @@ def _load_yaml(text: str, path: Path) -> _Node:
 
 
 # --- validation --------------------------------------------------------------------------
-
-def placeholders(text: str) -> set[str]:
-    """The ``{name}`` fields of a Python brace-format string (``{{`` is a literal)."""
-    names = set()
-    try:
-        for _, name, _, _ in string.Formatter().parse(text):
-            if name is not None:
-                names.add(name)
-    except ValueError:
-        # An unbalanced brace: report what we can see; checks flag the rest.
-        names.update(re.findall(r"\{([^{}]*)\}", text))
-    return names
-
-
-class _Keep(dict):
-    def __missing__(self, key):
-        return "{" + key + "}"
-
-
-def fill(text: str, variables: dict[str, str]) -> str:
-    """Put a campaign's variables into a (translated) text; ``{{`` stays a brace.
-
-    An unknown ``{name}`` or a stray brace is left as written: the ``placeholders``
-    check reports it, and the gate keeps such a message from being rendered.
-    """
-    try:
-        return text.format_map(_Keep(variables))
-    except (ValueError, IndexError, AttributeError):
-        return text
-
 
 def split_paragraphs(text: str, first_line: int) -> list[Paragraph]:
     """Split on blank lines; each paragraph's lines are joined with single spaces."""
@@ -411,19 +382,15 @@ def parse_campaign(text: str, path: Path, rel: str) -> Campaign:
                     variables=variables)
 
 
-def campaign_files(messages_dir: Path) -> list[Path]:
-    return sorted(Path(messages_dir).glob("*.yaml"))
-
-
-def load_campaigns(messages_dir: Path, root: Path, only: str | None = None) -> list[Campaign]:
+def load_campaigns(layout: Layout, only: str | None = None) -> list[Campaign]:
     """All campaigns under ``messages/`` (or just ``only``), validated."""
-    files = campaign_files(messages_dir)
+    files = layout.campaign_files()
     if only is not None:
         files = [f for f in files if f.stem == only]
         if not files:
-            raise SourceError(f"no campaign '{only}'", Path(messages_dir) / f"{only}.yaml",
+            raise SourceError(f"no campaign '{only}'", layout.messages_dir / f"{only}.yaml",
                               fix="check --campaign, or create the file")
     if not files:
-        raise SourceError("no campaign files", messages_dir,
+        raise SourceError("no campaign files", layout.messages_dir,
                           fix="write one as messages/<campaign>.yaml")
-    return [load_campaign(f, root) for f in files]
+    return [load_campaign(f, layout.root) for f in files]

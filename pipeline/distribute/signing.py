@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
                                                                Ed25519PublicKey)
 
-from .errors import PipelineError
-from .fsutil import atomic_write
+from ..errors import SignatureError
+from ..fsutil import atomic_write
 
 SIG_ALG = b"Ed"
 SIG_ALG_HASHED = b"ED"
@@ -31,12 +31,6 @@ CHK_ALG = b"B2"
 # libsodium's crypto_pwhash_scryptsalsa208sha256 "sensitive" limits, as minisign uses.
 OPSLIMIT = 33554432
 MEMLIMIT = 1073741824
-
-
-class SignatureError(PipelineError):
-    """A key or signature is malformed, or a signature does not verify."""
-
-    exit_code = 1
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,19 @@
-"""ffmpeg for decoding and MP3 encoding: the system's, or the imageio-ffmpeg wheel's."""
+"""Codecs: WAV written and read in process; ffmpeg (the system's, or the imageio-ffmpeg
+wheel's) for decoding other formats and MP3 encoding."""
 
 from __future__ import annotations
 
 import functools
+import io
+import wave
 import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 
-from .audio import Audio
-from .errors import AudioError
+from ..errors import AudioError
+from .dsp import Audio
 
 
 @functools.lru_cache(maxsize=None)
@@ -30,13 +33,17 @@ def ffmpeg_exe() -> str:
 
 @functools.lru_cache(maxsize=None)
 def ffmpeg_version() -> str:
-    out = subprocess.run([ffmpeg_exe(), "-version"], capture_output=True, text=True).stdout
-    return out.split("\n")[0].strip()
+    return _run(["-version"], None, "tell its version", None).decode("utf-8", "replace") \
+        .split("\n")[0].strip()
 
 
 def _run(args: list[str], data: bytes | None, what: str, source: str | None) -> bytes:
-    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
-                           *args], input=data, capture_output=True)
+    try:
+        proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel",
+                               "error", *args], input=data, capture_output=True)
+    except OSError as exc:
+        raise AudioError(f"ffmpeg could not be run to {what}: {exc.strerror or exc}", source,
+                         fix="reinstall ffmpeg or imageio-ffmpeg") from None
     if proc.returncode != 0:
         detail = proc.stderr.decode("utf-8", "replace").strip().split("\n")[-1]
         raise AudioError(f"ffmpeg could not {what}: {detail}", source,
@@ -69,3 +76,21 @@ def encode_mp3(audio: Audio, bitrate_kbps: int, title: str | None = None) -> byt
     # libmp3lame still writes "LAME3.100" into frames' padding bits, as in nearly every
     # MP3 in circulation; they are part of the coded stream and cannot be blanked safely.
     return _run(args, audio.to_int16().tobytes(), "encode MP3", None)
+
+
+def read_wav(source: Path | bytes) -> Audio:
+    """A PCM 16-bit WAV file (or its bytes) as audio."""
+    with wave.open(io.BytesIO(source) if isinstance(source, bytes) else str(source), "rb") as w:
+        return Audio.from_int16(w.readframes(w.getnframes()), w.getframerate(),
+                                w.getnchannels())
+
+
+def wav_bytes(audio: Audio) -> bytes:
+    """PCM 16-bit mono WAV: RIFF, fmt and data chunks only (no INFO, no dates)."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(audio.rate)
+        w.writeframes(audio.to_int16().tobytes())
+    return buf.getvalue()

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .sources import Campaign, parse_campaign, placeholders
+from .placeholders import placeholders
+from .sources import Campaign, parse_campaign
 
 TITLE_SUFFIX = "|title"
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 EXTENSIONS = (".wav", ".flac", ".mp3")
+RecordingState = Literal["fresh", "stale", "unbound", "missing"]
 
 
 def text_hash(text: str) -> str:
@@ -24,19 +26,15 @@ def text_hash(text: str) -> str:
 class Recording:
     message_id: str
     path: Path | None           # the audio, if any
-    state: str                  # fresh | stale | unbound | missing
+    state: RecordingState
 
     @property
     def usable(self) -> bool:
         return self.state == "fresh"
 
 
-def recordings_dir(locales_dir: Path, locale: str) -> Path:
-    return Path(locales_dir) / locale / "recordings"
-
-
-def find(locales_dir: Path, locale: str, message_id: str, text: str) -> Recording:
-    folder = recordings_dir(locales_dir, locale)
+def find(folder: Path, message_id: str, text: str) -> Recording:
+    """The recording of ``message_id`` in ``folder`` and whether it was read from ``text``."""
     audio = next((folder / f"{message_id}{ext}" for ext in EXTENSIONS
                   if (folder / f"{message_id}{ext}").is_file()), None)
     if audio is None:

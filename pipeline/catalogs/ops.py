@@ -1,0 +1,223 @@
+"""Catalog operations: ``.pot`` from sources (extract), ``.po`` per locale (init, update
+with msgmerge semantics), ``.mo`` (compile).
+
+Catalogs are handled with polib, which keeps everything a translation tool writes. Files
+are written atomically and only when their content changes, so an update with nothing new
+changes no byte.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+import polib
+from babel.messages.plurals import get_plural
+
+from ..content.extract import message_id_of, units_of
+from ..content.locales import parse_locale
+from ..content.placeholders import placeholder_problem
+from ..content.sources import Campaign
+from ..fsutil import write_if_changed
+from ..layout import Layout
+from .pofile import WRAP, load_po, msgstr_line, now_header, write_catalog
+
+FUZZY_SAME_CONTEXT = 0.5        # similarity needed to carry a translation as fuzzy
+FUZZY_OTHER_CONTEXT = 0.85      # ... from a unit of another message (a renamed id)
+
+
+# --- extract ------------------------------------------------------------------------------
+
+def build_pot(campaign: Campaign) -> polib.POFile:
+    pot = polib.POFile(wrapwidth=WRAP)
+    pot.header = (f"Translations template for the '{campaign.name}' campaign: {campaign.title}.\n"
+                  f"Generated from {campaign.rel_path} by 'broadcast extract'; do not edit.")
+    pot.metadata = {
+        "Project-Id-Version": campaign.name,
+        "Report-Msgid-Bugs-To": "",
+        "POT-Creation-Date": "",
+        "PO-Revision-Date": "YEAR-MO-DA HO:MI+ZONE",
+        "Last-Translator": "",
+        "Language-Team": "",
+        "Language": "",
+        "MIME-Version": "1.0",
+        "Content-Type": "text/plain; charset=UTF-8",
+        "Content-Transfer-Encoding": "8bit",
+        "X-Source-Language": campaign.source_locale,
+    }
+    for unit in units_of(campaign):
+        pot.append(polib.POEntry(
+            msgctxt=unit.msgctxt, msgid=unit.msgid, msgstr="",
+            comment="\n".join(unit.comments),
+            occurrences=[(campaign.rel_path, str(unit.line))],
+            flags=list(unit.flags)))
+    return pot
+
+
+def extract(campaign: Campaign, layout: Layout, check: bool = False) -> bool:
+    """Write ``locales/<campaign>.pot``. True if it changed (or, with check, would)."""
+    path = layout.pot(campaign.name)
+    pot = build_pot(campaign)
+    if path.exists():
+        old = load_po(path)
+        pot.metadata["POT-Creation-Date"] = old.metadata.get("POT-Creation-Date", "")
+    return write_catalog(path, pot, dry_run=check)
+
+
+# --- init ----------------------------------------------------------------------------------
+
+def new_po(pot: polib.POFile, locale: str, campaign: Campaign) -> polib.POFile:
+    loc = parse_locale(locale)
+    nplurals, expr = get_plural(locale)
+    po = polib.POFile(wrapwidth=WRAP)
+    name = loc.get_display_name("en")
+    po.header = f"{name} translations for the '{campaign.name}' campaign: {campaign.title}."
+    po.metadata = dict(pot.metadata)
+    po.metadata.update({
+        "Language": locale,
+        "Language-Team": f"{name} ({loc.get_display_name(loc)})",
+        "Plural-Forms": f"nplurals={nplurals}; plural={expr};",
+    })
+    for entry in pot:
+        po.append(polib.POEntry(msgctxt=entry.msgctxt, msgid=entry.msgid, msgstr="",
+                                comment=entry.comment, occurrences=list(entry.occurrences),
+                                flags=list(entry.flags)))
+    return po
+
+
+def init(campaign: Campaign, layout: Layout, locale: str) -> bool:
+    """Create the locale's .po from the campaign's units. False if it already exists."""
+    parse_locale(locale)
+    path = layout.po(locale, campaign.name)
+    if path.exists():
+        return False
+    pot = build_pot(campaign)
+    pot_file = layout.pot(campaign.name)
+    stamp = now_header()
+    pot.metadata["POT-Creation-Date"] = (load_po(pot_file).metadata.get("POT-Creation-Date")
+                                         if pot_file.exists() else stamp)
+    po = new_po(pot, locale, campaign)
+    po.metadata["PO-Revision-Date"] = stamp
+    write_catalog(path, po, stamp_header=None)
+    return True
+
+
+# --- update (msgmerge semantics) ------------------------------------------------------------
+
+def merge(old: polib.POFile, pot: polib.POFile) -> polib.POFile:
+    """Merge a translator's catalog with a new template, never losing a translation.
+
+    Exact (context, source) matches keep their translation and state. A changed source
+    takes the most similar old translation (same message first) marked fuzzy, with the old
+    source as ``#|`` previous msgid. What matches nothing becomes obsolete (``#~``).
+    """
+    new = polib.POFile(wrapwidth=WRAP)
+    new.header = old.header
+    new.metadata = dict(old.metadata)
+    new.metadata["POT-Creation-Date"] = pot.metadata.get("POT-Creation-Date", "")
+    # Active entries first, so that an obsolete twin never shadows a live translation.
+    by_key: dict[tuple, polib.POEntry] = {}
+    for e in sorted(old, key=lambda e: e.obsolete):
+        by_key.setdefault((e.msgctxt, e.msgid), e)
+    used: set[int] = set()
+    pending: list[tuple[polib.POEntry, polib.POEntry]] = []
+    for t in pot:
+        entry = polib.POEntry(msgctxt=t.msgctxt, msgid=t.msgid, msgstr="", comment=t.comment,
+                              occurrences=list(t.occurrences), flags=list(t.flags))
+        src = by_key.get((t.msgctxt, t.msgid))
+        if src is not None:
+            used.add(id(src))
+            entry.msgstr = src.msgstr
+            entry.tcomment = src.tcomment
+            if src.fuzzy:
+                entry.flags.append("fuzzy")
+                entry.previous_msgid = src.previous_msgid
+                entry.previous_msgctxt = src.previous_msgctxt
+        else:
+            pending.append((t, entry))
+        new.append(entry)
+    for t, entry in pending:
+        src = _closest(t, [e for e in old if id(e) not in used and e.msgstr])
+        if src is None:
+            continue
+        used.add(id(src))
+        entry.msgstr = src.msgstr
+        entry.tcomment = src.tcomment
+        entry.flags.append("fuzzy")
+        entry.previous_msgid = src.previous_msgid if src.fuzzy and src.previous_msgid else src.msgid
+        if src.msgctxt != t.msgctxt:
+            entry.previous_msgctxt = src.msgctxt
+    for e in old:
+        if id(e) in used or not e.msgstr:
+            continue
+        gone = polib.POEntry(msgctxt=e.msgctxt, msgid=e.msgid, msgstr=e.msgstr,
+                             tcomment=e.tcomment, flags=list(e.flags), obsolete=True,
+                             previous_msgid=e.previous_msgid, previous_msgctxt=e.previous_msgctxt)
+        new.append(gone)
+    return new
+
+
+def _closest(target: polib.POEntry, candidates: list[polib.POEntry]) -> polib.POEntry | None:
+    best, best_score = None, 0.0
+    for c in candidates:
+        same = c.msgctxt == target.msgctxt
+        # A title only matches a title, a paragraph only a paragraph.
+        if (c.msgctxt or "").endswith("|title") != (target.msgctxt or "").endswith("|title"):
+            continue
+        score = difflib.SequenceMatcher(None, target.msgid, c.msgid, autojunk=False).ratio()
+        needed = FUZZY_SAME_CONTEXT if same else FUZZY_OTHER_CONTEXT
+        if score >= needed and (score + (0.5 if same else 0)) > best_score:
+            best, best_score = c, score + (0.5 if same else 0)
+    return best
+
+
+def update(campaign: Campaign, layout: Layout, locale: str, check: bool = False) -> bool:
+    """Merge the locale's .po with the campaign's current units. True if it changed."""
+    path = layout.po(locale, campaign.name)
+    if not path.exists():
+        return False
+    old = load_po(path)
+    pot = build_pot(campaign)
+    pot_file = layout.pot(campaign.name)
+    if pot_file.exists():
+        pot.metadata["POT-Creation-Date"] = load_po(pot_file).metadata.get(
+            "POT-Creation-Date", "")
+    return write_catalog(path, merge(old, pot), dry_run=check, stamp_header=None)
+
+
+# --- compile ---------------------------------------------------------------------------------
+
+@dataclass
+class Problem:
+    file: str
+    line: int | None
+    message_id: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.text}" if self.line else f"{self.file}: {self.text}"
+
+
+def compile_po(path: Path, out: Path, check: bool = False) -> tuple[bool, list[Problem]]:
+    """Write the .mo of a .po: fuzzy and empty entries left out.
+
+    A translation whose placeholders differ from its source is refused: the .mo is not
+    written, and each such entry is returned as a problem.
+    """
+    po = load_po(path)
+    problems = []
+    for e in po:
+        if e.obsolete or e.fuzzy or not e.msgstr:
+            continue
+        why = placeholder_problem(e.msgid, e.msgstr)
+        if why:
+            problems.append(Problem(str(path), msgstr_line(po, e), message_id_of(e.msgctxt), why))
+    if problems:
+        return False, problems
+    data = po.to_binary()
+    if check:
+        return (not out.exists() or out.read_bytes() != data), []
+    return write_if_changed(out, data), []
+
+

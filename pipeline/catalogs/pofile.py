@@ -1,0 +1,196 @@
+"""Reading and writing .po/.pot files.
+
+Translators' files are read strictly (a line lint, then polib, then Babel's parser with
+``abort_invalid=True``, which finds malformed entries with their line; a header and plural
+check follows). Files are written atomically and only when their content changes.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import time
+from pathlib import Path
+
+import polib
+from babel.messages.pofile import PoFileError, read_po
+
+from ..errors import CatalogError
+from ..fsutil import write_if_changed
+
+WRAP = 79                       # GNU gettext's default page width
+
+
+def load_po(path: Path) -> polib.POFile:
+    """Read a .po/.pot strictly: any malformed entry, header or plural index is an error."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CatalogError(f"cannot read: {exc.strerror}", path,
+                           fix="check the path and its permissions") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise CatalogError("not valid UTF-8", path, line,
+                           fix="save the catalog as UTF-8 (Poedit does by default)") from None
+    _lint_lines(text, path)
+    try:
+        po = polib.pofile(text, wrapwidth=WRAP)
+    except (IOError, ValueError) as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise CatalogError(f"malformed entry: {exc}", path,
+                           int(match.group(1)) if match else None,
+                           fix="fix the syntax on this line (msgfmt -c shows more)") from None
+    po.source_lines = text.split("\n")
+    _check_header(po, path, text)
+    _check_plurals(po, path)
+    try:
+        read_po(io.StringIO(text), abort_invalid=True)
+    except PoFileError as exc:
+        raise CatalogError(f"malformed entry: {_babel_problem(exc)}", path,
+                           getattr(exc, "lineno", None),
+                           fix="fix the quoting or keyword on this line (msgfmt -c shows more)") from None
+    return po
+
+
+_STRING_LINE = re.compile(
+    r'^(#~ ?)?(#\| ?)?((msgctxt|msgid|msgid_plural|msgstr|msgstr\[\d+\])\s+)?'
+    r'"((?:[^"\\]|\\.)*)"\s*$')
+_KEYWORD_START = re.compile(r'^(#~ ?)?(#\| ?)?(msg\w*|")')
+
+
+def _lint_lines(text: str, path: Path) -> None:
+    """Find what both parsers let through: unterminated strings, stray quotes, bad keywords."""
+    for number, line in enumerate(text.split("\n"), 1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("#") and not _KEYWORD_START.match(stripped):
+            continue
+        if _STRING_LINE.match(stripped):
+            continue
+        if _KEYWORD_START.match(stripped):
+            keyword = re.match(r'^(?:#~ ?)?(?:#\| ?)?(\S*)', stripped).group(1)
+            if keyword.startswith("msg") and keyword not in (
+                    "msgctxt", "msgid", "msgid_plural", "msgstr") and \
+                    not re.match(r"^msgstr\[\d+\]$", keyword):
+                problem, fix = (f"unknown keyword '{keyword}'",
+                                "use msgctxt, msgid, msgid_plural, msgstr or msgstr[N]")
+            else:
+                problem, fix = ("a string is not closed, or has an unescaped '\"' inside",
+                                'quote each string as "…" and escape quotes inside as \\"')
+        else:
+            problem, fix = (f"unexpected text '{stripped[:30]}'",
+                            "start the line with a keyword, a quoted string or '#'")
+        raise CatalogError(f"malformed entry: {problem}", path, number, fix=fix)
+
+
+def msgstr_line(po: polib.POFile, entry: polib.POEntry) -> int:
+    """The line of an entry's msgstr in the file it was read from (where a fix goes)."""
+    lines = getattr(po, "source_lines", None)
+    if lines and entry.linenum:
+        for number in range(entry.linenum - 1, min(len(lines), entry.linenum + 200)):
+            if lines[number].lstrip("#~ ").startswith("msgstr"):
+                return number + 1
+    return entry.linenum
+
+
+def _babel_problem(exc: PoFileError) -> str:
+    message = str(exc).split(" on ")[0].strip()
+    return message or "syntax error"
+
+
+def _check_header(po: polib.POFile, path: Path, text: str) -> None:
+    header_line = 1
+    match = re.search(r'^msgid ""\s*$', text, re.M)
+    if match:
+        header_line = text.count("\n", 0, match.start()) + 1
+    if not po.metadata:
+        raise CatalogError("the header entry (msgid \"\") is missing or empty", path, header_line,
+                           fix="restore the header, e.g. by re-creating the file with broadcast init")
+    # Every header line must be 'Name: value'.
+    raw = _raw_header(text)
+    for offset, line in enumerate(raw.split("\n")):
+        if line and not re.match(r"^[A-Za-z][A-Za-z0-9-]*: ?", line):
+            raise CatalogError(f"header line '{line[:40]}' is not 'Name: value'", path,
+                               header_line + 2 + offset,
+                               fix="restore the header field's name and colon")
+    ctype = po.metadata.get("Content-Type", "")
+    if "charset=utf-8" not in ctype.lower().replace(" ", ""):
+        raise CatalogError(f"header Content-Type '{ctype}' is not UTF-8", path, header_line,
+                           fix='use "Content-Type: text/plain; charset=UTF-8\\n"')
+    plural = po.metadata.get("Plural-Forms")
+    if plural is not None and _nplurals(plural) is None:
+        raise CatalogError(f"header Plural-Forms '{plural}' is malformed", path, header_line,
+                           fix="use 'nplurals=N; plural=EXPR;' as in Babel's data for the locale")
+
+
+def _raw_header(text: str) -> str:
+    """The header msgstr as written (escapes resolved), for line-by-line checks."""
+    match = re.search(r'^msgid ""\s*\nmsgstr ((?:".*"\s*\n?)+)', text, re.M)
+    if not match:
+        return ""
+    parts = re.findall(r'"((?:[^"\\]|\\.)*)"', match.group(1))
+    joined = "".join(parts)
+    return joined.replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\")
+
+
+def _nplurals(plural_forms: str) -> int | None:
+    match = re.match(r"^\s*nplurals\s*=\s*(\d+)\s*;\s*plural\s*=\s*([^;]+);?\s*$", plural_forms)
+    if not match or int(match.group(1)) < 1:
+        return None
+    return int(match.group(1))
+
+
+def _check_plurals(po: polib.POFile, path: Path) -> None:
+    nplurals = _nplurals(po.metadata.get("Plural-Forms", "nplurals=2; plural=(n != 1);")) or 2
+    for entry in po:
+        if entry.msgstr_plural and not entry.msgid_plural:
+            raise CatalogError("msgstr[N] on an entry without msgid_plural", path, entry.linenum,
+                               fix="write a plain msgstr for this entry")
+        for index in entry.msgstr_plural:
+            if int(index) >= nplurals:
+                raise CatalogError(f"plural index msgstr[{index}] but the header says "
+                                   f"nplurals={nplurals}", path, entry.linenum,
+                                   fix=f"use msgstr[0] to msgstr[{nplurals - 1}]")
+
+
+# --- writing -----------------------------------------------------------------------------
+
+def now_header() -> str:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    stamp = int(epoch) if epoch and epoch.isdigit() else int(time.time())
+    return time.strftime("%Y-%m-%d %H:%M+0000", time.gmtime(stamp))
+
+
+def _render(po: polib.POFile) -> bytes:
+    return (str(po).rstrip("\n") + "\n").encode("utf-8")
+
+
+def _masked(data: bytes) -> bytes:
+    """The file with its date headers blanked: two files equal here differ only in dates."""
+    return re.sub(rb'^"(POT-Creation-Date|PO-Revision-Date): [^"\\]*\\n"$', rb'"\1: \\n"',
+                  data, flags=re.M)
+
+
+def write_catalog(path: Path, po: polib.POFile, dry_run: bool = False,
+                  stamp_header: str | None = "POT-Creation-Date") -> bool:
+    """Write ``po`` if its content changed beyond the date headers. True if (to be) written.
+
+    ``stamp_header`` is set to now when content changed; when only dates would change,
+    the old file stays as it is, byte for byte.
+    """
+    path = Path(path)
+    old = path.read_bytes() if path.exists() else None
+    new = _render(po)
+    if old is not None and _masked(old) == _masked(new):
+        return False
+    if stamp_header:
+        po.metadata[stamp_header] = now_header()
+        new = _render(po)
+    if dry_run:
+        return True
+    return write_if_changed(path, new)

@@ -1,0 +1,183 @@
+"""Unit checks: what a listener would hear wrong in one translated unit.
+
+Each function is registered under its check id and yields ``(severity, text)``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from num2words import num2words
+
+from ..content.locales import language_of
+from ..content.placeholders import placeholder_problem
+from .glossary import contains
+from .orthography import southern_forms
+from .registry import ERROR, WARNING, Result, UnitContext, unit_check
+
+# The scripts a locale's text is written in (Unicode character name prefixes).
+SCRIPTS = {"ko": ("HANGUL",), "ru": ("CYRILLIC",), "uk": ("CYRILLIC",), "en": ("LATIN",),
+           "be": ("CYRILLIC",), "de": ("LATIN",), "fr": ("LATIN",)}
+# Letters of a sibling language that a voice would read wrongly.
+FOREIGN_LETTERS = {"ru": "іїєґІЇЄҐ", "uk": "ыэъёЫЭЪЁ"}
+ACRONYM = re.compile(r"^[A-Z]{2,6}$")
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+WORD = re.compile(r"[^\W\d_]+")
+
+
+def _bare(text: str) -> str:
+    return PLACEHOLDER.sub("", text).strip()
+
+
+@unit_check("placeholders")
+def placeholders(ctx: UnitContext) -> Result:
+    problem = placeholder_problem(ctx.source, ctx.translation)
+    if problem:
+        yield ERROR, problem
+
+
+def _is_unchanged(ctx: UnitContext) -> bool:
+    lang, src_lang = language_of(ctx.locale), language_of(ctx.source_locale)
+    scripts = SCRIPTS.get(lang)
+    bare_src = _bare(ctx.source)
+    return bool(ctx.translation == ctx.source and scripts
+                and SCRIPTS.get(src_lang) != scripts and re.search(r"[^\W\d_]", bare_src)
+                and not all(w in ctx.glossary.keep or ACRONYM.match(w)
+                            for w in WORD.findall(bare_src)))
+
+
+@unit_check("unchanged")
+def unchanged(ctx: UnitContext) -> Result:
+    if _is_unchanged(ctx):
+        yield ERROR, ("the translation is the source text itself; translate it (a voice "
+                      "would read the source language)")
+
+
+def _letters_outside(text: str, scripts: tuple[str, ...], allowed_words: set[str],
+                     allow_acronyms: bool) -> list[str]:
+    bad = []
+    for word in WORD.findall(text):
+        if word in allowed_words or (allow_acronyms and ACRONYM.match(word)):
+            continue
+        if any(not unicodedata.name(ch, "").startswith(scripts) for ch in word):
+            bad.append(word)
+    return bad
+
+
+@unit_check("script")
+def script(ctx: UnitContext) -> Result:
+    lang = language_of(ctx.locale)
+    scripts = SCRIPTS.get(lang)
+    if not scripts or _is_unchanged(ctx):
+        return
+    bare_tr = _bare(ctx.translation)
+    keep_words = {w for term in ctx.glossary.keep for w in WORD.findall(term)}
+    bad = _letters_outside(bare_tr, scripts, keep_words, allow_acronyms=(lang == "ko"))
+    if bad:
+        yield ERROR, (f"'{bad[0]}' is not written in the script of {ctx.locale}; translate "
+                      "or transliterate it, or add it to the glossary as keep")
+    foreign = sorted(set(ch for ch in bare_tr if ch in FOREIGN_LETTERS.get(lang, "")))
+    if foreign:
+        yield ERROR, (f"letters {''.join(foreign)} do not belong to {ctx.locale}; check the "
+                      "language of this translation")
+
+
+def numbers_in(text: str) -> set[float]:
+    values = set()
+    for m in re.finditer(r"(?<![\d.,])(\d{1,3}(?:[,\u00a0\u202f ]\d{3})+|\d+)(?:\.(\d+))?"
+                         r"(\s*(?:만|천|억))?", text):
+        whole = float(re.sub(r"[,\u00a0\u202f ]", "", m.group(1)))
+        if m.group(2):
+            whole += float("0." + m.group(2))
+        unit = (m.group(3) or "").strip()
+        whole *= {"만": 1e4, "천": 1e3, "억": 1e8}.get(unit, 1)
+        values.add(whole)
+    return values
+
+
+def _spelled(value: float, lang: str) -> str | None:
+    try:
+        return num2words(int(value) if value.is_integer() else value, lang=lang)
+    except (NotImplementedError, OverflowError, ValueError):
+        return None
+
+
+@unit_check("numbers")
+def numbers(ctx: UnitContext) -> Result:
+    lang = language_of(ctx.locale)
+    tr = ctx.translation
+    tr_numbers = numbers_in(tr)
+    missing = []
+    for value in sorted(numbers_in(ctx.source)):
+        spelled = _spelled(value, lang) if lang in ("ko", "ru", "uk", "en") else None
+        if value not in tr_numbers and not (spelled and spelled.lower() in tr.lower()):
+            missing.append(value)
+    if missing:
+        shown = ", ".join(f"{v:g}" for v in missing)
+        yield WARNING, (f"the number {shown} of the source is not in the translation, as "
+                        "digits or in words; check it")
+
+
+_END_KINDS = [("question", "?？"), ("exclamation", "!！"), ("ellipsis", "…"),
+              ("stop", ".。．"), ("colon", ":：")]
+
+
+def ending(text: str) -> str:
+    stripped = text.rstrip(" \"'»”)")
+    if stripped.endswith("..."):
+        return "ellipsis"
+    for kind, marks in _END_KINDS:
+        if stripped[-1:] and stripped[-1] in marks:
+            return kind
+    return "none"
+
+
+@unit_check("punctuation")
+def punctuation(ctx: UnitContext) -> Result:
+    src, tr = ending(ctx.source), ending(ctx.translation)
+    is_title = ctx.unit.unit.is_title
+    if not is_title or src != "none":
+        if src != tr and not (src == "stop" and tr == "none" and is_title):
+            yield WARNING, (f"the source ends with {src} punctuation but the translation "
+                            f"with {tr}; match them")
+    elif tr == "stop":
+        yield WARNING, "the source title has no final stop but the translation does; remove it"
+
+
+@unit_check("whitespace")
+def whitespace(ctx: UnitContext) -> Result:
+    tr = ctx.translation
+    if tr != tr.strip() or re.search(r"\S {2,}\S", tr) or "\t" in tr:
+        yield WARNING, "leading, trailing or doubled whitespace; remove it (a voice pauses on it)"
+
+
+@unit_check("doublewords")
+def doublewords(ctx: UnitContext) -> Result:
+    double = re.search(r"(?<!\w)(\w+)\s+\1(?!\w)", ctx.translation, re.IGNORECASE)
+    if double:
+        yield WARNING, f"'{double.group(1)}' twice in a row; remove one unless it is meant"
+
+
+@unit_check("glossary")
+def glossary(ctx: UnitContext) -> Result:
+    src, tr, g = ctx.source, ctx.translation, ctx.glossary
+    for term, instead in g.forbidden:
+        if contains(tr, term):
+            fix = f"use '{instead}'" if instead else "rephrase without it"
+            yield ERROR, f"'{term}' is forbidden in {ctx.locale}; {fix}"
+    for source_term, target_term in g.required:
+        if contains(src, source_term) and not contains(tr, target_term):
+            yield WARNING, (f"'{source_term}' should be translated as '{target_term}'; use "
+                            "the glossary term")
+    for term in g.keep:
+        if contains(src, term) and term not in tr:
+            yield WARNING, f"'{term}' is not to be translated; keep it as written"
+
+
+@unit_check("ko-kp-orthography")
+def ko_kp_orthography(ctx: UnitContext) -> Result:
+    if ctx.locale != "ko_KP":
+        return
+    for south, north in southern_forms(ctx.translation):
+        yield WARNING, f"'{south}' is the southern form; a northern listener says '{north}'"

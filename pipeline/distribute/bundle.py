@@ -1,0 +1,206 @@
+"""Bundles: one deterministic zip per output folder, its verification, and USB/SD media.
+
+A bundle holds exactly what its folder's ``SHA256SUMS`` lists, plus that file. Nothing
+from a bundle is trusted before it is verified: member names are checked against the
+profile's pattern (no absolute paths, no ``..``, no links: no zip slip), every member
+against ``SHA256SUMS`` and the manifest, and the signature, when there is one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import stat
+import time
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import BundleError, SignatureError
+from ..fsutil import sha256_bytes, write_if_changed
+from ..layout import INDEX_PAGE, MANIFEST, PLAYLIST, SUMS
+from ..render.manifest import Manifest, ManifestError
+from . import signing
+
+FIXED_NAMES = {SUMS, MANIFEST, PLAYLIST, INDEX_PAGE}
+MEMBER_RE = re.compile(r"^(programs/)?[0-9A-Za-z_-]{1,80}\.(wav|mp3|txt)$")
+FAT_EPOCH = 315532800               # 1980-01-01 00:00 UTC, the oldest time FAT can hold
+
+
+def _zip_time() -> tuple[int, int, int, int, int, int]:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    stamp = max(int(epoch), FAT_EPOCH) if epoch and epoch.isdigit() else FAT_EPOCH
+    return time.gmtime(stamp)[:6]
+
+
+def _sums(data: bytes, source: str) -> dict[str, str]:
+    sums = {}
+    for number, line in enumerate(data.decode("utf-8").split("\n"), 1):
+        if not line:
+            continue
+        match = re.match(r"^([0-9a-f]{64})  (.+)$", line)
+        if not match:
+            raise BundleError(f"SHA256SUMS line {number} is malformed", source,
+                              fix="rebuild the bundle with broadcast bundle")
+        sums[match.group(2)] = match.group(1)
+    return sums
+
+
+def make_bundle(folder: Path, out: Path) -> bool:
+    """Zip an output folder deterministically: sorted members, fixed times and modes."""
+    folder = Path(folder)
+    sums_path = folder / "SHA256SUMS"
+    if not sums_path.exists():
+        raise BundleError("no SHA256SUMS in the output folder", folder,
+                          fix="render first (broadcast render or broadcast build)")
+    names = sorted(set(_sums(sums_path.read_bytes(), str(sums_path))) | {"SHA256SUMS"})
+    stamp = _zip_time()
+    contents = {name: (folder / name).read_bytes() for name in names}
+    if _same_zip(out, contents, stamp):
+        return False                # compressing again would give the same bytes
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name in names:
+            info = zipfile.ZipInfo(name, stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = (stat.S_IFREG | 0o644) << 16
+            zf.writestr(info, contents[name], compresslevel=6)
+    return write_if_changed(out, buf.getvalue())
+
+
+def _same_zip(path: Path, contents: dict[str, bytes], stamp) -> bool:
+    """True if the zip at ``path`` already holds exactly these members, as we write them."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+    return ([i.filename for i in infos] == list(contents) and
+            all(i.date_time == stamp and i.CRC == zlib.crc32(contents[i.filename]) and
+                i.file_size == len(contents[i.filename]) and
+                i.compress_type == zipfile.ZIP_DEFLATED for i in infos))
+
+
+# --- verification ------------------------------------------------------------------------------
+
+def check_member_name(info: zipfile.ZipInfo, bundle: str) -> None:
+    """Refuse a member that could land outside the destination or is not ours."""
+    name = info.filename
+    mode = info.external_attr >> 16
+    problem = None
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+        problem = "has an absolute path"
+    elif "\\" in name or ".." in name.split("/"):
+        problem = "has a '..' or a backslash in its path"
+    elif stat.S_ISLNK(mode):
+        problem = "is a symbolic link"
+    elif name.endswith("/"):
+        if name != "programs/":
+            problem = "is an unexpected folder"
+    elif name not in FIXED_NAMES and not MEMBER_RE.match(name):
+        problem = "has a name outside the allowed pattern [0-9A-Za-z_-].ext"
+    if problem:
+        raise BundleError(f"member '{name}' {problem}; refusing the bundle", bundle,
+                          fix="do not use this bundle; rebuild it with broadcast bundle")
+
+
+@dataclass
+class Verified:
+    bundle: Path
+    members: dict[str, bytes]
+    manifest: Manifest | None
+    trusted_comment: str | None = None
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_bundle(path: Path, public: signing.PublicKey | None) -> Verified:
+    """Check a bundle. Unsafe member names raise at once; other problems are collected."""
+    path = Path(path)
+    source = str(path)
+    try:
+        zf = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise BundleError("no such bundle", source, fix="check the path") from None
+    except zipfile.BadZipFile:
+        raise BundleError("not a zip file, or a damaged one", source,
+                          fix="fetch the bundle again from its source") from None
+    result = Verified(path, {}, None)
+    with zf:
+        infos = zf.infolist()
+        for info in infos:
+            check_member_name(info, source)
+        seen = set()
+        for info in infos:
+            if info.filename in seen:
+                result.problems.append(f"member '{info.filename}' appears twice")
+            seen.add(info.filename)
+            if info.is_dir():
+                continue
+            try:
+                result.members[info.filename] = zf.read(info)
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                result.problems.append(f"member '{info.filename}' is corrupt ({exc})")
+    if "SHA256SUMS" not in result.members:
+        result.problems.append("member 'SHA256SUMS' is missing")
+        sums = {}
+    else:
+        sums = _sums(result.members["SHA256SUMS"], source)
+    present = {n: sha256_bytes(d) for n, d in result.members.items() if n != "SHA256SUMS"}
+    missing = {n: h for n, h in sums.items() if n not in present}
+    added = {n: h for n, h in present.items() if n not in sums}
+    for old, digest in list(missing.items()):
+        new = next((n for n, h in added.items() if h == digest), None)
+        if new:
+            result.problems.append(f"member '{old}' was renamed to '{new}'")
+            del missing[old], added[new]
+    result.problems += [f"member '{n}' listed in SHA256SUMS is missing" for n in sorted(missing)]
+    result.problems += [f"member '{n}' is not listed in SHA256SUMS (added)" for n in sorted(added)]
+    for name in sorted(set(sums) & set(present)):
+        if sums[name] != present[name]:
+            result.problems.append(f"member '{name}' was altered (its sha256 differs from "
+                                   "SHA256SUMS)")
+    if MANIFEST not in result.members:
+        result.problems.append(f"member '{MANIFEST}' is missing")
+    else:
+        try:
+            result.manifest = Manifest.from_json(result.members[MANIFEST])
+        except ManifestError as exc:
+            result.problems.append(f"member '{MANIFEST}' is malformed: {exc}")
+    if result.manifest is not None:
+        ext = result.manifest.profile.get("format")
+        for entry in result.manifest.files:
+            name = entry.file
+            if name not in result.members:
+                result.problems.append(f"manifest file '{name}' is missing from the bundle")
+            elif sha256_bytes(result.members[name]) != entry.sha256:
+                result.problems.append(f"member '{name}' differs from its manifest sha256")
+            if ext and not name.endswith("." + str(ext)):
+                result.problems.append(f"member '{name}' is not a {ext} file as the profile says")
+    signature = Path(str(path) + ".minisig")
+    if public is not None:
+        try:
+            result.trusted_comment = signing.verify(path, signature, public)
+        except SignatureError as exc:
+            result.problems.append(f"signature: {exc.message}")
+    elif signature.exists():
+        result.problems.append("the bundle is signed but no public key was given to check it")
+    else:
+        result.notes.append("the bundle is not signed")
+    return result
+
+
+def require_verified(path: Path, public: signing.PublicKey | None) -> Verified:
+    result = verify_bundle(path, public)
+    if not result.ok:
+        raise BundleError(f"verification failed: {result.problems[0]}", path,
+                          fix="do not use this bundle; run broadcast verify for every problem")
+    return result

@@ -1,0 +1,111 @@
+"""Every path and file name of a content project, in one place.
+
+Names that become paths (locale codes, profile names, campaign and message ids) are
+validated identifiers: a name can never climb out of its folder.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+CONFIG_NAME = "broadcast.toml"
+LOCALE_RE = re.compile(r"\A[a-z]{2,3}(_[A-Z][a-z]{3})?(_[A-Z]{2}|_\d{3})?\Z")
+PROFILE_RE = re.compile(r"\A[a-z][a-z0-9_-]{0,31}\Z")
+
+# Files of an output folder besides the audio.
+MANIFEST = "manifest.json"
+PLAYLIST = "playlist.m3u8"
+SUMS = "SHA256SUMS"
+INDEX_PAGE = "index.html"
+PROGRAMS = "programs"
+OUTPUT_EXTENSIONS = {".wav", ".mp3", ".txt"}     # what a new render may leave stale
+
+
+def message_file(index: int, width: int, message_id: str, ext: str) -> str:
+    """``NN-<id>.<ext>``: the play order is the name order."""
+    return f"{index:0{width}d}-{message_id}.{ext}"
+
+
+def transcript_of(audio_name: str) -> str:
+    return audio_name.rsplit(".", 1)[0] + ".txt"
+
+
+def program_file(program_id: str, ext: str) -> str:
+    return f"{PROGRAMS}/{program_id}.{ext}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The folders and files of the project rooted at ``root``."""
+
+    root: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def messages_dir(self) -> Path:
+        return self.root / "messages"
+
+    @property
+    def locales_dir(self) -> Path:
+        return self.root / "locales"
+
+    @property
+    def out_dir(self) -> Path:
+        return self.root / "audio_out"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.out_dir / ".cache"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.root / "keys"
+
+    def campaign_files(self) -> list[Path]:
+        return sorted(self.messages_dir.glob("*.yaml"))
+
+    def pot(self, campaign: str) -> Path:
+        return self.locales_dir / f"{campaign}.pot"
+
+    def po(self, locale: str, campaign: str) -> Path:
+        return self.locales_dir / locale / "LC_MESSAGES" / f"{campaign}.po"
+
+    def mo(self, locale: str, campaign: str) -> Path:
+        return self.po(locale, campaign).with_suffix(".mo")
+
+    def glossary(self, locale: str) -> Path:
+        return self.locales_dir / locale / "glossary.tsv"
+
+    def lexicon(self, locale: str) -> Path:
+        return self.locales_dir / locale / "lexicon.tsv"
+
+    def recordings_dir(self, locale: str) -> Path:
+        return self.locales_dir / locale / "recordings"
+
+    def catalog_locales(self) -> list[str]:
+        """Locales that have a catalog folder."""
+        if not self.locales_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.locales_dir.iterdir()
+                      if LOCALE_RE.match(p.name) and (p / "LC_MESSAGES").is_dir())
+
+    def output_folder(self, campaign: str, locale: str, profile: str) -> Path:
+        return self.out_dir / campaign / locale / profile
+
+    def bundle(self, campaign: str, locale: str, profile: str) -> Path:
+        return self.out_dir / "bundles" / f"{campaign}-{locale}-{profile}.zip"
+
+    @property
+    def report_page(self) -> Path:
+        return self.out_dir / "report.html"
+
+    def speech_cache(self, key: str) -> Path:
+        return self.cache_dir / "speech" / f"{key}.wav"
+
+    def final_cache(self, key: str, ext: str) -> Path:
+        return self.cache_dir / "final" / f"{key}.{ext}"

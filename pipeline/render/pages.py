@@ -1,0 +1,69 @@
+"""Review pages: ``index.html`` per output folder (``report.html`` is :mod:`pipeline.report`).
+
+Both are single offline files: no external URL, font or script. They work opened straight
+from a USB stick or a zip, in any browser.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from .manifest import Manifest
+
+STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:60rem;
+padding:0 1rem;color:#1d1d1f;background:#fafafa;line-height:1.5}
+h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem}
+.meta{color:#555;font-size:.9rem}
+ol.items{padding-left:0;list-style:none}
+li.item{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.8rem 1rem;margin:.8rem 0}
+li.item h3{margin:0 0 .3rem;font-size:1.05rem}
+.num{color:#888;font-variant-numeric:tabular-nums;margin-right:.4rem}
+audio{width:100%;margin-top:.5rem}
+details{margin-top:.4rem;color:#444}
+table{border-collapse:collapse;width:100%;font-size:.92rem}
+th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e3e3e3;vertical-align:top}
+.bar{background:#e6e6e6;border-radius:3px;width:12rem;height:.8rem;display:inline-block}
+.fill{background:#2e7d32;height:100%;border-radius:3px}
+.error{color:#b00020}.warning{color:#8a6d00}
+""".strip()
+
+
+def page(title: str, lang: str, body: str) -> str:
+    return (f'<!DOCTYPE html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{escape(title)}</title>\n<style>\n{STYLE}\n</style>\n</head>\n"
+            f"<body>\n{body}</body>\n</html>\n")
+
+
+def paragraphs(text: str) -> str:
+    return "".join(f"<p>{escape(p)}</p>" for p in text.split("\n\n") if p.strip())
+
+
+def index_html(manifest: Manifest) -> str:
+    """The audition page of one output folder, from its manifest."""
+    locale, profile = manifest.locale, str(manifest.profile.get("name", ""))
+    lang = locale.replace("_", "-")
+    rows = []
+    for n, entry in enumerate(manifest.files, 1):
+        source = ""
+        if entry.source_text:
+            source = (f"<details><summary>Source text</summary>"
+                      f'<div lang="en">{paragraphs(entry.source_text)}</div></details>')
+        rows.append(
+            f'<li class="item" id="{escape(entry.id)}" data-kind="{entry.kind}">'
+            f'<h3><span class="num">{n:02d}</span>{escape(entry.title)}</h3>'
+            f'<div class="meta">{escape(entry.file)} · {entry.duration:.1f} s · '
+            f'{entry.loudness_lufs:.1f} LUFS · true peak {entry.true_peak_dbtp:.1f} dBTP</div>'
+            f'<div class="text" lang="{escape(lang)}">{paragraphs(entry.text)}</div>{source}'
+            f'<audio controls preload="metadata" src="{escape(entry.file)}"></audio></li>\n')
+    skipped = "".join(f"<li><b>{escape(s.id)}</b>: {escape(s.reason)}</li>"
+                      for s in manifest.skipped + manifest.programs_skipped)
+    body = (f"<h1>{escape(manifest.campaign)} · {escape(locale)} · {escape(profile)}</h1>\n"
+            f'<p class="meta">{len(manifest.files)} files in play order. '
+            f'Target {manifest.profile.get("target_lufs", 0):g} LUFS, true peak ≤ '
+            f'{manifest.profile.get("max_true_peak", 0):g} dBTP.</p>\n'
+            f'<ol class="items">\n{"".join(rows)}</ol>\n')
+    if skipped:
+        body += f"<h2>Not in this folder</h2>\n<ul>{skipped}</ul>\n"
+    return page(f"{manifest.campaign} {locale} {profile}", lang, body)

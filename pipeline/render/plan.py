@@ -1,0 +1,61 @@
+"""The render plan: what to render from what, as pure data (no audio, no files written).
+
+Only messages that pass the gate (:meth:`pipeline.project.Project.readiness`) are planned;
+everything else is listed as skipped with its reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..content.placeholders import fill
+from ..content.sources import Campaign
+from ..project import Project
+from ..voice.speech import Voicing
+
+
+@dataclass(frozen=True)
+class MessageJob:
+    campaign: str
+    locale: str
+    message_id: str
+    title: str                          # translated
+    text: str                           # translated, placeholders filled
+    voicing: Voicing
+    source_text: str = ""               # the source-language text, for reviewers
+
+
+@dataclass
+class LocalePlan:
+    campaign: Campaign
+    locale: str
+    jobs: list[MessageJob] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)     # message id → why
+
+    def job(self, message_id: str) -> MessageJob | None:
+        return next((j for j in self.jobs if j.message_id == message_id), None)
+
+
+def plan(project: Project) -> list[LocalePlan]:
+    """What to render: ready messages and how to voice them, and what is skipped and why."""
+    plans = []
+    for campaign in project.campaigns:
+        for locale in project.locales:
+            lp = LocalePlan(campaign, locale)
+            reasons, _ = project.readiness(campaign, locale)
+            status = project.status(campaign, locale)
+            for message in campaign.messages:
+                reason = reasons[message.id]
+                if reason is not None:
+                    lp.skipped[message.id] = reason
+                    continue
+                voicing = project.voicing(campaign, locale, message.id)
+                if isinstance(voicing, str):
+                    lp.skipped[message.id] = voicing
+                    continue
+                title, paragraphs = status.translation(message.id, campaign.variables)
+                lp.jobs.append(MessageJob(campaign.name, locale, message.id, title,
+                                          "\n\n".join(paragraphs), voicing,
+                                          fill(message.text, campaign.variables)))
+            plans.append(lp)
+    return plans

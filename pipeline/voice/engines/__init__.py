@@ -1,0 +1,157 @@
+"""Text-to-speech engines behind one small interface, found by name and built with options.
+
+Lookup order: the ``pipeline.engines`` entry-point group, then the built-ins, then a
+``"module:Class"`` path. Engines import lazily: naming ``gtts`` never loads espeak-ng.
+
+An engine class is built from its own options table (``[voices.<locale>.options]`` in
+broadcast.toml) by ``from_options``, which validates them and raises
+:class:`OptionError` for a bad one. Engines never read project configuration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, Protocol, runtime_checkable
+
+from ...audio.dsp import Audio
+from ...errors import ConfigError
+
+BUILTIN = {
+    "espeak": "pipeline.voice.engines.espeak:EspeakEngine",
+    "gtts": "pipeline.voice.engines.gtts_engine:GttsEngine",
+}
+
+
+class OptionError(ValueError):
+    """An engine option is unknown or has a bad value: ``key`` and what to write instead."""
+
+    def __init__(self, key: str, problem: str, fix: str):
+        super().__init__(f"{key}: {problem}")
+        self.key, self.problem, self.fix = key, problem, fix
+
+
+@dataclass(frozen=True)
+class SpeechRequest:
+    """What to say: normalized text, its locale, and the engine's voice name."""
+
+    text: str
+    locale: str
+    voice: str
+
+
+@runtime_checkable
+class Engine(Protocol):
+    name: str
+    offline: bool               # True: never touches the network
+
+    def version(self) -> str:
+        """Everything about the engine that changes its audio (library and data versions)."""
+
+    def options(self) -> dict[str, Any]:
+        """This engine's own options, normalized: part of every cache key."""
+
+    def synthesize(self, request: SpeechRequest) -> Audio:
+        """PCM samples and their rate for the request's text."""
+
+    def seconds_per_char(self, language: str) -> float:
+        """Spoken seconds per non-space character: the speech stage's duration estimate."""
+
+
+def cache_key(engine: Engine, request: SpeechRequest) -> str:
+    """Hash of what changes the audio: engine, version, locale, voice, text, own options."""
+    payload = {"engine": engine.name, "version": engine.version(),
+               "options": engine.options(), "locale": request.locale,
+               "voice": request.voice, "text": request.text}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False)
+                          .encode("utf-8")).hexdigest()
+
+
+def known_engines() -> list[str]:
+    names = set(BUILTIN)
+    names.update(ep.name for ep in entry_points(group="pipeline.engines"))
+    return sorted(names)
+
+
+def engine_class(name: str) -> type:
+    """The class registered as ``name``; an unknown name lists the known ones."""
+    for ep in entry_points(group="pipeline.engines"):
+        if ep.name == name:
+            return ep.load()
+    path = BUILTIN.get(name) or (name if ":" in name else None)
+    if path is None:
+        raise ConfigError(f"unknown engine '{name}'", "broadcast.toml",
+                          fix=f"use one of: {', '.join(known_engines())}, "
+                              "or 'package.module:Class'")
+    module, _, attr = path.partition(":")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"cannot load engine '{name}': {exc}", "broadcast.toml",
+                          fix=f"use one of: {', '.join(known_engines())}, or install the "
+                              "package that provides it") from None
+
+
+_instances: dict[str, Engine] = {}
+
+
+def get_engine(name: str, options: Mapping[str, Any] | None = None,
+               where: str = "broadcast.toml") -> Engine:
+    """The engine ``name`` built with ``options`` (one instance per process and options).
+
+    ``where`` names the options table in errors, e.g. ``[voices.ru.options]``.
+    """
+    options = dict(options or {})
+    memo = json.dumps([name, options], sort_keys=True, default=str)
+    if memo in _instances:
+        return _instances[memo]
+    cls = engine_class(name)
+    build = getattr(cls, "from_options", None)
+    try:
+        engine = build(options) if build else (cls(**options) if options else cls())
+    except OptionError as exc:
+        raise ConfigError(f"{where} {exc.key}: {exc.problem}", "broadcast.toml",
+                          fix=exc.fix) from None
+    except TypeError as exc:
+        raise ConfigError(f"engine '{name}' does not take these options: {exc}",
+                          "broadcast.toml", fix=f"check {where}") from None
+    if not isinstance(engine, Engine):
+        raise ConfigError(f"engine '{name}' lacks name, offline, version(), options(), "
+                          "synthesize() or seconds_per_char()", "broadcast.toml",
+                          fix="implement pipeline.voice.engines.Engine")
+    _instances[memo] = engine
+    return engine
+
+
+def check_options(options: Mapping[str, Any], schema: Mapping[str, tuple[type, Any, Any]],
+                  ) -> dict[str, Any]:
+    """Validate ``options`` against ``{key: (type, low, high)}`` (``low``/``high`` bound
+    numbers, or list the allowed texts when ``low`` is a tuple); defaults are the caller's."""
+    out: dict[str, Any] = {}
+    for key, value in options.items():
+        if key not in schema:
+            raise OptionError(key, "unknown option",
+                              f"use one of: {', '.join(sorted(schema))}")
+        kind, low, high = schema[key]
+        if kind is bool:
+            if not isinstance(value, bool):
+                raise OptionError(key, f"{value!r} is not true or false", f"write {key} = true")
+        elif kind in (int, float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                    (kind is int and not isinstance(value, int)):
+                raise OptionError(key, f"{value!r} is not a {'whole ' if kind is int else ''}"
+                                  "number", f"write e.g. {key} = {low}")
+            if not low <= value <= high:
+                raise OptionError(key, f"{value} is outside {low}..{high}",
+                                  f"choose a value from {low} to {high}")
+        elif kind is str:
+            if not isinstance(value, str):
+                raise OptionError(key, f"{value!r} is not text", f'write {key} = "…"')
+            if isinstance(low, tuple) and value not in low:
+                raise OptionError(key, f"'{value}' is not known", f"use one of: {', '.join(low)}")
+        out[key] = value
+    return out

@@ -1,0 +1,94 @@
+"""The speech stage: how each message is voiced, its raw audio (cached), and its length.
+
+A :class:`Voicing` is pure data (picklable, hashable): TTS paragraphs with an engine and
+its options, or a human recording. :func:`speech` turns it into audio through the speech
+cache; :func:`estimate_seconds` predicts its length for the ``duration`` check without
+synthesizing anything.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..audio import dsp
+from ..audio.codec import decode, read_wav, wav_bytes
+from ..errors import EngineError
+from ..fsutil import atomic_write
+from ..layout import Layout
+from .engines import Engine, SpeechRequest, cache_key, get_engine
+
+PARAGRAPH_PAUSE_S = 0.7
+SPEECH_RATE = 48000             # recordings are decoded at this rate
+
+
+@dataclass(frozen=True)
+class Voicing:
+    """How one message is voiced in one locale: TTS paragraphs, or a recording."""
+
+    locale: str
+    engine: str = ""
+    voice: str = ""
+    options: tuple[tuple[str, Any], ...] = ()
+    texts: tuple[str, ...] = ()         # normalized paragraphs
+    recording: str = ""                 # path relative to the project
+    recording_sha256: str = ""
+
+    def made_by(self) -> dict:
+        if self.recording:
+            return {"recording": self.recording, "recording_sha256": self.recording_sha256}
+        return {"engine": self.engine, "voice": self.voice, "options": dict(self.options)}
+
+    def engine_instance(self) -> Engine:
+        return get_engine(self.engine, dict(self.options))
+
+    def keys(self) -> list[str]:
+        """One speech-cache key per paragraph (or one for the recording)."""
+        if self.recording:
+            return ["recording-" + self.recording_sha256]
+        engine = self.engine_instance()
+        return [cache_key(engine, SpeechRequest(t, self.locale, self.voice)) for t in self.texts]
+
+
+def speech(voicing: Voicing, layout: Layout) -> tuple[dsp.Audio, int]:
+    """The raw voice of a message (paragraphs joined) and how many syntheses it took."""
+    keys = voicing.keys()
+    if voicing.recording:
+        path = layout.speech_cache(keys[0])
+        if not path.exists():
+            audio = decode(layout.root / voicing.recording, SPEECH_RATE)
+            atomic_write(path, wav_bytes(dsp.trim(audio)))
+        return read_wav(path), 0
+    engine = voicing.engine_instance()
+    parts, syntheses = [], 0
+    for key, text in zip(keys, voicing.texts, strict=True):
+        path = layout.speech_cache(key)
+        if not path.exists():
+            audio = engine.synthesize(SpeechRequest(text, voicing.locale, voicing.voice))
+            syntheses += 1
+            if len(audio.samples) == 0 or not np.any(audio.samples):
+                raise EngineError(f"{voicing.engine} produced silence for '{text[:40]}'",
+                                  fix="check the voice for this locale in broadcast.toml")
+            atomic_write(path, wav_bytes(audio))
+        parts.append(read_wav(path))
+    rate = parts[0].rate
+    joined: list[dsp.Audio] = []
+    for i, part in enumerate(parts):
+        if i:
+            joined.append(dsp.Audio.silence(PARAGRAPH_PAUSE_S, rate))
+        joined.append(dsp.resample(part, rate))
+    return dsp.concat(joined), syntheses
+
+
+def spoken_chars(text: str) -> int:
+    return len(re.sub(r"\s", "", text))
+
+
+def estimate_seconds(paragraphs: list[str], engine: Engine, language: str) -> float:
+    """Predicted spoken seconds of normalized ``paragraphs`` (no synthesis, no files)."""
+    rate = engine.seconds_per_char(language)
+    return (sum(spoken_chars(p) for p in paragraphs) * rate
+            + PARAGRAPH_PAUSE_S * max(0, len(paragraphs) - 1))

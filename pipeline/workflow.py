@@ -1,0 +1,106 @@
+"""The use cases behind the commands: each stage over a whole project, returning what it
+did as values. Only :mod:`pipeline.cli` prints them."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .audio.profiles import Profile
+from .catalogs import ops
+from .distribute import bundle, signing
+from .project import Project
+from .render.execute import Progress, RenderReport, execute
+from .render.plan import LocalePlan, plan
+
+
+@dataclass
+class Written:
+    """A file a stage wrote, or left as it was."""
+
+    path: Path
+    changed: bool
+    note: str = ""
+
+
+def extract(project: Project, check: bool = False) -> list[Written]:
+    return [Written(project.layout.pot(c.name), ops.extract(c, project.layout, check=check))
+            for c in project.campaigns]
+
+
+def init(project: Project, locale: str) -> list[Written]:
+    return [Written(project.layout.po(locale, c.name), ops.init(c, project.layout, locale))
+            for c in project.campaigns]
+
+
+def update(project: Project, check: bool = False) -> list[Written]:
+    """Merge every existing catalog with the sources (the .pot first)."""
+    project.validate_catalogs()
+    out = extract(project, check=check)
+    for c in project.campaigns:
+        for locale in project.locales:
+            path = project.layout.po(locale, c.name)
+            if path.exists():
+                out.append(Written(path, ops.update(c, project.layout, locale, check=check)))
+    project.forget_catalogs()
+    return out
+
+
+@dataclass
+class Compiled:
+    written: list[Written] = field(default_factory=list)
+    problems: list[ops.Problem] = field(default_factory=list)
+
+
+def compile_all(project: Project) -> Compiled:
+    project.validate_catalogs()
+    out = Compiled()
+    for c in project.campaigns:
+        for locale in project.locales:
+            po = project.layout.po(locale, c.name)
+            if not po.exists():
+                continue
+            written, found = ops.compile_po(po, project.layout.mo(locale, c.name))
+            out.problems += found
+            out.written.append(Written(po if found else project.layout.mo(locale, c.name),
+                                       written, f"{len(found)}" if found else ""))
+    return out
+
+
+def profiles_of(project: Project, names: list[str] | None) -> list[Profile]:
+    return [project.config.profile(n) for n in (names or project.config.default_profiles)]
+
+
+def render(project: Project, profiles: list[Profile], workers: int | None = None,
+           strict: bool = False, progress: Progress | None = None
+           ) -> tuple[list[LocalePlan], RenderReport]:
+    project.validate_catalogs()
+    project.validate_voices()
+    plans = plan(project)
+    count = workers if workers is not None else project.config.workers
+    return plans, execute(project.layout, plans, profiles, count, strict, progress)
+
+
+def bundle_all(project: Project, profiles: list[Profile],
+               secret: signing.SecretKey | None = None,
+               timestamp: bool = False) -> list[Written]:
+    """A zip per output folder (and a signature beside it with ``secret``)."""
+    written = []
+    for c in project.campaigns:
+        for locale in project.locales:
+            for profile in profiles:
+                folder = project.layout.output_folder(c.name, locale, profile.name)
+                if not (folder / "SHA256SUMS").exists():
+                    continue
+                out = project.layout.bundle(c.name, locale, profile.name)
+                changed = bundle.make_bundle(folder, out)
+                note = ""
+                if secret is not None:
+                    comment = f"campaign:{c.name}\tlocale:{locale}\tprofile:{profile.name}"
+                    if timestamp:
+                        comment += f"\ttimestamp:{int(time.time())}"
+                    signing.write_signature(out, secret, comment)
+                    note = "signed"
+                written.append(Written(out, changed, note))
+    return written
