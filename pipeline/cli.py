@@ -188,6 +188,8 @@ def cmd_render(project: Project, args) -> int:
 
 def cmd_build(project: Project, args) -> int:
     project.validate_catalogs()
+    project.validate_voices()           # bad engine options fail before anything is written
+    workflow.profiles_of(project, args.profile)
     workflow.update(project)
     for p in _compile(project):
         _err(f"warning: {project.rel(Path(p.file))}:{p.line}: {p.text}")

@@ -1,8 +1,16 @@
-"""Shared fixtures: a copy of the example content project, and the CLI called in process."""
+"""Shared fixtures: the tests' own content project, and the CLI in process or as a process.
+
+The fixture project (``tests/data/project``, campaign ``demo``) is frozen: counts and
+titles in tests come from it, never from the example campaign. Its ko_KP and uk voices use
+the exact tone engine of ``fake_engine.py``; ru uses espeak-ng.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,32 +18,39 @@ import pytest
 from pipeline.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).resolve().parent / "data"
+TESTS = Path(__file__).resolve().parent
+DATA = TESTS / "data"
+FIXTURE = DATA / "project"
+CAMPAIGN = "demo"
+
+
+def copy_project(dest: Path, source: Path = FIXTURE) -> Path:
+    """A content project (sources, catalogs, config) copied to ``dest``; .mo files left out."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source / "messages", dest / "messages")
+    shutil.copytree(source / "locales", dest / "locales", ignore=shutil.ignore_patterns("*.mo"))
+    if (source / "broadcast.toml").exists():
+        shutil.copy(source / "broadcast.toml", dest / "broadcast.toml")
+    return dest
 
 
 def copy_example(dest: Path) -> Path:
-    """The repository's content project (sources, catalogs, config) copied to ``dest``."""
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(REPO / "messages", dest / "messages")
-    shutil.copytree(REPO / "locales", dest / "locales",
-                    ignore=shutil.ignore_patterns("*.mo"))
-    if (REPO / "broadcast.toml").exists():
-        shutil.copy(REPO / "broadcast.toml", dest / "broadcast.toml")
-    return dest
+    """The repository's example project: only for tests that hold for any content."""
+    return copy_project(dest, REPO)
 
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
-    """The example project after one `broadcast build`, shared by the tests that only read
+    """The fixture project after one `broadcast build`, shared by the tests that only read
     it (a test that changes it must work on its own copy)."""
-    root = copy_example(tmp_path_factory.mktemp("built") / "project")
+    root = copy_project(tmp_path_factory.mktemp("built") / "project")
     assert main(["build", "--project", str(root), "--jobs", "2"]) == 0
     return root
 
 
 @pytest.fixture
 def project(tmp_path) -> Path:
-    return copy_example(tmp_path / "project")
+    return copy_project(tmp_path / "project")
 
 
 class CliResult:
@@ -55,6 +70,27 @@ def cli(capsys):
         captured = capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
     return run
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    """The environment for ``broadcast`` as a process: the fake engine importable."""
+    env = dict(os.environ, **extra)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
+    return env
+
+
+def run_broadcast(*args, cwd: Path | None = None, env: dict | None = None,
+                  timeout: float = 600) -> CliResult:
+    """``broadcast ARGS`` as a separate process, so that a traceback would show."""
+    proc = subprocess.run([sys.executable, "-m", "pipeline", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=timeout,
+                          env=env or process_env(), stdin=subprocess.DEVNULL)
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def proc():
+    return run_broadcast
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

@@ -7,7 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from pipeline.ffmpeg import ffmpeg_exe
+from pipeline.audio.codec import ffmpeg_exe
 
 
 def ebur128(path: Path) -> tuple[float, float]:

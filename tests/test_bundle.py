@@ -19,7 +19,7 @@ MINISIGN = shutil.which("minisign")
 
 
 def bundle_of(root: Path, locale: str = "ru", profile: str = "usb") -> Path:
-    return root / "audio_out" / "bundles" / f"kursk-{locale}-{profile}.zip"
+    return root / "audio_out" / "bundles" / f"demo-{locale}-{profile}.zip"
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def keys(tmp_path, cli) -> Path:
 
 def test_build_ends_with_deterministic_bundles(built, tmp_path, cli):
     names = sorted(p.name for p in (built / "audio_out" / "bundles").glob("*.zip"))
-    assert names == sorted(f"kursk-{l}-{p}.zip" for l in ("ko_KP", "ru", "uk")
+    assert names == sorted(f"demo-{l}-{p}.zip" for l in ("ko_KP", "ru", "uk")
                            for p in ("radio", "usb", "shortwave"))
     with zipfile.ZipFile(bundle_of(built)) as zf:
         members = zf.namelist()
@@ -64,7 +64,7 @@ def test_zip_times_follow_source_date_epoch(built, tmp_path, monkeypatch):
     from pipeline.bundle import make_bundle
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     out = tmp_path / "b.zip"
-    make_bundle(built / "audio_out" / "kursk" / "uk" / "radio", out)
+    make_bundle(built / "audio_out" / "demo" / "uk" / "radio", out)
     with zipfile.ZipFile(out) as zf:
         assert zf.infolist()[0].date_time[:3] == (2023, 11, 14)
 
@@ -80,19 +80,19 @@ def test_verify_accepts_an_intact_bundle(bundled, cli):
 def test_minisign_verifies_our_signature(bundled, keys, built, cli, tmp_path):
     project = built
     out = tmp_path / "signed"
-    shutil.copytree(project / "audio_out" / "kursk" / "ru" / "usb", out / "folder")
+    shutil.copytree(project / "audio_out" / "demo" / "ru" / "usb", out / "folder")
     from pipeline.bundle import make_bundle
-    zip_path = out / "kursk-ru-usb.zip"
+    zip_path = out / "demo-ru-usb.zip"
     make_bundle(out / "folder", zip_path)
     from pipeline import signing
     secret = signing.load_secret(keys / "broadcast.key", None)
-    signing.write_signature(zip_path, secret, "campaign:kursk\tlocale:ru\tprofile:usb")
+    signing.write_signature(zip_path, secret, "campaign:demo\tlocale:ru\tprofile:usb")
     proc = subprocess.run([MINISIGN, "-V", "-p", str(keys / "broadcast.pub"), "-m",
                            str(zip_path)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    assert "Trusted comment: campaign:kursk\tlocale:ru\tprofile:usb" in proc.stdout
+    assert "Trusted comment: campaign:demo\tlocale:ru\tprofile:usb" in proc.stdout
     result = cli("verify", zip_path, "--pubkey", keys / "broadcast.pub")
-    assert result.code == 0 and "signed, trusted comment: campaign:kursk" in result.out
+    assert result.code == 0 and "signed, trusted comment: campaign:demo" in result.out
     assert "timestamp" not in (Path(str(zip_path) + ".minisig")).read_text()
 
 
@@ -112,7 +112,7 @@ def test_bundle_sign_command_with_an_encrypted_key(project, cli, monkeypatch, tm
     proc = subprocess.run([MINISIGN, "-V", "-p", str(tmp_path / "k" / "broadcast.pub"),
                            "-m", str(zip_path)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    assert "campaign:kursk\tlocale:uk\tprofile:usb\ttimestamp:" in proc.stdout
+    assert "campaign:demo\tlocale:uk\tprofile:usb\ttimestamp:" in proc.stdout
     # minisign itself decrypts our encrypted secret key and signs with it.
     other = tmp_path / "other.minisig"
     proc = subprocess.run([MINISIGN, "-S", "-s", str(tmp_path / "k" / "broadcast.key"),

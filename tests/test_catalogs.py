@@ -13,8 +13,10 @@ import polib
 import pytest
 
 from conftest import DATA, snapshot
-from pipeline import catalogs
-from pipeline.sources import load_campaign
+from pipeline.catalogs import ops as catalogs
+from pipeline.catalogs.pofile import load_po, write_catalog
+from pipeline.layout import Layout
+from pipeline.content.sources import load_campaign
 
 BAD_PO = sorted((DATA / "bad_po").glob("*.po"))
 
@@ -26,14 +28,14 @@ def msgfmt_check(path: Path) -> None:
 
 
 def po_file(project: Path, locale: str) -> Path:
-    return project / "locales" / locale / "LC_MESSAGES" / "kursk.po"
+    return project / "locales" / locale / "LC_MESSAGES" / "demo.po"
 
 
 def test_extract_writes_units_with_context_comments_references_and_flags(project, cli):
-    (project / "locales" / "kursk.pot").unlink()
+    (project / "locales" / "demo.pot").unlink()
     assert cli("extract", "--project", project).code == 0
-    pot = polib.pofile(str(project / "locales" / "kursk.pot"))
-    campaign = load_campaign(project / "messages" / "kursk.yaml")
+    pot = polib.pofile(str(project / "locales" / "demo.pot"))
+    campaign = load_campaign(project / "messages" / "demo.yaml")
     paragraphs = sum(len(m.paragraphs) for m in campaign.messages)
     assert len(pot) == len(campaign.messages) + paragraphs
     title = pot.find("You are not alone", msgctxt="not-alone|title")
@@ -41,23 +43,23 @@ def test_extract_writes_units_with_context_comments_references_and_flags(project
     para = pot.find(campaign.message("pow-rights").paragraphs[0].text, msgctxt="pow-rights")
     assert para is not None
     assert "Geneva Conventions" in para.comment          # from note:
-    assert para.occurrences == [("messages/kursk.yaml", str(campaign.message("pow-rights")
+    assert para.occurrences == [("messages/demo.yaml", str(campaign.message("pow-rights")
                                                             .paragraphs[0].line))]
     ident = pot.find(campaign.message("ident").paragraphs[0].text, msgctxt="ident")
     assert "python-brace-format" in ident.flags
     assert "python-brace-format" not in para.flags
-    msgfmt_check(project / "locales" / "kursk.pot")
+    msgfmt_check(project / "locales" / "demo.pot")
 
 
 def test_extract_twice_is_byte_identical(project, cli, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1000000000")
-    (project / "locales" / "kursk.pot").unlink()
+    (project / "locales" / "demo.pot").unlink()
     cli("extract", "--project", project)
-    first = (project / "locales" / "kursk.pot").read_bytes()
+    first = (project / "locales" / "demo.pot").read_bytes()
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1900000000")
     result = cli("extract", "--project", project)
     assert "unchanged" in result.out
-    assert (project / "locales" / "kursk.pot").read_bytes() == first
+    assert (project / "locales" / "demo.pot").read_bytes() == first
 
 
 def test_every_shipped_catalog_passes_msgfmt_check(project, cli):
@@ -70,11 +72,11 @@ def test_every_shipped_catalog_passes_msgfmt_check(project, cli):
 
 def test_compiled_catalogs_read_by_python_gettext(project, cli):
     assert cli("compile", "--project", project).code == 0
-    campaign = load_campaign(project / "messages" / "kursk.yaml")
+    campaign = load_campaign(project / "messages" / "demo.yaml")
     source = campaign.message("where-you-are").paragraphs[0].text
     expected = {"ko_KP": ("여러분이 있는 곳", "로씨야"), "ru": ("Где вы находитесь", "России")}
     for locale, (title, word) in expected.items():
-        mo = project / "locales" / locale / "LC_MESSAGES" / "kursk.mo"
+        mo = project / "locales" / locale / "LC_MESSAGES" / "demo.mo"
         with open(mo, "rb") as fh:
             t = gettext.GNUTranslations(fh)
         assert t.pgettext("where-you-are|title", "Where you are") == title
@@ -82,7 +84,7 @@ def test_compiled_catalogs_read_by_python_gettext(project, cli):
         # The same msgid in another context is not confused with it.
         assert t.pgettext("no-such-message", source) == source
         # gettext's own lookup through the standard folder layout works too.
-        tr = gettext.translation("kursk", project / "locales", languages=[locale])
+        tr = gettext.translation("demo", project / "locales", languages=[locale])
         assert tr.pgettext("where-you-are|title", "Where you are") == title
 
 
@@ -137,7 +139,7 @@ def _translate_everything(path: Path) -> dict:
 def test_translator_round_trip_fuzzes_exactly_the_edited_paragraph(project, cli):
     assert cli("init", "de", "--project", project).code == 0
     translations = _translate_everything(po_file(project, "de"))
-    yaml_path = project / "messages" / "kursk.yaml"
+    yaml_path = project / "messages" / "demo.yaml"
     old = "They found one."
     new = "They found another way."
     yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace(old, new),
@@ -167,7 +169,7 @@ def test_translator_round_trip_fuzzes_exactly_the_edited_paragraph(project, cli)
 
 
 def test_removed_unit_becomes_obsolete_and_returns_when_restored(project, cli):
-    yaml_path = project / "messages" / "kursk.yaml"
+    yaml_path = project / "messages" / "demo.yaml"
     original = yaml_path.read_text(encoding="utf-8")
     paragraph = "      Many of them once believed there was no other way. They found one.\n"
     yaml_path.write_text(original.replace("\n" + paragraph, ""), encoding="utf-8")
@@ -188,14 +190,14 @@ def test_removed_unit_becomes_obsolete_and_returns_when_restored(project, cli):
 def test_update_check_writes_nothing_and_reports(project, cli):
     assert cli("update", "--project", project).code == 0
     assert cli("update", "--check", "--project", project).code == 0
-    yaml_path = project / "messages" / "kursk.yaml"
+    yaml_path = project / "messages" / "demo.yaml"
     yaml_path.write_text(yaml_path.read_text(encoding="utf-8")
                          .replace("They found one.", "They found a way."), encoding="utf-8")
     before = snapshot(project / "locales")
     result = cli("update", "--check", "--project", project)
     assert result.code == 1
-    assert "out of date: locales/ru/LC_MESSAGES/kursk.po" in result.out
-    assert "out of date: locales/kursk.pot" in result.out
+    assert "out of date: locales/ru/LC_MESSAGES/demo.po" in result.out
+    assert "out of date: locales/demo.pot" in result.out
     assert snapshot(project / "locales") == before
 
 
@@ -210,12 +212,12 @@ def test_compile_refuses_placeholder_mismatch_naming_file_and_line(project, cli)
     line = next(i for i, l in enumerate(lines[start:], start + 1) if l.startswith("msgstr"))
     result = cli("compile", "--project", project)
     assert result.code == 2
-    assert f"locales/ru/LC_MESSAGES/kursk.po:{line}: placeholders differ" in result.err
+    assert f"locales/ru/LC_MESSAGES/demo.po:{line}: placeholders differ" in result.err
     assert "{frequency}" in result.err and "{frequence}" in result.err
     assert not path.with_suffix(".mo").exists()
-    assert (project / "locales" / "ko_KP" / "LC_MESSAGES" / "kursk.mo").exists()
+    assert (project / "locales" / "ko_KP" / "LC_MESSAGES" / "demo.mo").exists()
     status = json.loads(cli("status", "--json", "--project", project).out)
-    assert "ident" in status["campaigns"]["kursk"]["locales"]["ru"]["not_ready"]
+    assert "ident" in status["campaigns"]["demo"]["locales"]["ru"]["not_ready"]
 
 
 @pytest.mark.parametrize("bad", BAD_PO, ids=[p.stem for p in BAD_PO])
@@ -229,26 +231,26 @@ def test_malformed_po_is_rejected_with_file_and_line_and_left_untouched(bad, pro
         assert result.code == 2, result
         err = result.err.strip().split("\n")
         assert len(err) == 1 and "Traceback" not in result.err
-        assert f"locales/ru/LC_MESSAGES/kursk.po:{int(line)}: " in err[0], err[0]
+        assert f"locales/ru/LC_MESSAGES/demo.po:{int(line)}: " in err[0], err[0]
         assert text.decode() in err[0]
     assert snapshot(project) == before
 
 
 def test_writes_are_atomic_and_only_on_change(project, monkeypatch):
-    campaign = load_campaign(project / "messages" / "kursk.yaml")
+    campaign = load_campaign(project / "messages" / "demo.yaml")
     path = po_file(project, "ru")
     before = path.read_bytes()
     inode = path.stat().st_ino
-    assert not catalogs.update(campaign, project / "locales", "ru")
+    assert not catalogs.update(campaign, Layout(project), "ru")
     assert path.stat().st_ino == inode          # not even rewritten
-    po = catalogs.load_po(path)
+    po = load_po(path)
     po[0].msgstr = "changed"
 
     def crash(*args):
         raise OSError("disk full")
     monkeypatch.setattr("os.replace", crash)
     with pytest.raises(OSError):
-        catalogs.write_catalog(path, po, stamp_header=None)
+        write_catalog(path, po, stamp_header=None)
     assert path.read_bytes() == before
     assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
 
@@ -257,9 +259,9 @@ def test_status_json_on_the_shipped_example(project, cli):
     result = cli("status", "--json", "--project", project)
     assert result.code == 0
     data = json.loads(result.out)
-    campaign = load_campaign(project / "messages" / "kursk.yaml")
+    campaign = load_campaign(project / "messages" / "demo.yaml")
     ids = [m.id for m in campaign.messages]
-    locales = data["campaigns"]["kursk"]["locales"]
+    locales = data["campaigns"]["demo"]["locales"]
     for locale in ("ko_KP", "ru"):
         s = locales[locale]
         assert s["ready"] == ids and s["not_ready"] == {}
@@ -286,7 +288,7 @@ def test_pybabel_extract_with_mapping_yields_the_same_units(project, cli, tmp_pa
          "-o", str(out), "messages"], cwd=project, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     theirs = polib.pofile(str(out))
-    ours = polib.pofile(str(project / "locales" / "kursk.pot"))
+    ours = polib.pofile(str(project / "locales" / "demo.pot"))
     assert len(ours) > 0
     assert [(e.msgctxt, e.msgid, e.occurrences) for e in theirs] == \
         [(e.msgctxt, e.msgid, e.occurrences) for e in ours]

@@ -13,7 +13,8 @@ import polib
 import pytest
 
 from conftest import DATA
-from pipeline.checks import check_unit, Glossary, ko_kp_forms, load_glossary, southern_forms
+from pipeline.checks import Glossary, check_unit, load_glossary
+from pipeline.checks.orthography import ko_kp_forms, southern_forms
 from pipeline.errors import ConfigError
 
 CHECKS = DATA / "checks"
@@ -69,7 +70,7 @@ def test_the_clean_example_has_no_findings(project, cli):
 
 
 def test_strict_makes_warnings_fail(project, cli):
-    path = project / "locales" / "ru" / "LC_MESSAGES" / "kursk.po"
+    path = project / "locales" / "ru" / "LC_MESSAGES" / "demo.po"
     po = polib.pofile(str(path))
     entry = po.find("You are not alone", msgctxt="not-alone|title")
     entry.msgstr = "Вы  не одни"
@@ -107,7 +108,7 @@ def test_duration_uses_the_rendered_length_once_there_is_one(project, cli):
     assert cli("render", "--project", project, "--locale", "ru", "--profile", "radio",
                "--jobs", "1").code == 0
     assert json.loads(cli("check", "--json", "--project", project).out) == []
-    manifest_path = project / "audio_out" / "kursk" / "ru" / "radio" / "manifest.json"
+    manifest_path = project / "audio_out" / "demo" / "ru" / "radio" / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest["files"][0]["duration"] = 100.8          # as if the voice were very slow
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")

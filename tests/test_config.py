@@ -1,12 +1,15 @@
-"""broadcast.toml: defaults, overrides, and clear errors."""
+"""broadcast.toml: defaults, overrides, engine options, and a clear line for every mistake."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
+from conftest import DATA, snapshot
+from pipeline.audio.profiles import DEFAULT_PROFILES
 from pipeline.config import DEFAULT_VOICES, load_config
-from pipeline.errors import ConfigError
-from pipeline.profiles import DEFAULT_PROFILES
 
 
 def write(tmp_path, text):
@@ -39,38 +42,49 @@ target_lufs = -18.0
     assert fm.sample_rate == 48000 and fm.target_lufs == -18.0 and fm.name == "fm"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("locales = [\"ru\"\n", "invalid TOML"),
-    ("locals = [\"ru\"]\n", "unknown section or key 'locals'; did you mean 'locales'?"),
-    ("[voices.ru]\nspeeed = 120\n", "unknown key 'speeed' in [voices.ru]; did you mean 'speed'?"),
-    ("[voices.ru]\nrecordings = \"always\"\n", "recordings = 'always'"),
-    ("[voices.ru]\nspeed = \"fast\"\n", "speed must be a whole number"),
-    ("[profiles.usb]\nformat = \"ogg\"\n", "format 'ogg' is not supported"),
-    ("[profiles.usb]\nbitrat = 96\n", "unknown key 'bitrat' in [profiles.usb]"),
-    ("[profiles.new]\nsample_rate = 8000\n", "[profiles.new] lacks 'format'"),
-    ("[render]\nprofiles = [\"tape\"]\n", "unknown profile 'tape'"),
-])
-def test_bad_config_is_one_clear_error(tmp_path, text, expected):
-    with pytest.raises(ConfigError) as err:
-        load_config(write(tmp_path, text))
-    assert expected in str(err.value)
-    assert str(err.value).startswith(str(tmp_path / "broadcast.toml"))
+BAD = sorted((DATA / "bad_config").glob("*.toml"))
 
 
-def test_bad_config_exits_2_through_the_cli(project, cli):
-    (project / "broadcast.toml").write_text("locales = [\n", encoding="utf-8")
-    result = cli("status", "--project", project)
-    assert result.code == 2 and "broadcast.toml:1: invalid TOML" in result.err
-    assert len(result.err.strip().split("\n")) == 1
+def expectation(path: Path) -> str:
+    first = path.read_bytes().decode("utf-8", "replace").lstrip("\ufeff").split("\n")[0]
+    assert first.startswith("# expect: "), path
+    return first[len("# expect: "):]
 
 
-def test_unknown_engine_in_config_exits_2(project, cli):
+@pytest.mark.parametrize("bad", BAD, ids=[p.stem for p in BAD])
+def test_bad_config_is_exit_2_one_line_naming_the_file_and_nothing_written(bad, project, proc):
+    shutil.copy(bad, project / "broadcast.toml")
+    before = snapshot(project)
+    for command in ("status", "build"):
+        result = proc(command, "--project", project)      # a process: tracebacks show
+        lines = result.err.strip().split("\n")
+        assert result.code == 2, result
+        assert 1 <= len(lines) <= 3, result.err
+        assert "broadcast.toml" in lines[0] and expectation(bad) in lines[0], lines[0]
+        assert snapshot(project) == before
+
+
+def test_the_corpus_covers_every_kind_of_mistake():
+    assert len(BAD) >= 30
+
+
+def test_engine_options_reach_the_engine_and_only_they_change_its_cache_key(project):
+    from pipeline.project import open_project
+    from pipeline.voice.engines import SpeechRequest, cache_key
     toml = project / "broadcast.toml"
+    base = open_project(project)
+    request = SpeechRequest("Текст", "ru", "ru")
+    key = cache_key(base.engine("ru"), request)
+    assert base.engine("ru").speed == 150
+    toml.write_text(toml.read_text() + '\n[voices.en]\nrecordings = "ignore"\n')
+    assert cache_key(open_project(project).engine("ru"), request) == key
     toml.write_text(toml.read_text().replace('[voices.ru]\nengine = "espeak"',
-                                             '[voices.ru]\nengine = "festival"'))
-    result = cli("render", "--project", project, "--locale", "ru")
-    assert result.code == 2
-    assert "unknown engine 'festival'; use one of: espeak, gtts" in result.err
+                                             '[voices.ru]\nengine = "espeak"\nrecordings = "ignore"'))
+    assert open_project(project).voice("ru").recordings == "ignore"
+    assert cache_key(open_project(project).engine("ru"), request) == key
+    toml.write_text(toml.read_text().replace("speed = 150", "speed = 120"))
+    slower = open_project(project).engine("ru")
+    assert slower.speed == 120 and cache_key(slower, request) != key
 
 
 def test_unknown_profile_on_the_command_line_exits_2(project, cli):

@@ -13,12 +13,12 @@ import warnings
 import numpy as np
 import pytest
 
-from pipeline import engines
+from pipeline.voice import engines
 from pipeline.config import DEFAULT_VOICES, Voice
-from pipeline.engines import SpeechRequest, cache_key, get_engine
-from pipeline.engines.gtts_engine import MAX_CHARS, GttsEngine, tokenize
+from pipeline.voice.engines import SpeechRequest, cache_key, get_engine
+from pipeline.voice.engines.gtts_engine import MAX_CHARS, GttsEngine, tokenize
 from pipeline.errors import ConfigError, EngineError
-from pipeline.ffmpeg import ffmpeg_exe
+from pipeline.audio.codec import ffmpeg_exe
 
 SAMPLES = {
     # locale: (text, units in the text, plausible seconds per unit)
@@ -84,7 +84,7 @@ class ToneEngine:
         return "tone 1"
 
     def synthesize(self, request):
-        from pipeline.audio import Audio
+        from pipeline.audio.dsp import Audio
         t = np.arange(int(0.1 * len(request.text) * 16000)) / 16000
         return Audio((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 16000)
 

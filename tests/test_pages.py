@@ -49,7 +49,7 @@ def assert_offline_source(path: Path) -> None:
 @pytest.mark.parametrize("locale, profile", [("ko_KP", "usb"), ("ru", "radio"),
                                              ("uk", "shortwave")])
 def test_index_page_plays_every_file(browser, built, locale, profile, tmp_path_factory):
-    folder = built / "audio_out" / "kursk" / locale / profile
+    folder = built / "audio_out" / "demo" / locale / profile
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert_offline_source(folder / "index.html")
     page, errors, outside = open_page(browser, folder / "index.html")

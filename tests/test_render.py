@@ -15,12 +15,12 @@ import polib
 
 from conftest import copy_example, snapshot
 from judges import ebur128, ffprobe
-from pipeline import render
-from pipeline.audio import Audio
+from pipeline.render import execute as render
+from pipeline.audio.dsp import Audio
 from pipeline.config import DEFAULT_VOICES
-from pipeline.engines import SpeechRequest, get_engine
-from pipeline.ffmpeg import ffmpeg_exe
-from pipeline.sources import load_campaign
+from pipeline.voice.engines import SpeechRequest, get_engine
+from pipeline.audio.codec import ffmpeg_exe
+from pipeline.content.sources import load_campaign
 
 PROFILES = ("radio", "usb", "shortwave")
 TARGETS = {"radio": (-23.0, 0.5), "usb": (-16.0, 1.0), "shortwave": (-23.0, 0.5)}
@@ -29,22 +29,22 @@ FORMATS = {"radio": ("pcm_s16le", 48000), "usb": ("mp3", 44100),
 
 
 def out(root: Path, locale: str, profile: str) -> Path:
-    return root / "audio_out" / "kursk" / locale / profile
+    return root / "audio_out" / "demo" / locale / profile
 
 
 def audio_files(root: Path) -> list[Path]:
-    return sorted(p for p in (root / "audio_out" / "kursk").rglob("*")
+    return sorted(p for p in (root / "audio_out" / "demo").rglob("*")
                   if p.suffix in (".wav", ".mp3"))
 
 
 def test_build_renders_ready_messages_of_every_locale_in_every_profile(built):
-    campaign = load_campaign(built / "messages" / "kursk.yaml")
+    campaign = load_campaign(built / "messages" / "demo.yaml")
     ids = [m.id for m in campaign.messages]
     status = json.loads(subprocess.run(
         [sys.executable, "-m", "pipeline", "status", "--json", "--project", str(built)],
         capture_output=True, text=True, check=True).stdout)
     for locale in ("ko_KP", "ru", "uk"):
-        ready = status["campaigns"]["kursk"]["locales"][locale]["ready"]
+        ready = status["campaigns"]["demo"]["locales"][locale]["ready"]
         for profile in PROFILES:
             folder = out(built, locale, profile)
             ext = "mp3" if profile == "usb" else "wav"
@@ -58,7 +58,7 @@ def test_build_renders_ready_messages_of_every_locale_in_every_profile(built):
             programs = sorted(p.name for p in (folder / "programs").glob("*")) \
                 if (folder / "programs").exists() else []
             assert programs == ([f"evening.{ext}", f"night.{ext}"] if locale != "uk" else [])
-    assert len(status["campaigns"]["kursk"]["locales"]["uk"]["ready"]) < len(ids)
+    assert len(status["campaigns"]["demo"]["locales"]["uk"]["ready"]) < len(ids)
 
 
 def test_every_file_meets_its_loudness_target_by_an_independent_meter(built):
@@ -121,7 +121,7 @@ def test_manifest_checksums_and_playlist_agree_with_the_files(built):
 
 def test_rebuild_is_byte_identical_and_does_no_synthesis_or_encoding(built, monkeypatch,
                                                                      cli):
-    before = snapshot(built / "audio_out" / "kursk")
+    before = snapshot(built / "audio_out" / "demo")
 
     def forbidden(*args, **kwargs):
         raise AssertionError("a rebuild with nothing changed must not synthesize or encode")
@@ -129,7 +129,7 @@ def test_rebuild_is_byte_identical_and_does_no_synthesis_or_encoding(built, monk
     monkeypatch.setattr(render, "encode", forbidden)
     result = cli("build", "--project", built, "--jobs", "1")
     assert result.code == 0, result
-    assert snapshot(built / "audio_out" / "kursk") == before
+    assert snapshot(built / "audio_out" / "demo") == before
 
 
 def test_two_fresh_builds_are_byte_identical(tmp_path, cli):
@@ -137,7 +137,7 @@ def test_two_fresh_builds_are_byte_identical(tmp_path, cli):
     for name in ("a", "b"):
         root = copy_example(tmp_path / name)
         assert cli("build", "--project", root, "--locale", "uk", "--jobs", "1").code == 0
-        outputs.append(snapshot(root / "audio_out" / "kursk"))
+        outputs.append(snapshot(root / "audio_out" / "demo"))
     assert outputs[0] == outputs[1]
     # per folder: 3 audio files, 3 transcripts, SHA256SUMS, manifest, playlist, index.html
     assert len(outputs[0]) == 3 * (3 + 3 + 4)
@@ -148,7 +148,7 @@ def test_a_fuzzy_unit_means_no_audio_and_both_status_and_render_say_why(project,
                "--jobs", "1").code == 0
     folder = out(project, "ru", "usb")
     assert (folder / "04-stop-fighting.mp3").exists()
-    path = project / "locales" / "ru" / "LC_MESSAGES" / "kursk.po"
+    path = project / "locales" / "ru" / "LC_MESSAGES" / "demo.po"
     po = polib.pofile(str(path))
     entry = next(e for e in po if e.msgctxt == "stop-fighting")
     entry.flags.append("fuzzy")
@@ -156,12 +156,12 @@ def test_a_fuzzy_unit_means_no_audio_and_both_status_and_render_say_why(project,
     result = cli("render", "--project", project, "--locale", "ru", "--profile", "usb",
                  "--jobs", "1")
     assert result.code == 0
-    assert "skipped kursk/ru/stop-fighting: 1 unit fuzzy" in result.out
+    assert "skipped demo/ru/stop-fighting: 1 unit fuzzy" in result.out
     assert not any("stop-fighting" in p.name for p in folder.glob("*.mp3"))
     assert "night" in result.out and "not ready in this locale: stop-fighting" in result.out
     assert not (folder / "programs" / "night.mp3").exists()
     status = json.loads(cli("status", "--json", "--project", project).out)
-    assert "fuzzy" in status["campaigns"]["kursk"]["locales"]["ru"]["not_ready"]["stop-fighting"]
+    assert "fuzzy" in status["campaigns"]["demo"]["locales"]["ru"]["not_ready"]["stop-fighting"]
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert {"id": "stop-fighting", "reason": "1 unit fuzzy"} in manifest["skipped"]
 
@@ -171,8 +171,8 @@ def test_nothing_ready_renders_nothing_and_exits_1(project, cli):
     result = cli("render", "--project", project, "--locale", "de", "--jobs", "1")
     assert result.code == 1
     assert "nothing was rendered" in result.err
-    assert "skipped kursk/de/ident: 2 units untranslated" in result.out
-    assert not (project / "audio_out" / "kursk" / "de").exists()
+    assert "skipped demo/de/ident: 2 units untranslated" in result.out
+    assert not (project / "audio_out" / "demo" / "de").exists()
 
 
 def _speech(text: str, locale: str) -> Audio:
@@ -189,8 +189,8 @@ def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
 
 
 def _translated_text(project: Path, locale: str, message_id: str) -> str:
-    po = polib.pofile(str(project / "locales" / locale / "LC_MESSAGES" / "kursk.po"))
-    campaign = load_campaign(project / "messages" / "kursk.yaml")
+    po = polib.pofile(str(project / "locales" / locale / "LC_MESSAGES" / "demo.po"))
+    campaign = load_campaign(project / "messages" / "demo.yaml")
     return "\n\n".join(po.find(p.text, msgctxt=message_id).msgstr.format(**campaign.variables)
                        for p in campaign.message(message_id).paragraphs)
 
@@ -231,7 +231,7 @@ def test_stale_recording_is_reported_and_policy_decides(project, cli):
     _write_wav(recs / "ident.wav", voice.samples, voice.rate)
     (recs / "ident.txt").write_text("An older text that was read.", encoding="utf-8")
     status = json.loads(cli("status", "--json", "--project", project).out)
-    assert status["campaigns"]["kursk"]["locales"]["ru"]["recordings"]["stale"] == ["ident"]
+    assert status["campaigns"]["demo"]["locales"]["ru"]["recordings"]["stale"] == ["ident"]
     assert cli("render", "--project", project, "--locale", "ru", "--profile", "radio",
                "--jobs", "1").code == 0
     manifest = json.loads((out(project, "ru", "radio") / "manifest.json").read_text())
@@ -243,14 +243,14 @@ def test_stale_recording_is_reported_and_policy_decides(project, cli):
     result = cli("render", "--project", project, "--locale", "ru", "--profile", "radio",
                  "--jobs", "1")
     assert result.code == 1
-    assert "skipped kursk/ru/ident: recording required: ident.wav was read from an older" \
+    assert "skipped demo/ru/ident: recording required: ident.wav was read from an older" \
         in result.out
     status = cli("status", "--project", project).out
     assert "recordings stale: ident" in status and "recordings missing: not-alone" in status
 
 
 def test_program_longer_than_max_seconds_warns_and_fails_with_strict(project, cli):
-    yaml_path = project / "messages" / "kursk.yaml"
+    yaml_path = project / "messages" / "demo.yaml"
     yaml_path.write_text(yaml_path.read_text(encoding="utf-8")
                          .replace("max_seconds: 420", "max_seconds: 10"), encoding="utf-8")
     args = ("render", "--project", project, "--locale", "ru", "--profile", "shortwave",
@@ -293,7 +293,7 @@ def test_program_intro_and_outro_are_joined_in_order(project, cli):
     rate = 22050
     t = np.arange(int(2.0 * rate)) / rate
     _write_wav(project / "audio" / "jingle.wav", 0.3 * np.sin(2 * np.pi * 660 * t), rate)
-    yaml_path = project / "messages" / "kursk.yaml"
+    yaml_path = project / "messages" / "demo.yaml"
     text = yaml_path.read_text(encoding="utf-8")
     args = ("render", "--project", project, "--locale", "ru", "--profile", "radio",
             "--jobs", "2")

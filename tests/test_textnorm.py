@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.textnorm import apply_lexicon, load_lexicon, normalize, numbers_to_words
+from pipeline.voice.textnorm import apply_lexicon, load_lexicon, normalize, numbers_to_words
 
 NUMBERS = [
     # Korean: Sino-Korean numerals, attached to the counter as written
