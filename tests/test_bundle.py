@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_example
+from conftest import copy_project
 
 MINISIGN = shutil.which("minisign")
 
@@ -53,7 +53,7 @@ def test_build_ends_with_deterministic_bundles(built, tmp_path, cli):
         transcript = zf.read("01-ident.txt").decode("utf-8")
         assert transcript.startswith("Позывные станции\n\n") and "7.2" in transcript
     # A second, independent build gives byte-identical zips.
-    other = copy_example(tmp_path / "again")
+    other = copy_project(tmp_path / "again")
     assert cli("build", "--project", other, "--locale", "uk", "--jobs", "2").code == 0
     for profile in ("radio", "usb", "shortwave"):
         assert bundle_of(other, "uk", profile).read_bytes() == \
@@ -61,7 +61,7 @@ def test_build_ends_with_deterministic_bundles(built, tmp_path, cli):
 
 
 def test_zip_times_follow_source_date_epoch(built, tmp_path, monkeypatch):
-    from pipeline.bundle import make_bundle
+    from pipeline.distribute.bundle import make_bundle
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     out = tmp_path / "b.zip"
     make_bundle(built / "audio_out" / "demo" / "uk" / "radio", out)
@@ -81,10 +81,10 @@ def test_minisign_verifies_our_signature(bundled, keys, built, cli, tmp_path):
     project = built
     out = tmp_path / "signed"
     shutil.copytree(project / "audio_out" / "demo" / "ru" / "usb", out / "folder")
-    from pipeline.bundle import make_bundle
+    from pipeline.distribute.bundle import make_bundle
     zip_path = out / "demo-ru-usb.zip"
     make_bundle(out / "folder", zip_path)
-    from pipeline import signing
+    from pipeline.distribute import signing
     secret = signing.load_secret(keys / "broadcast.key", None)
     signing.write_signature(zip_path, secret, "campaign:demo\tlocale:ru\tprofile:usb")
     proc = subprocess.run([MINISIGN, "-V", "-p", str(keys / "broadcast.pub"), "-m",
@@ -299,7 +299,7 @@ def test_fat32_image_in_play_order_with_no_identifying_data(bundled, cli, tmp_pa
 
 
 def test_image_refuses_a_tampered_bundle(bundled, cli, tmp_path):
-    _rewrite(bundled, lambda n, d: [] if n == "03-where-you-are.mp3" else [(n, d)])
+    _rewrite(bundled, lambda n, d: [] if n == "03-rights.mp3" else [(n, d)])
     result = cli("usb", bundled, "--image", tmp_path / "x.img")
     assert result.code == 1 and "verification failed" in result.err
     assert not (tmp_path / "x.img").exists()

@@ -40,10 +40,10 @@ def test_extract_writes_units_with_context_comments_references_and_flags(project
     assert len(pot) == len(campaign.messages) + paragraphs
     title = pot.find("You are not alone", msgctxt="not-alone|title")
     assert title is not None
-    para = pot.find(campaign.message("pow-rights").paragraphs[0].text, msgctxt="pow-rights")
+    para = pot.find(campaign.message("rights").paragraphs[0].text, msgctxt="rights")
     assert para is not None
     assert "Geneva Conventions" in para.comment          # from note:
-    assert para.occurrences == [("messages/demo.yaml", str(campaign.message("pow-rights")
+    assert para.occurrences == [("messages/demo.yaml", str(campaign.message("rights")
                                                             .paragraphs[0].line))]
     ident = pot.find(campaign.message("ident").paragraphs[0].text, msgctxt="ident")
     assert "python-brace-format" in ident.flags
@@ -73,19 +73,19 @@ def test_every_shipped_catalog_passes_msgfmt_check(project, cli):
 def test_compiled_catalogs_read_by_python_gettext(project, cli):
     assert cli("compile", "--project", project).code == 0
     campaign = load_campaign(project / "messages" / "demo.yaml")
-    source = campaign.message("where-you-are").paragraphs[0].text
-    expected = {"ko_KP": ("여러분이 있는 곳", "로씨야"), "ru": ("Где вы находитесь", "России")}
+    source = campaign.message("not-alone").paragraphs[0].text
+    expected = {"ko_KP": ("여러분은 혼자가 아닙니다", "날마다"), "ru": ("Вы не одни", "каждый день")}
     for locale, (title, word) in expected.items():
         mo = project / "locales" / locale / "LC_MESSAGES" / "demo.mo"
         with open(mo, "rb") as fh:
             t = gettext.GNUTranslations(fh)
-        assert t.pgettext("where-you-are|title", "Where you are") == title
-        assert word in t.pgettext("where-you-are", source)
+        assert t.pgettext("not-alone|title", "You are not alone") == title
+        assert word in t.pgettext("not-alone", source)
         # The same msgid in another context is not confused with it.
         assert t.pgettext("no-such-message", source) == source
         # gettext's own lookup through the standard folder layout works too.
         tr = gettext.translation("demo", project / "locales", languages=[locale])
-        assert tr.pgettext("where-you-are|title", "Where you are") == title
+        assert tr.pgettext("not-alone|title", "You are not alone") == title
 
 
 def test_fuzzy_entries_are_left_out_of_the_mo(project, cli):
@@ -140,8 +140,8 @@ def test_translator_round_trip_fuzzes_exactly_the_edited_paragraph(project, cli)
     assert cli("init", "de", "--project", project).code == 0
     translations = _translate_everything(po_file(project, "de"))
     yaml_path = project / "messages" / "demo.yaml"
-    old = "They found one."
-    new = "They found another way."
+    old = "They want you to return home alive."
+    new = "They want you to come home alive."
     yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace(old, new),
                          encoding="utf-8")
     assert cli("extract", "--project", project).code == 0
@@ -151,10 +151,10 @@ def test_translator_round_trip_fuzzes_exactly_the_edited_paragraph(project, cli)
     assert len(fuzzy) == 1
     (edited,) = fuzzy
     old_msgid = next(k[1] for k in translations if k[1].endswith(old))
-    assert edited.msgctxt == "free-lives"
+    assert edited.msgctxt == "not-alone"
     assert edited.msgid == old_msgid.replace(old, new)
     assert edited.previous_msgid == old_msgid
-    assert edited.msgstr == translations[("free-lives", old_msgid)]
+    assert edited.msgstr == translations[("not-alone", old_msgid)]
     for e in po:
         if e is not edited and not e.obsolete:
             assert e.msgstr == translations[(e.msgctxt, e.msgid)]
@@ -171,19 +171,19 @@ def test_translator_round_trip_fuzzes_exactly_the_edited_paragraph(project, cli)
 def test_removed_unit_becomes_obsolete_and_returns_when_restored(project, cli):
     yaml_path = project / "messages" / "demo.yaml"
     original = yaml_path.read_text(encoding="utf-8")
-    paragraph = "      Many of them once believed there was no other way. They found one.\n"
+    paragraph = "      They want you to return home alive.\n"
     yaml_path.write_text(original.replace("\n" + paragraph, ""), encoding="utf-8")
     assert cli("update", "--project", project).code == 0
     ru = polib.pofile(str(po_file(project, "ru")))
     (gone,) = ru.obsolete_entries()
-    assert gone.msgid.startswith("Many of them") and gone.msgstr.startswith("Многие")
+    assert gone.msgid.startswith("They want") and gone.msgstr.startswith("Они хотят")
     assert "#~ msgid" in po_file(project, "ru").read_text(encoding="utf-8")
     msgfmt_check(po_file(project, "ru"))
     yaml_path.write_text(original, encoding="utf-8")
     assert cli("update", "--project", project).code == 0
     ru = polib.pofile(str(po_file(project, "ru")))
     assert not ru.obsolete_entries()
-    back = ru.find(gone.msgid, msgctxt="free-lives")
+    back = ru.find(gone.msgid, msgctxt="not-alone")
     assert back.msgstr == gone.msgstr and not back.fuzzy
 
 
@@ -192,7 +192,7 @@ def test_update_check_writes_nothing_and_reports(project, cli):
     assert cli("update", "--check", "--project", project).code == 0
     yaml_path = project / "messages" / "demo.yaml"
     yaml_path.write_text(yaml_path.read_text(encoding="utf-8")
-                         .replace("They found one.", "They found a way."), encoding="utf-8")
+                         .replace("They want you to return", "They want you to come"), encoding="utf-8")
     before = snapshot(project / "locales")
     result = cli("update", "--check", "--project", project)
     assert result.code == 1
@@ -272,11 +272,11 @@ def test_status_json_on_the_shipped_example(project, cli):
     assert uk["fuzzy"] == 1 and uk["untranslated"] > 0
     assert set(uk["ready"]) | set(uk["not_ready"]) == set(ids)
     assert "ident" in uk["ready"]
-    assert "fuzzy" in uk["not_ready"]["pow-rights"]
-    assert "untranslated" in uk["not_ready"]["family"]
+    assert "fuzzy" in uk["not_ready"]["safe-return"]
+    assert "untranslated" in uk["not_ready"]["rights"]
     assert uk["words_to_translate"] > 0
     text = cli("status", "--project", project).out
-    assert "not ready: family" in text
+    assert "not ready: rights" in text
 
 
 def test_pybabel_extract_with_mapping_yields_the_same_units(project, cli, tmp_path):

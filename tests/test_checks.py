@@ -104,18 +104,23 @@ def test_a_message_with_an_error_is_not_rendered_and_status_says_why(defects, cl
     assert any("m-numbers" in n for n in names) and any("m-doublewords" in n for n in names)
 
 
-def test_duration_uses_the_rendered_length_once_there_is_one(project, cli):
-    assert cli("render", "--project", project, "--locale", "ru", "--profile", "radio",
-               "--jobs", "1").code == 0
+def test_duration_is_predicted_from_the_voice_without_synthesis(project, cli):
+    """The tone engine speaks CHAR_S per character: the prediction is exact, and the
+    check neither synthesizes nor writes anything."""
+    from fake_engine import CHAR_S, ToneEngine
+    yaml_path = project / "messages" / "demo.yaml"
+    calls = ToneEngine.calls
     assert json.loads(cli("check", "--json", "--project", project).out) == []
-    manifest_path = project / "audio_out" / "demo" / "ru" / "radio" / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    manifest["files"][0]["duration"] = 100.8          # as if the voice were very slow
-    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-    findings = json.loads(cli("check", "--json", "--project", project).out)
-    assert [(f["check"], f["locale"], f["message"], f["severity"]) for f in findings] == \
-        [("duration", "ru", "ident", "error")]
-    assert "rendered 100 s is over max_seconds 20" in findings[0]["text"]
+    # ko_KP "ident": 2 paragraphs; a 30-second budget cut to 2 seconds must fail.
+    yaml_path.write_text(yaml_path.read_text(encoding="utf-8")
+                         .replace("max_seconds: 30", "max_seconds: 2"), encoding="utf-8")
+    findings = json.loads(cli("check", "--json", "--project", project, "--locale", "ko_KP").out)
+    assert [(f["check"], f["message"], f["severity"]) for f in findings] == \
+        [("duration", "ident", "error")]
+    assert "predicted" in findings[0]["text"] and "over max_seconds 2" in findings[0]["text"]
+    assert ToneEngine.calls == calls
+    assert not (project / "audio_out").exists()
+    assert CHAR_S > 0
 
 
 # --- ko_KP orthography ---------------------------------------------------------------------
@@ -146,8 +151,8 @@ def test_real_words_containing_the_syllables_are_not_flagged(text):
 
 
 def test_orthography_is_checked_only_for_ko_kp():
-    from pipeline.catalogs import UnitState
-    from pipeline.extract import Unit
+    from pipeline.catalogs.state import UnitState
+    from pipeline.content.extract import Unit
     u = UnitState(Unit("m", "m", "Workers.", 1), "translated", "노동자들.", 1)
     assert [c for c, _, _ in check_unit(u, "ko_KP", "en", Glossary())] == ["ko-kp-orthography"]
     assert [c for c, _, _ in check_unit(u, "ko", "en", Glossary())] == []

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from pipeline.voice import engines
-from pipeline.config import DEFAULT_VOICES, Voice
+from pipeline.config import DEFAULT_VOICES
 from pipeline.voice.engines import SpeechRequest, cache_key, get_engine
 from pipeline.voice.engines.gtts_engine import MAX_CHARS, GttsEngine, tokenize
 from pipeline.errors import ConfigError, EngineError
@@ -35,7 +35,7 @@ SAMPLES = {
 def test_espeak_speaks_each_locale_with_plausible_duration(locale):
     text, units, (low, high) = SAMPLES[locale]
     audio = get_engine("espeak").synthesize(SpeechRequest(text, locale,
-                                                          DEFAULT_VOICES[locale]))
+                                                          DEFAULT_VOICES[locale].voice))
     assert audio.rate == 22050
     rms = float(np.sqrt(np.mean(audio.samples.astype(np.float64) ** 2)))
     assert rms > 0.02, "the voice is (nearly) silent"
@@ -46,26 +46,33 @@ def test_espeak_speaks_each_locale_with_plausible_duration(locale):
 
 def test_espeak_is_reproducible_whatever_was_said_before():
     engine = get_engine("espeak")
-    request = SpeechRequest("Слушайте, когда это безопасно.", "ru", DEFAULT_VOICES["ru"])
+    request = SpeechRequest("Слушайте, когда это безопасно.", "ru", "ru")
     first = engine.synthesize(request).samples
-    engine.synthesize(SpeechRequest("여러분은 혼자가 아닙니다.", "ko_KP", DEFAULT_VOICES["ko_KP"]))
+    engine.synthesize(SpeechRequest("여러분은 혼자가 아닙니다.", "ko_KP", "ko"))
     assert np.array_equal(engine.synthesize(request).samples, first)
 
 
-def test_espeak_speed_changes_duration_and_cache_key():
-    engine = get_engine("espeak")
-    text = "You are not alone. Listen when it is safe to do so."
-    slow = SpeechRequest(text, "en", Voice(voice="en", speed=110))
-    fast = SpeechRequest(text, "en", Voice(voice="en", speed=200))
-    assert engine.synthesize(slow).duration > 1.4 * engine.synthesize(fast).duration
-    assert cache_key(engine, slow) != cache_key(engine, fast)
-    assert cache_key(engine, slow) == cache_key(engine, SpeechRequest(text, "en",
-                                                                      Voice(voice="en", speed=110)))
+def test_espeak_speed_option_changes_duration_and_cache_key():
+    slow, fast = get_engine("espeak", {"speed": 110}), get_engine("espeak", {"speed": 200})
+    request = SpeechRequest("You are not alone. Listen when it is safe to do so.", "en", "en")
+    assert slow.synthesize(request).duration > 1.4 * fast.synthesize(request).duration
+    assert cache_key(slow, request) != cache_key(fast, request)
+    assert cache_key(slow, request) == cache_key(get_engine("espeak", {"speed": 110}), request)
+    assert slow.seconds_per_char("en") > fast.seconds_per_char("en")
+
+
+def test_engine_options_are_validated_by_the_engine():
+    with pytest.raises(ConfigError, match=r"\[voices.ru.options\] speed: 5 is outside 80..450"):
+        get_engine("espeak", {"speed": 5}, "[voices.ru.options]")
+    with pytest.raises(ConfigError, match="tld: unknown option"):
+        get_engine("espeak", {"tld": "com"})
+    assert get_engine("gtts", {"tld": "co.uk", "slow": True}).options() == \
+        {"tld": "co.uk", "slow": True}
 
 
 def test_espeak_unknown_voice_is_a_clear_error():
     with pytest.raises(EngineError, match="no voice 'xx-nope' for ko_KP"):
-        get_engine("espeak").synthesize(SpeechRequest("안녕", "ko_KP", Voice(voice="xx-nope")))
+        get_engine("espeak").synthesize(SpeechRequest("안녕", "ko_KP", "xx-nope"))
 
 
 def test_unknown_engine_lists_the_known_ones():
@@ -79,9 +86,16 @@ class ToneEngine:
     """A plug-in engine for the test: one 440 Hz tone, 0.1 s per character."""
 
     name = "tone"
+    offline = True
 
     def version(self):
         return "tone 1"
+
+    def options(self):
+        return {}
+
+    def seconds_per_char(self, language):
+        return 0.1
 
     def synthesize(self, request):
         from pipeline.audio.dsp import Audio
@@ -91,7 +105,7 @@ class ToneEngine:
 
 def test_engine_by_module_path_plugs_in():
     engine = get_engine("test_engines:ToneEngine")
-    audio = engine.synthesize(SpeechRequest("abcd", "en", Voice()))
+    audio = engine.synthesize(SpeechRequest("abcd", "en", "en"))
     assert abs(audio.duration - 0.4) < 1e-6
 
 
@@ -184,7 +198,7 @@ def _engine(url, sleeps=None, **kwargs):
                       sleep=(sleeps.append if sleeps is not None else lambda s: None), **kwargs)
 
 
-RU = SpeechRequest("Вы не одни. Есть люди, которые думают о вас.", "ru", Voice(engine="gtts"))
+RU = SpeechRequest("Вы не одни. Есть люди, которые думают о вас.", "ru", "ru")
 
 
 def test_gtts_good_audio_is_decoded_and_joined_with_pauses(fake_tts):
@@ -204,7 +218,7 @@ def test_gtts_429_is_retried_with_backoff(fake_tts):
     server = fake_tts([(429, b"slow down"), good])
     sleeps: list[float] = []
     audio = _engine(server.url, sleeps).synthesize(
-        SpeechRequest("Вы не одни.", "ru", Voice(engine="gtts")))
+        SpeechRequest("Вы не одни.", "ru", "ru"))
     assert len(server.requests) == 2
     assert sleeps == [0.5]
     assert audio.duration > 0.2
@@ -223,7 +237,7 @@ def test_gtts_persistent_5xx_gives_a_clear_error_after_bounded_retries(fake_tts)
 def test_gtts_timeout_is_retried(fake_tts):
     server = fake_tts(["slow", (200, _good_reply(_mp3_tone(0.3)))])
     audio = _engine(server.url, timeout=0.2).synthesize(
-        SpeechRequest("Вы не одни.", "ru", Voice(engine="gtts")))
+        SpeechRequest("Вы не одни.", "ru", "ru"))
     assert len(server.requests) == 2 and audio.duration > 0.2
 
 
@@ -243,9 +257,10 @@ def _closed_port() -> int:
 def test_gtts_offline_error_names_message_and_locale(project, cli, monkeypatch):
     toml = project / "broadcast.toml"
     toml.write_text(toml.read_text().replace('[voices.ru]\nengine = "espeak"',
-                                             '[voices.ru]\nengine = "gtts"'))
+                                             '[voices.ru]\nengine = "gtts"')
+                    .replace("speed = 150", 'tld = "com"'))
     offline = _engine(f"http://127.0.0.1:{_closed_port()}/", retries=2)
-    monkeypatch.setitem(engines._instances, "gtts", offline)
+    monkeypatch.setitem(engines._instances, '["gtts", {"tld": "com"}]', offline)
     result = cli("render", "--project", project, "--locale", "ru", "--profile", "radio",
                  "--jobs", "1")
     assert result.code == 1
@@ -267,5 +282,5 @@ def _online() -> bool:
 def test_gtts_real_service():
     if not _online():
         pytest.skip("Google's TTS service is not reachable from this machine")
-    audio = GttsEngine().synthesize(SpeechRequest("Вы не одни.", "ru", Voice(engine="gtts")))
+    audio = GttsEngine().synthesize(SpeechRequest("Вы не одни.", "ru", "ru"))
     assert audio.duration > 0.5 and np.abs(audio.samples).max() > 0.05

@@ -69,7 +69,7 @@ def test_index_page_plays_every_file(browser, built, locale, profile, tmp_path_f
     assert not first.locator("div").is_visible()
     first.locator("summary").click()
     assert first.locator("div").is_visible()
-    assert first.locator("div").inner_text().startswith("You are listening")
+    assert first.locator("div").inner_text().startswith("This is the test station")
     shot = tmp_path_factory.mktemp("screenshots") / f"index-{locale}-{profile}.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10000

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import polib
 
-from conftest import copy_example, snapshot
+from conftest import copy_project, run_broadcast, snapshot
 from judges import ebur128, ffprobe
 from pipeline.render import execute as render
 from pipeline.audio.dsp import Audio
@@ -40,9 +40,9 @@ def audio_files(root: Path) -> list[Path]:
 def test_build_renders_ready_messages_of_every_locale_in_every_profile(built):
     campaign = load_campaign(built / "messages" / "demo.yaml")
     ids = [m.id for m in campaign.messages]
-    status = json.loads(subprocess.run(
-        [sys.executable, "-m", "pipeline", "status", "--json", "--project", str(built)],
-        capture_output=True, text=True, check=True).stdout)
+    result = run_broadcast("status", "--json", "--project", built)
+    assert result.code == 0, result
+    status = json.loads(result.out)
     for locale in ("ko_KP", "ru", "uk"):
         ready = status["campaigns"]["demo"]["locales"][locale]["ready"]
         for profile in PROFILES:
@@ -57,13 +57,13 @@ def test_build_renders_ready_messages_of_every_locale_in_every_profile(built):
             assert skipped == set(ids) - set(ready)
             programs = sorted(p.name for p in (folder / "programs").glob("*")) \
                 if (folder / "programs").exists() else []
-            assert programs == ([f"evening.{ext}", f"night.{ext}"] if locale != "uk" else [])
+            assert programs == ([f"evening.{ext}"] if locale != "uk" else [])
     assert len(status["campaigns"]["demo"]["locales"]["uk"]["ready"]) < len(ids)
 
 
 def test_every_file_meets_its_loudness_target_by_an_independent_meter(built):
     files = audio_files(built)
-    assert len(files) == 3 * (11 + 11 + 3)
+    assert len(files) == 3 * (5 + 5 + 2)
     for path in files:
         profile = path.parent.name if path.parent.name != "programs" else path.parent.parent.name
         target, tolerance = TARGETS[profile]
@@ -108,9 +108,10 @@ def test_manifest_checksums_and_playlist_agree_with_the_files(built):
         assert abs(entry["loudness_lufs"] + 16) <= 1.0 and entry["true_peak_dbtp"] <= -1.0
         assert entry["title"] and entry["text"]
         if entry["kind"] == "message":
-            assert entry["made_by"]["engine"] == "espeak" and entry["made_by"]["voice"] == "ko"
+            assert entry["made_by"] == {"engine": "fake_engine:ToneEngine", "voice": "ko",
+                                        "options": {"amplitude": 0.3}}
     first = manifest["files"][0]
-    assert first["title"] == "방송 안내" and "7.2" in first["text"]    # placeholder filled
+    assert first["title"] == "방송국 알림" and "7.2 MHz" in first["text"]   # placeholder filled
     playlist = (folder / "playlist.m3u8").read_text(encoding="utf-8").split("\n")
     assert playlist[0] == "#EXTM3U"
     listed = [line for line in playlist if line and not line.startswith("#")]
@@ -119,51 +120,56 @@ def test_manifest_checksums_and_playlist_agree_with_the_files(built):
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == sums[name]
 
 
-def test_rebuild_is_byte_identical_and_does_no_synthesis_or_encoding(built, monkeypatch,
-                                                                     cli):
+def test_rebuild_is_byte_identical_and_does_no_synthesis_or_encoding(built, proc):
     before = snapshot(built / "audio_out" / "demo")
+    for workers in ("1", "2"):          # in process, and through the worker pool
+        result = proc("build", "--project", built, "--jobs", workers)
+        assert result.code == 0, result
+        assert "\n0 syntheses, 0 encodings\n" in result.out, result.out
+        assert snapshot(built / "audio_out" / "demo") == before
 
-    def forbidden(*args, **kwargs):
-        raise AssertionError("a rebuild with nothing changed must not synthesize or encode")
-    monkeypatch.setattr(type(get_engine("espeak")), "synthesize", forbidden)
-    monkeypatch.setattr(render, "encode", forbidden)
-    result = cli("build", "--project", built, "--jobs", "1")
-    assert result.code == 0, result
-    assert snapshot(built / "audio_out" / "demo") == before
+
+def test_the_report_counts_syntheses_and_encodings(project, cli):
+    result = cli("render", "--project", project, "--locale", "uk", "--jobs", "1")
+    # uk: ident (2 paragraphs) and not-alone (2 paragraphs) are ready; 3 profiles each.
+    assert "\n4 syntheses, " in result.out
+    encodings = int(result.out.split(" syntheses, ")[1].split()[0])
+    assert encodings >= 6
 
 
 def test_two_fresh_builds_are_byte_identical(tmp_path, cli):
     outputs = []
     for name in ("a", "b"):
-        root = copy_example(tmp_path / name)
-        assert cli("build", "--project", root, "--locale", "uk", "--jobs", "1").code == 0
+        root = copy_project(tmp_path / name)
+        assert cli("build", "--project", root, "--locale", "ru", "--jobs", "1").code == 0
         outputs.append(snapshot(root / "audio_out" / "demo"))
     assert outputs[0] == outputs[1]
-    # per folder: 3 audio files, 3 transcripts, SHA256SUMS, manifest, playlist, index.html
-    assert len(outputs[0]) == 3 * (3 + 3 + 4)
+    # per folder: 4 messages and 1 program, 4 transcripts, SHA256SUMS, manifest, playlist,
+    # index.html
+    assert len(outputs[0]) == 3 * (5 + 4 + 4)
 
 
 def test_a_fuzzy_unit_means_no_audio_and_both_status_and_render_say_why(project, cli):
     assert cli("render", "--project", project, "--locale", "ru", "--profile", "usb",
                "--jobs", "1").code == 0
     folder = out(project, "ru", "usb")
-    assert (folder / "04-stop-fighting.mp3").exists()
+    assert (folder / "03-rights.mp3").exists()
     path = project / "locales" / "ru" / "LC_MESSAGES" / "demo.po"
     po = polib.pofile(str(path))
-    entry = next(e for e in po if e.msgctxt == "stop-fighting")
+    entry = next(e for e in po if e.msgctxt == "rights")
     entry.flags.append("fuzzy")
     po.save()
     result = cli("render", "--project", project, "--locale", "ru", "--profile", "usb",
                  "--jobs", "1")
     assert result.code == 0
-    assert "skipped demo/ru/stop-fighting: 1 unit fuzzy" in result.out
-    assert not any("stop-fighting" in p.name for p in folder.glob("*.mp3"))
-    assert "night" in result.out and "not ready in this locale: stop-fighting" in result.out
-    assert not (folder / "programs" / "night.mp3").exists()
+    assert "skipped demo/ru/rights: 1 unit fuzzy" in result.out
+    assert not any("rights" in p.name for p in folder.glob("*.mp3"))
+    assert "evening" in result.out and "not ready in this locale: rights" in result.out
+    assert not (folder / "programs" / "evening.mp3").exists()
     status = json.loads(cli("status", "--json", "--project", project).out)
-    assert "fuzzy" in status["campaigns"]["demo"]["locales"]["ru"]["not_ready"]["stop-fighting"]
+    assert "fuzzy" in status["campaigns"]["demo"]["locales"]["ru"]["not_ready"]["rights"]
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert {"id": "stop-fighting", "reason": "1 unit fuzzy"} in manifest["skipped"]
+    assert {"id": "rights", "reason": "1 unit fuzzy"} in manifest["skipped"]
 
 
 def test_nothing_ready_renders_nothing_and_exits_1(project, cli):
@@ -171,12 +177,13 @@ def test_nothing_ready_renders_nothing_and_exits_1(project, cli):
     result = cli("render", "--project", project, "--locale", "de", "--jobs", "1")
     assert result.code == 1
     assert "nothing was rendered" in result.err
-    assert "skipped demo/de/ident: 2 units untranslated" in result.out
+    assert "skipped demo/de/ident: 3 units untranslated" in result.out
     assert not (project / "audio_out" / "demo" / "de").exists()
 
 
 def _speech(text: str, locale: str) -> Audio:
-    return get_engine("espeak").synthesize(SpeechRequest(text, locale, DEFAULT_VOICES[locale]))
+    return get_engine("espeak").synthesize(SpeechRequest(text, locale,
+                                                         DEFAULT_VOICES[locale].voice))
 
 
 def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
@@ -204,24 +211,24 @@ def test_very_quiet_and_very_loud_recordings_meet_the_targets(project, cli):
         _write_wav(recs / f"{mid}.wav", samples, voice.rate)
         (recs / f"{mid}.txt").write_text(text, encoding="utf-8")
     # A FLAC recording is read too.
-    text = _translated_text(project, "ru", "family")
+    text = _translated_text(project, "ru", "safe-return")
     _write_wav(recs / "tmp.wav", _speech(text, "ru").samples * 0.5, 22050)
     subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(recs / "tmp.wav"),
-                    str(recs / "family.flac")], check=True)
+                    str(recs / "safe-return.flac")], check=True)
     (recs / "tmp.wav").unlink()
-    (recs / "family.txt").write_text(text, encoding="utf-8")
+    (recs / "safe-return.txt").write_text(text, encoding="utf-8")
     assert cli("render", "--project", project, "--locale", "ru", "--jobs", "2").code == 0
     for profile in PROFILES:
         folder = out(project, "ru", profile)
         manifest = {e["id"]: e for e in json.loads(
             (folder / "manifest.json").read_text(encoding="utf-8"))["files"]}
         target, tolerance = TARGETS[profile]
-        for mid in ("ident", "not-alone", "family"):
+        for mid in ("ident", "not-alone", "safe-return"):
             assert manifest[mid]["made_by"]["recording"].startswith("locales/ru/recordings/")
             lufs, peak = ebur128(folder / manifest[mid]["file"])
             assert abs(lufs - target) <= tolerance, (profile, mid, lufs)
             assert peak <= -1.0, (profile, mid, peak)
-        assert manifest["where-you-are"]["made_by"]["engine"] == "espeak"
+        assert manifest["rights"]["made_by"]["engine"] == "espeak"
 
 
 def test_stale_recording_is_reported_and_policy_decides(project, cli):
@@ -252,23 +259,23 @@ def test_stale_recording_is_reported_and_policy_decides(project, cli):
 def test_program_longer_than_max_seconds_warns_and_fails_with_strict(project, cli):
     yaml_path = project / "messages" / "demo.yaml"
     yaml_path.write_text(yaml_path.read_text(encoding="utf-8")
-                         .replace("max_seconds: 420", "max_seconds: 10"), encoding="utf-8")
+                         .replace("max_seconds: 300", "max_seconds: 10"), encoding="utf-8")
     args = ("render", "--project", project, "--locale", "ru", "--profile", "shortwave",
             "--jobs", "2")
     result = cli(*args)
     assert result.code == 0
-    assert "warning: program 'night' in ru (shortwave) lasts" in result.err
-    assert (out(project, "ru", "shortwave") / "programs" / "night.wav").exists()
+    assert "warning: program 'evening' in ru (shortwave) lasts" in result.err
+    assert (out(project, "ru", "shortwave") / "programs" / "evening.wav").exists()
     result = cli(*args, "--strict")
     assert result.code == 1
     assert "over its max_seconds 10" in result.err
-    assert not (out(project, "ru", "shortwave") / "programs" / "night.wav").exists()
-    assert (out(project, "ru", "shortwave") / "programs" / "evening.wav").exists()
+    assert not (out(project, "ru", "shortwave") / "programs" / "evening.wav").exists()
+    assert (out(project, "ru", "shortwave") / "01-ident.wav").exists()
 
 
 def test_without_system_ffmpeg_the_wheel_encodes(monkeypatch, project, cli):
     import imageio_ffmpeg
-    from pipeline import ffmpeg
+    from pipeline.audio import codec as ffmpeg
     real_which = shutil.which
     monkeypatch.setattr(shutil, "which",
                         lambda name, *a, **k: None if "ffmpeg" in name else real_which(name))
@@ -280,7 +287,7 @@ def test_without_system_ffmpeg_the_wheel_encodes(monkeypatch, project, cli):
                      "--jobs", "1")
         assert result.code == 0, result.err
         files = sorted((out(project, "uk", "usb")).glob("*.mp3"))
-        assert len(files) == 3
+        assert len(files) == 2
         for path in files:
             lufs, peak = ebur128(path)
             assert abs(lufs + 16) <= 1.0 and peak <= -1.0
@@ -301,18 +308,18 @@ def test_program_intro_and_outro_are_joined_in_order(project, cli):
     manifest_path = out(project, "ru", "radio") / "manifest.json"
     plain = {e["id"]: e["duration"] for e in json.loads(manifest_path.read_text())["files"]}
     yaml_path.write_text(text.replace(
-        "    gap_seconds: 1.5\n    max_seconds: 420\n",
-        "    gap_seconds: 1.5\n    max_seconds: 420\n    intro: audio/jingle.wav\n"
+        "    gap_seconds: 1.0\n    max_seconds: 300\n",
+        "    gap_seconds: 1.0\n    max_seconds: 300\n    intro: audio/jingle.wav\n"
         "    outro: audio/jingle.wav\n"), encoding="utf-8")
     assert cli(*args).code == 0
     longer = {e["id"]: e["duration"] for e in json.loads(manifest_path.read_text())["files"]}
-    # Two 2 s jingles, each with a 1.5 s gap (trimmed edges cost a few milliseconds).
-    assert abs(longer["night"] - plain["night"] - 2 * (2.0 + 1.5)) < 0.1
-    assert longer["evening"] == plain["evening"]
+    # Two 2 s jingles, each with a 1 s gap (trimmed edges cost a few milliseconds).
+    assert abs(longer["evening"] - plain["evening"] - 2 * (2.0 + 1.0)) < 0.1
+    assert longer["ident"] == plain["ident"]
     (project / "audio" / "jingle.wav").unlink()
     result = cli(*args)
     assert result.code == 1
-    assert "program 'night' intro file not found" in result.err and "jingle.wav" in result.err
+    assert "program 'evening' intro file not found" in result.err and "jingle.wav" in result.err
 
 
 def test_usb_title_tag_is_the_only_tag_when_asked_for(project, cli):

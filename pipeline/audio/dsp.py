@@ -12,8 +12,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import pyloudnorm
-from scipy import ndimage, signal
 
 from .profiles import Profile
 
@@ -63,6 +61,7 @@ def concat(parts: list[Audio]) -> Audio:
 
 
 def resample(audio: Audio, rate: int) -> Audio:
+    from scipy import signal  # lazily: scipy is slow to import
     if audio.rate == rate:
         return audio
     g = np.gcd(audio.rate, rate)
@@ -72,6 +71,7 @@ def resample(audio: Audio, rate: int) -> Audio:
 
 def band_limit(audio: Audio, low_hz: float = 0.0, high_hz: float = 0.0) -> Audio:
     """High-pass at ``low_hz`` and low-pass at ``high_hz`` (0: off), zero phase."""
+    from scipy import signal  # lazily: scipy is slow to import
     x = audio.samples.astype(np.float64)
     nyq = audio.rate / 2
     if high_hz and high_hz < nyq:
@@ -124,6 +124,7 @@ def loudness(audio: Audio) -> float:
     """Integrated loudness in LUFS (BS.1770-4, gated); -inf for silence."""
     if audio.duration < 0.4:
         audio = pad(audio, 0.0, 0.4 - audio.duration)
+    import pyloudnorm          # imported here: it costs a second, and most commands never measure
     meter = pyloudnorm.Meter(audio.rate)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -140,6 +141,7 @@ def _oversampled_peaks(x: np.ndarray) -> np.ndarray:
     Done in overlapping blocks, so that a long program needs no more memory than a
     message; the overlap keeps block edges free of filter transients.
     """
+    from scipy import signal  # lazily: scipy is slow to import
     n = len(x)
     out = np.empty(n, dtype=np.float64)
     for start in range(0, n, PEAK_BLOCK):
@@ -165,6 +167,7 @@ def limit(audio: Audio, ceiling_db: float) -> Audio:
     The needed gain per sample is min-filtered (look-ahead and hold) and then averaged
     over the same half-width, which keeps the applied gain at or below the need.
     """
+    from scipy import ndimage  # lazily: scipy is slow to import
     x = audio.samples.astype(np.float64)
     if len(x) == 0:
         return audio

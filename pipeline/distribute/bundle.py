@@ -147,7 +147,7 @@ def verify_bundle(path: Path, public: signing.PublicKey | None) -> Verified:
                 continue
             try:
                 result.members[info.filename] = zf.read(info)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
                 result.problems.append(f"member '{info.filename}' is corrupt ({exc})")
     if "SHA256SUMS" not in result.members:
         result.problems.append("member 'SHA256SUMS' is missing")
