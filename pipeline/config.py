@@ -193,8 +193,8 @@ def load_config(root: Path) -> Config:
         if not isinstance(table, dict):
             raise ConfigError(f"voices.{locale} must be a table", source,
                               fix=f"write it as [voices.{locale}]")
-        base = voices.get(locale) or Voice(voice=locale.split("_")[0])
-        voices[locale] = Voice.from_dict(locale, table, base, source)
+        voice_base = voices.get(locale) or Voice(voice=locale.split("_")[0])
+        voices[locale] = Voice.from_dict(locale, table, voice_base, source)
     kwargs["voices"] = voices
     render = _table(data, "render", "render", source)
     known_render = {"profiles", "workers"}

@@ -5,7 +5,8 @@
 # independent loudness meter and format probe), minisign, mtools and dosfstools (FAT
 # images), and Chromium (the review pages; a Korean font so that screenshots are legible).
 # They come from the system's packages; on Debian and Ubuntu, as root, this script
-# installs the missing ones.
+# installs the missing ones. Before the tests: ruff, mypy, and import-linter's contract
+# that the stages import one way only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,4 +31,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+python3 -m ruff check pipeline tests scripts
+python3 -m mypy
+lint-imports
 exec python3 -m pytest "$@"

@@ -12,7 +12,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import copy_project
 
 MINISIGN = shutil.which("minisign")
@@ -303,3 +302,32 @@ def test_image_refuses_a_tampered_bundle(bundled, cli, tmp_path):
     result = cli("usb", bundled, "--image", tmp_path / "x.img")
     assert result.code == 1 and "verification failed" in result.err
     assert not (tmp_path / "x.img").exists()
+
+
+def test_sign_verify_and_tamper_round_trip_without_minisign(bundled, keys, cli, tmp_path):
+    """Our own signer and verifier agree, and any change to the zip, the signature or
+    its trusted comment is caught (no minisign needed)."""
+    from pipeline.distribute import signing
+    secret = signing.load_secret(keys / "broadcast.key", None)
+    signing.write_signature(bundled, secret, "campaign:demo\tlocale:ru\tprofile:usb")
+    sig = Path(str(bundled) + ".minisig")
+    result = cli("verify", bundled, "--pubkey", keys / "broadcast.pub")
+    assert result.code == 0 and "trusted comment: campaign:demo\tlocale:ru" in result.out
+    original_sig, original_zip = sig.read_bytes(), bundled.read_bytes()
+    # A changed trusted comment, a changed signature byte, a changed zip.
+    sig.write_bytes(original_sig.replace(b"locale:ru", b"locale:uk"))
+    assert cli("verify", bundled, "--pubkey", keys / "broadcast.pub").code == 1
+    lines = original_sig.split(b"\n")
+    raw = bytearray(__import__("base64").b64decode(lines[1]))
+    raw[-1] ^= 1
+    lines[1] = __import__("base64").b64encode(bytes(raw))
+    sig.write_bytes(b"\n".join(lines))
+    assert cli("verify", bundled, "--pubkey", keys / "broadcast.pub").code == 1
+    sig.write_bytes(original_sig)
+    bundled.write_bytes(original_zip + b"\0")
+    assert cli("verify", bundled, "--pubkey", keys / "broadcast.pub").code == 1
+    # Another key pair does not verify it.
+    assert cli("keygen", "--unencrypted", "--out", tmp_path / "other").code == 0
+    bundled.write_bytes(original_zip)
+    result = cli("verify", bundled, "--pubkey", tmp_path / "other" / "broadcast.pub")
+    assert result.code == 1 and "signature" in result.err

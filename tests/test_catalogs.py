@@ -11,12 +11,12 @@ from pathlib import Path
 
 import polib
 import pytest
-
 from conftest import DATA, snapshot
+
 from pipeline.catalogs import ops as catalogs
 from pipeline.catalogs.pofile import load_po, write_catalog
-from pipeline.layout import Layout
 from pipeline.content.sources import load_campaign
+from pipeline.layout import Layout
 
 BAD_PO = sorted((DATA / "bad_po").glob("*.po"))
 

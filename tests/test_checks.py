@@ -11,8 +11,8 @@ from pathlib import Path
 
 import polib
 import pytest
-
 from conftest import DATA
+
 from pipeline.checks import Glossary, check_unit, load_glossary
 from pipeline.checks.orthography import ko_kp_forms, southern_forms
 from pipeline.errors import ConfigError

@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import DATA, snapshot
+
 from pipeline.audio.profiles import DEFAULT_PROFILES
 from pipeline.config import DEFAULT_VOICES, load_config
 

@@ -13,12 +13,12 @@ import warnings
 import numpy as np
 import pytest
 
-from pipeline.voice import engines
+from pipeline.audio.codec import ffmpeg_exe
 from pipeline.config import DEFAULT_VOICES
+from pipeline.errors import ConfigError, EngineError
+from pipeline.voice import engines
 from pipeline.voice.engines import SpeechRequest, cache_key, get_engine
 from pipeline.voice.engines.gtts_engine import MAX_CHARS, GttsEngine, tokenize
-from pipeline.errors import ConfigError, EngineError
-from pipeline.audio.codec import ffmpeg_exe
 
 SAMPLES = {
     # locale: (text, units in the text, plausible seconds per unit)

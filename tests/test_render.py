@@ -6,21 +6,19 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import wave
 from pathlib import Path
 
 import numpy as np
 import polib
-
 from conftest import copy_project, run_broadcast, snapshot
 from judges import ebur128, ffprobe
-from pipeline.render import execute as render
+
+from pipeline.audio.codec import ffmpeg_exe
 from pipeline.audio.dsp import Audio
 from pipeline.config import DEFAULT_VOICES
-from pipeline.voice.engines import SpeechRequest, get_engine
-from pipeline.audio.codec import ffmpeg_exe
 from pipeline.content.sources import load_campaign
+from pipeline.voice.engines import SpeechRequest, get_engine
 
 PROFILES = ("radio", "usb", "shortwave")
 TARGETS = {"radio": (-23.0, 0.5), "usb": (-16.0, 1.0), "shortwave": (-23.0, 0.5)}
@@ -275,6 +273,7 @@ def test_program_longer_than_max_seconds_warns_and_fails_with_strict(project, cl
 
 def test_without_system_ffmpeg_the_wheel_encodes(monkeypatch, project, cli):
     import imageio_ffmpeg
+
     from pipeline.audio import codec as ffmpeg
     real_which = shutil.which
     monkeypatch.setattr(shutil, "which",

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import functools
 import io
-import wave
 import shutil
 import subprocess
+import wave
 from pathlib import Path
 
 import numpy as np

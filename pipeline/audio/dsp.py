@@ -124,7 +124,7 @@ def loudness(audio: Audio) -> float:
     """Integrated loudness in LUFS (BS.1770-4, gated); -inf for silence."""
     if audio.duration < 0.4:
         audio = pad(audio, 0.0, 0.4 - audio.duration)
-    import pyloudnorm          # imported here: it costs a second, and most commands never measure
+    import pyloudnorm  # imported here: it costs a second, and most commands never measure
     meter = pyloudnorm.Meter(audio.rate)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

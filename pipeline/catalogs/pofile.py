@@ -73,7 +73,8 @@ def _lint_lines(text: str, path: Path) -> None:
         if _STRING_LINE.match(stripped):
             continue
         if _KEYWORD_START.match(stripped):
-            keyword = re.match(r'^(?:#~ ?)?(?:#\| ?)?(\S*)', stripped).group(1)
+            found = re.match(r'^(?:#~ ?)?(?:#\| ?)?(\S*)', stripped)
+            keyword = found.group(1) if found else ""
             if keyword.startswith("msg") and keyword not in (
                     "msgctxt", "msgid", "msgid_plural", "msgstr") and \
                     not re.match(r"^msgstr\[\d+\]$", keyword):

@@ -8,12 +8,20 @@ message from being rendered in that locale (the render gate, :func:`readiness`);
 
 from __future__ import annotations
 
-from . import duration, units  # noqa: F401  (registers the checks)
-from .glossary import Glossary, load_glossary
-from .registry import (ERROR, MESSAGE_CHECKS, UNIT_CHECKS, WARNING, Finding, MessageContext,
-                       Severity, UnitContext)
 from ..catalogs.state import LocaleStatus, UnitState
 from ..content.sources import Campaign
+from . import duration, units  # noqa: F401  (registers the checks)
+from .glossary import Glossary, load_glossary
+from .registry import (
+    ERROR,
+    MESSAGE_CHECKS,
+    UNIT_CHECKS,
+    WARNING,
+    Finding,
+    MessageContext,
+    Severity,
+    UnitContext,
+)
 
 __all__ = ["ERROR", "WARNING", "Finding", "Glossary", "Severity", "check_locale",
            "check_unit", "load_glossary", "readiness", "UNIT_CHECKS", "MESSAGE_CHECKS"]

@@ -9,7 +9,6 @@ against ``SHA256SUMS`` and the manifest, and the signature, when there is one.
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import stat

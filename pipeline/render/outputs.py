@@ -10,8 +10,17 @@ from typing import TYPE_CHECKING
 from ..audio.profiles import Profile
 from ..content.sources import Program
 from ..fsutil import sha256_bytes, write_if_changed
-from ..layout import (INDEX_PAGE, MANIFEST, OUTPUT_EXTENSIONS, PLAYLIST, SUMS, Layout,
-                      message_file, program_file, transcript_of)
+from ..layout import (
+    INDEX_PAGE,
+    MANIFEST,
+    OUTPUT_EXTENSIONS,
+    PLAYLIST,
+    SUMS,
+    Layout,
+    message_file,
+    program_file,
+    transcript_of,
+)
 from .manifest import Manifest, ManifestFile, Skip
 from .pages import index_html
 

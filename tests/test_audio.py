@@ -1,0 +1,75 @@
+"""Audio processing on synthetic signals: true peak, limiter, trim, loudness loop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.audio import dsp
+from pipeline.audio.profiles import DEFAULT_PROFILES
+
+RATE = 48000
+
+
+def quarter_rate_sine(amplitude: float, seconds: float = 1.0) -> dsp.Audio:
+    """A sine at fs/4 with phase π/4: every sample lands at ±amplitude·√½, so the sample
+    peak is 3.01 dB under the true peak."""
+    n = np.arange(int(seconds * RATE))
+    return dsp.Audio((amplitude * np.sin(np.pi / 2 * n + np.pi / 4)).astype(np.float32), RATE)
+
+
+def sample_peak_db(audio: dsp.Audio) -> float:
+    return float(20 * np.log10(np.abs(audio.samples).max()))
+
+
+def test_true_peak_sees_the_peak_between_samples():
+    audio = quarter_rate_sine(0.5)
+    assert sample_peak_db(audio) == pytest.approx(20 * np.log10(0.5 * np.sqrt(0.5)), abs=0.01)
+    # BS.1770-4 allows a true-peak meter a few tenths of a dB; ×4 oversampling reads +0.1.
+    assert dsp.true_peak(audio) == pytest.approx(20 * np.log10(0.5), abs=0.2)
+    assert dsp.true_peak(audio) - sample_peak_db(audio) == pytest.approx(3.01, abs=0.2)
+
+
+def test_limiter_holds_the_true_peak_that_a_sample_peak_limiter_would_miss():
+    audio = quarter_rate_sine(0.95)          # sample peak -3.5 dBFS, true peak -0.45 dBTP
+    assert sample_peak_db(audio) < -1.0 < dsp.true_peak(audio)
+    limited = dsp.limit(audio, -1.0)
+    assert dsp.true_peak(limited) <= -1.0 + 0.05
+    # Only what passes the ceiling is touched: a quiet signal comes out unchanged.
+    quiet = quarter_rate_sine(0.2)
+    assert np.array_equal(dsp.limit(quiet, -1.0).samples, quiet.samples)
+
+
+def test_trim_keeps_quiet_speech_and_cuts_only_silence():
+    tone = quarter_rate_sine(0.001, 0.5)      # -60 dBFS: quiet, but the only sound there is
+    padded = dsp.pad(tone, 1.0, 2.0)
+    trimmed = dsp.trim(padded)
+    assert trimmed.duration == pytest.approx(0.5 + 2 * 0.02, abs=0.011)
+    assert dsp.trim(dsp.Audio.silence(1.0, RATE)).duration == 0.0
+
+
+@pytest.mark.parametrize("name", sorted(DEFAULT_PROFILES))
+def test_loudness_loop_reaches_the_target_under_the_ceiling(name):
+    profile = DEFAULT_PROFILES[name]
+    rng = np.random.default_rng(7)
+    bursts = np.concatenate([quarter_rate_sine(a, 0.4).samples
+                             for a in rng.uniform(0.05, 0.9, 8)])
+    audio = dsp.Audio(bursts, RATE)
+    out = dsp.normalize_loudness(audio, profile.target_lufs, profile.max_true_peak)
+    assert dsp.loudness(out) == pytest.approx(profile.target_lufs, abs=0.1)
+    assert dsp.true_peak(out) <= profile.max_true_peak
+
+
+def test_process_resamples_band_limits_and_pads():
+    profile = DEFAULT_PROFILES["shortwave"]
+    n = np.arange(RATE)
+    speechy = dsp.Audio((0.3 * np.sin(2 * np.pi * 300 * n / RATE)
+                         + 0.3 * np.sin(2 * np.pi * 8000 * n / RATE)).astype(np.float32), RATE)
+    out = dsp.process(speechy, profile)
+    assert out.rate == profile.sample_rate
+    assert out.duration == pytest.approx(1.0 + profile.lead_in + profile.lead_out, abs=0.05)
+    spectrum = np.abs(np.fft.rfft(out.samples))
+    freqs = np.fft.rfftfreq(len(out.samples), 1 / out.rate)
+    low = spectrum[np.argmin(np.abs(freqs - 300))]
+    high = spectrum[np.argmin(np.abs(freqs - 8000))]
+    assert high < low / 1000                  # 8 kHz is gone above the 4.5 kHz low-pass
