@@ -293,3 +293,17 @@ def test_pybabel_extract_with_mapping_yields_the_same_units(project, cli, tmp_pa
     assert [(e.msgctxt, e.msgid, e.occurrences) for e in theirs] == \
         [(e.msgctxt, e.msgid, e.occurrences) for e in ours]
     assert [e.comment for e in theirs] == [e.comment for e in ours]
+
+
+def test_the_shipped_example_stays_valid_whatever_its_content(tmp_path, cli):
+    """The example campaign is content, not a fixture: this test holds for any content."""
+    from conftest import copy_example
+    root = copy_example(tmp_path / "example")
+    assert cli("update", "--project", root).code == 0
+    files = sorted((root / "locales").rglob("*.po*"))
+    assert files
+    for path in files:
+        msgfmt_check(path)
+    assert cli("status", "--json", "--project", root).code == 0
+    result = cli("check", "--json", "--project", root)
+    assert [f for f in json.loads(result.out) if f["severity"] == "error"] == []
