@@ -51,7 +51,7 @@ def cmd_init(project: Project, args) -> int:
 
 
 def cmd_update(project: Project, args) -> int:
-    written = workflow.update(project, check=args.check)
+    written = workflow.update(project, dry_run=args.check)
     if not args.check:
         _said(project, [w for w in written if w.path.suffix == ".po"], "updated", "unchanged")
         return 0

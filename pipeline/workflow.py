@@ -24,8 +24,8 @@ class Written:
     note: str = ""
 
 
-def extract(project: Project, check: bool = False) -> list[Written]:
-    return [Written(project.layout.pot(c.name), ops.extract(c, project.layout, check=check))
+def extract(project: Project, dry_run: bool = False) -> list[Written]:
+    return [Written(project.layout.pot(c.name), ops.extract(c, project.layout, dry_run=dry_run))
             for c in project.campaigns]
 
 
@@ -34,15 +34,15 @@ def init(project: Project, locale: str) -> list[Written]:
             for c in project.campaigns]
 
 
-def update(project: Project, check: bool = False) -> list[Written]:
+def update(project: Project, dry_run: bool = False) -> list[Written]:
     """Merge every existing catalog with the sources (the .pot first)."""
     project.validate_catalogs()
-    out = extract(project, check=check)
+    out = extract(project, dry_run=dry_run)
     for c in project.campaigns:
         for locale in project.locales:
             path = project.layout.po(locale, c.name)
             if path.exists():
-                out.append(Written(path, ops.update(c, project.layout, locale, check=check)))
+                out.append(Written(path, ops.update(c, project.layout, locale, dry_run=dry_run)))
     project.forget_catalogs()
     return out
 

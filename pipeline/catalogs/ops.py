@@ -55,14 +55,14 @@ def build_pot(campaign: Campaign) -> polib.POFile:
     return pot
 
 
-def extract(campaign: Campaign, layout: Layout, check: bool = False) -> bool:
+def extract(campaign: Campaign, layout: Layout, dry_run: bool = False) -> bool:
     """Write ``locales/<campaign>.pot``. True if it changed (or, with check, would)."""
     path = layout.pot(campaign.name)
     pot = build_pot(campaign)
     if path.exists():
         old = load_po(path)
         pot.metadata["POT-Creation-Date"] = old.metadata.get("POT-Creation-Date", "")
-    return write_catalog(path, pot, dry_run=check)
+    return write_catalog(path, pot, dry_run=dry_run)
 
 
 # --- init ----------------------------------------------------------------------------------
@@ -172,7 +172,7 @@ def _closest(target: polib.POEntry, candidates: list[polib.POEntry]) -> polib.PO
     return best
 
 
-def update(campaign: Campaign, layout: Layout, locale: str, check: bool = False) -> bool:
+def update(campaign: Campaign, layout: Layout, locale: str, dry_run: bool = False) -> bool:
     """Merge the locale's .po with the campaign's current units. True if it changed."""
     path = layout.po(locale, campaign.name)
     if not path.exists():
@@ -183,7 +183,7 @@ def update(campaign: Campaign, layout: Layout, locale: str, check: bool = False)
     if pot_file.exists():
         pot.metadata["POT-Creation-Date"] = load_po(pot_file).metadata.get(
             "POT-Creation-Date", "")
-    return write_catalog(path, merge(old, pot), dry_run=check, stamp_header=None)
+    return write_catalog(path, merge(old, pot), dry_run=dry_run, stamp_header=None)
 
 
 # --- compile ---------------------------------------------------------------------------------
@@ -199,7 +199,7 @@ class Problem:
         return f"{self.file}:{self.line}: {self.text}" if self.line else f"{self.file}: {self.text}"
 
 
-def compile_po(path: Path, out: Path, check: bool = False) -> tuple[bool, list[Problem]]:
+def compile_po(path: Path, out: Path, dry_run: bool = False) -> tuple[bool, list[Problem]]:
     """Write the .mo of a .po: fuzzy and empty entries left out.
 
     A translation whose placeholders differ from its source is refused: the .mo is not
@@ -216,7 +216,7 @@ def compile_po(path: Path, out: Path, check: bool = False) -> tuple[bool, list[P
     if problems:
         return False, problems
     data = po.to_binary()
-    if check:
+    if dry_run:
         return (not out.exists() or out.read_bytes() != data), []
     return write_if_changed(out, data), []
 
