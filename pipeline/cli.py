@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import __version__, checks, workflow
 from .errors import PipelineError, os_error
+from .layout import PUBLIC_KEY, SECRET_KEY, Layout
 from .project import Project, open_project
 from .report import write_report
 from .status import project_status
@@ -65,13 +66,10 @@ def cmd_update(project: Project, args) -> int:
 
 def _compile(project: Project) -> list:
     result = workflow.compile_all(project)
-    for w in result.written:
-        if w.note:
-            n = int(w.note)
-            _print(f"refused {project.rel(w.path)}: {n} {'entry' if n == 1 else 'entries'} "
-                   "with wrong placeholders")
-        else:
-            _print(f"{'compiled' if w.changed else 'unchanged'} {project.rel(w.path)}")
+    _said(project, result.written, "compiled", "unchanged")
+    for po, found in result.refused.items():
+        _print(f"refused {project.rel(po)}: {len(found)} "
+               f"{'entry' if len(found) == 1 else 'entries'} with wrong placeholders")
     return result.problems
 
 
@@ -110,7 +108,7 @@ def cmd_status(project: Project, args) -> int:
 
 def cmd_check(project: Project, args) -> int:
     project.validate_catalogs()
-    findings = project_status(project).findings
+    findings = project.findings()
     if args.json:
         _print(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2))
     else:
@@ -193,7 +191,6 @@ def cmd_build(project: Project, args) -> int:
     workflow.update(project)
     for p in _compile(project):
         _err(f"warning: {project.rel(Path(p.file))}:{p.line}: {p.text}")
-    project.forget_catalogs()
     code = _render(project, args)
     _bundle(project, args)
     write_report(project)
@@ -226,7 +223,7 @@ def _bundle(project: Project, args) -> list:
     written = workflow.bundle_all(project, workflow.profiles_of(project, args.profile),
                                   secret, getattr(args, "timestamp", False))
     for w in written:
-        note = ("wrote" if w.changed else "unchanged") + (f", {w.note}" if w.note else "")
+        note = ("wrote" if w.changed else "unchanged") + (", signed" if w.signed else "")
         _print(f"{note} {project.rel(w.path)}")
     return written
 
@@ -242,7 +239,7 @@ def cmd_bundle(project: Project, args) -> int:
 
 def _public_key(args):
     from .distribute import signing
-    path = Path(args.pubkey) if args.pubkey else Path(args.project) / "keys" / "broadcast.pub"
+    path = Path(args.pubkey) if args.pubkey else Layout(Path(args.project)).public_key
     return signing.load_public(path) if (args.pubkey or path.exists()) else None
 
 
@@ -266,8 +263,8 @@ def cmd_verify(args) -> int:
 def cmd_keygen(args) -> int:
     from .distribute import signing
     from .fsutil import atomic_write
-    out = Path(args.out) if args.out else Path(args.project) / "keys"
-    pub, key = out / "broadcast.pub", out / "broadcast.key"
+    out = Path(args.out) if args.out else Layout(Path(args.project)).keys_dir
+    pub, key = out / PUBLIC_KEY, out / SECRET_KEY
     if (pub.exists() or key.exists()) and not args.force:
         raise PipelineError("a key pair already exists", key,
                             fix="keep it, or pass --force to replace it (old signatures "

@@ -18,6 +18,7 @@ from typing import Any, Literal, Mapping, cast
 
 from .audio.profiles import DEFAULT_PROFILES, Profile
 from .errors import ConfigError, did_you_mean
+from .fsutil import read_utf8
 from .layout import CONFIG_NAME, LOCALE_RE, PROFILE_RE, Layout
 
 RecordingPolicy = Literal["prefer", "require", "ignore"]
@@ -108,19 +109,7 @@ class Config:
 
 def _read(path: Path) -> dict:
     source = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", source,
-                          fix="check the file and its permissions") from None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raise ConfigError("starts with a byte-order mark (BOM)", source, 1,
-                          fix="save the file as UTF-8 without BOM")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise ConfigError("not UTF-8", source, line, fix="save the file as UTF-8") from None
+    text = read_utf8(path, ConfigError)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -77,13 +77,19 @@ class BundleError(PipelineError):
     exit_code = 1
 
 
+class ResourceError(PipelineError):
+    """The operating system refused: no space, no permission, a read-only disk…"""
+
+    exit_code = 1
+
+
 class MediaError(PipelineError):
     """A stick or disk image could not be written."""
 
     exit_code = 1
 
 
-def os_error(exc: OSError, path: str | Path | None, doing: str) -> PipelineError:
+def os_error(exc: OSError, path: str | Path | None, doing: str) -> ResourceError:
     """An operating-system failure as a one-line error naming the file and the fix."""
     import errno
     where = path if path is not None else getattr(exc, "filename", None)
@@ -98,7 +104,5 @@ def os_error(exc: OSError, path: str | Path | None, doing: str) -> PipelineError
         errno.EISDIR: "a folder stands where a file is expected; move it away",
         errno.ENOENT: "check that the path exists",
     }
-    err = PipelineError(f"cannot {doing}: {exc.strerror or exc}", where,
-                        fix=fixes.get(exc.errno or 0, "check the disk and the path"))
-    err.exit_code = 1
-    return err
+    return ResourceError(f"cannot {doing}: {exc.strerror or exc}", where,
+                         fix=fixes.get(exc.errno or 0, "check the disk and the path"))

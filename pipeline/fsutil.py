@@ -1,4 +1,4 @@
-"""Atomic, change-only file writes and hashing."""
+"""Atomic, change-only file writes; strict UTF-8 reading; hashing."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+
+from .errors import PipelineError
+
+BOM = b"\xef\xbb\xbf"
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -75,3 +79,22 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def read_utf8(path: Path, error: type[PipelineError], allow_bom: bool = False) -> str:
+    """The text of ``path``; an unreadable file, a byte-order mark (unless allowed) or a
+    byte that is not UTF-8 is ``error`` naming the file, the line and the fix."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise error(f"cannot read: {exc.strerror}", path,
+                    fix="check the path and its permissions") from None
+    if raw.startswith(BOM) and not allow_bom:
+        raise error("starts with a byte-order mark (BOM)", path, 1,
+                    fix="save the file as UTF-8 without BOM")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise error("not valid UTF-8", path, line, fix="save the file as UTF-8") from None

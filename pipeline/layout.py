@@ -20,6 +20,8 @@ PLAYLIST = "playlist.m3u8"
 SUMS = "SHA256SUMS"
 INDEX_PAGE = "index.html"
 PROGRAMS = "programs"
+PUBLIC_KEY = "broadcast.pub"     # broadcast keygen's key pair, in keys/
+SECRET_KEY = "broadcast.key"
 OUTPUT_EXTENSIONS = {".wav", ".mp3", ".txt"}     # what a new render may leave stale
 
 
@@ -65,6 +67,10 @@ class Layout:
     @property
     def keys_dir(self) -> Path:
         return self.root / "keys"
+
+    @property
+    def public_key(self) -> Path:
+        return self.keys_dir / PUBLIC_KEY
 
     def campaign_files(self) -> list[Path]:
         return sorted(self.messages_dir.glob("*.yaml"))

@@ -29,10 +29,12 @@ class Project:
     config: Config
     campaigns: list[Campaign]
     locales: list[str]
+    narrowed: bool = False      # opened for some campaigns or locales only
     _statuses: dict[tuple[str, str], LocaleStatus] = field(default_factory=dict, repr=False)
     _gates: dict[tuple[str, str], tuple] = field(default_factory=dict, repr=False)
     _glossaries: dict[str, Glossary] = field(default_factory=dict, repr=False)
     _lexicons: dict[str, list] = field(default_factory=dict, repr=False)
+    _pots_read: set[str] = field(default_factory=set, repr=False)
 
     @property
     def root(self) -> Path:
@@ -53,9 +55,10 @@ class Project:
         for c in self.campaigns:
             for locale in self.locales:
                 self.status(c, locale)
-                pot = self.layout.pot(c.name)
-                if pot.exists():
-                    load_po(pot)
+            pot = self.layout.pot(c.name)
+            if c.name not in self._pots_read and pot.exists():
+                load_po(pot)
+                self._pots_read.add(c.name)
 
     def status(self, campaign: Campaign, locale: str) -> LocaleStatus:
         """The state of every unit, read from the catalog once per project."""
@@ -69,6 +72,7 @@ class Project:
         """Drop what was read, after a command rewrote catalogs."""
         self._statuses.clear()
         self._gates.clear()
+        self._pots_read.clear()
 
     # --- voices ------------------------------------------------------------------------
 
@@ -96,46 +100,51 @@ class Project:
             self._glossaries[locale] = load_glossary(self.layout.glossary(locale))
         return self._glossaries[locale]
 
-    def spoken(self, campaign: Campaign, locale: str, message_id: str) -> tuple[str, list[str]]:
-        """The translated title and paragraphs, variables filled, and the normalized texts
-        the voice reads: ``(text, spoken paragraphs)``."""
-        _, paragraphs = self.status(campaign, locale).translation(message_id, campaign.variables)
+    def paragraphs(self, campaign: Campaign, locale: str, message_id: str) -> list[str]:
+        """The translated paragraphs of a ready message, variables filled in."""
+        return self.status(campaign, locale).translation(message_id, campaign.variables)[1]
+
+    def spoken(self, campaign: Campaign, locale: str, message_id: str) -> list[str]:
+        """The paragraphs as the voice reads them (normalized for the locale)."""
         lexicon = self.lexicon(locale)
-        return "\n\n".join(paragraphs), [normalize(p, locale, lexicon) for p in paragraphs]
+        return [normalize(p, locale, lexicon)
+                for p in self.paragraphs(campaign, locale, message_id)]
 
     def recording(self, campaign: Campaign, locale: str, message_id: str) -> recordings.Recording:
-        text, _ = self.spoken(campaign, locale, message_id)
+        text = "\n\n".join(self.paragraphs(campaign, locale, message_id))
         return recordings.find(self.layout.recordings_dir(locale), message_id, text)
 
     def voicing(self, campaign: Campaign, locale: str, message_id: str) -> Voicing | str:
         """How a ready message is voiced, or why it cannot be (a required recording)."""
         voice = self.voice(locale)
-        text, spoken = self.spoken(campaign, locale, message_id)
         if voice.recordings != "ignore":
-            rec = recordings.find(self.layout.recordings_dir(locale), message_id, text)
+            rec = self.recording(campaign, locale, message_id)
             if rec.usable and rec.path is not None:
                 return Voicing(locale, recording=rec.path.relative_to(self.root).as_posix(),
                                recording_sha256=sha256_file(rec.path))
             if voice.recordings == "require":
                 return f"recording required: {recordings.describe(rec)}"
-        engine = self.engine(locale)
+        self.engine(locale)                 # bad options fail here, in the parent process
+        # The configured options travel with the job: a worker builds the same engine.
         return Voicing(locale, engine=voice.engine, voice=voice.voice,
-                       options=tuple(sorted(engine.options().items())), texts=tuple(spoken))
+                       options=tuple(sorted(voice.options.items())),
+                       texts=tuple(self.spoken(campaign, locale, message_id)))
 
     # --- the gate ----------------------------------------------------------------------
 
     def durations(self, campaign: Campaign, locale: str) -> dict[str, float]:
         """Predicted spoken seconds of each fully translated message (no synthesis)."""
-        st = self.status(campaign, locale)
-        voice = self.voice(locale)
-        if voice.recordings == "require":
+        if self.voice(locale).recordings == "require":
             return {}           # no voice to predict: recordings are measured when used
-        out = {}
-        for m, reason in st.message_reasons(campaign).items():
-            if reason is None and campaign.message(m).max_seconds:
-                _, spoken = self.spoken(campaign, locale, m)
-                out[m] = estimate_seconds(spoken, self.engine(locale), language_of(locale))
-        return out
+        engine, language = self.engine(locale), language_of(locale)
+        reasons = self.status(campaign, locale).message_reasons(campaign)
+        return {m.id: estimate_seconds(self.spoken(campaign, locale, m.id), engine, language)
+                for m in campaign.messages if m.max_seconds and reasons[m.id] is None}
+
+    def findings(self) -> list[Finding]:
+        """Every check finding of every campaign and locale."""
+        return [f for c in self.campaigns for locale in self.locales
+                for f in self.readiness(c, locale)[1]]
 
     def readiness(self, campaign: Campaign, locale: str
                   ) -> tuple[dict[str, str | None], list[Finding]]:
@@ -161,4 +170,4 @@ def open_project(root: Path, campaign: str | None = None,
         for code in locales:
             parse_locale(code)
         known = list(dict.fromkeys(locales))
-    return Project(config, campaigns, known)
+    return Project(config, campaigns, known, narrowed=bool(campaign or locales))

@@ -14,7 +14,7 @@ from .status import ProjectStatus, project_status
 def write_report(project: Project) -> bool:
     """Write the report of every campaign and locale on disk (not only those of the
     current command). True if the file changed."""
-    whole = open_project(project.root)
+    whole = open_project(project.root) if project.narrowed else project
     status = project_status(whole)
     layout = whole.layout
     pages = []

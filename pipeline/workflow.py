@@ -10,6 +10,7 @@ from pathlib import Path
 from .audio.profiles import Profile
 from .catalogs import ops
 from .distribute import bundle, signing
+from .layout import SUMS
 from .project import Project
 from .render.execute import Progress, RenderReport, execute
 from .render.plan import LocalePlan, plan
@@ -21,7 +22,7 @@ class Written:
 
     path: Path
     changed: bool
-    note: str = ""
+    signed: bool = False
 
 
 def extract(project: Project, dry_run: bool = False) -> list[Written]:
@@ -49,8 +50,12 @@ def update(project: Project, dry_run: bool = False) -> list[Written]:
 
 @dataclass
 class Compiled:
-    written: list[Written] = field(default_factory=list)
-    problems: list[ops.Problem] = field(default_factory=list)
+    written: list[Written] = field(default_factory=list)           # .mo files
+    refused: dict[Path, list[ops.Problem]] = field(default_factory=dict)  # .po → problems
+
+    @property
+    def problems(self) -> list[ops.Problem]:
+        return [p for found in self.refused.values() for p in found]
 
 
 def compile_all(project: Project) -> Compiled:
@@ -61,10 +66,12 @@ def compile_all(project: Project) -> Compiled:
             po = project.layout.po(locale, c.name)
             if not po.exists():
                 continue
-            written, found = ops.compile_po(po, project.layout.mo(locale, c.name))
-            out.problems += found
-            out.written.append(Written(po if found else project.layout.mo(locale, c.name),
-                                       written, f"{len(found)}" if found else ""))
+            mo = project.layout.mo(locale, c.name)
+            written, found = ops.compile_po(po, mo)
+            if found:
+                out.refused[po] = found
+            else:
+                out.written.append(Written(mo, written))
     return out
 
 
@@ -91,16 +98,14 @@ def bundle_all(project: Project, profiles: list[Profile],
         for locale in project.locales:
             for profile in profiles:
                 folder = project.layout.output_folder(c.name, locale, profile.name)
-                if not (folder / "SHA256SUMS").exists():
+                if not (folder / SUMS).exists():
                     continue
                 out = project.layout.bundle(c.name, locale, profile.name)
                 changed = bundle.make_bundle(folder, out)
-                note = ""
                 if secret is not None:
                     comment = f"campaign:{c.name}\tlocale:{locale}\tprofile:{profile.name}"
                     if timestamp:
                         comment += f"\ttimestamp:{int(time.time())}"
                     signing.write_signature(out, secret, comment)
-                    note = "signed"
-                written.append(Written(out, changed, note))
+                written.append(Written(out, changed, signed=secret is not None))
     return written

@@ -283,3 +283,18 @@ def test_gtts_real_service():
         pytest.skip("Google's TTS service is not reachable from this machine")
     audio = GttsEngine().synthesize(SpeechRequest("Вы не одни.", "ru", "ru"))
     assert audio.duration > 0.5 and np.abs(audio.samples).max() > 0.05
+
+
+def test_the_engine_that_renders_keeps_every_configured_option(project):
+    """Workers rebuild the engine from the job: options that do not change the audio
+    (gTTS's retries and timeout) must reach it too, not only those in the cache key."""
+    from pipeline.project import open_project
+    toml = project / "broadcast.toml"
+    toml.write_text(toml.read_text().replace('[voices.ru]\nengine = "espeak"',
+                                             '[voices.ru]\nengine = "gtts"')
+                    .replace("speed = 150", 'tld = "com"\nretries = 1\ntimeout = 2.5'))
+    p = open_project(project)
+    voicing = p.voicing(p.campaigns[0], "ru", "ident")
+    engine = voicing.engine_instance()
+    assert (engine.retries, engine.timeout, engine.tld) == (1, 2.5, "com")
+    assert voicing.made_by()["options"] == {"tld": "com", "slow": False}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..errors import ConfigError
+from ..values import KIND_NAMES, is_kind
 
 SAMPLE_RATES = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000)
 MP3_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
@@ -111,25 +112,12 @@ def _check_types(values: dict, where: str, source: str) -> None:
         value = values.get(key)
         if value is None:
             continue
-        if kind is bool:
-            ok = isinstance(value, bool)
-        elif kind is int:
-            ok = isinstance(value, int) and not isinstance(value, bool)
-        elif kind is float:
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if ok:
-                values[key] = float(value)
-        else:
-            ok = isinstance(value, str)
-        if not ok:
+        if not is_kind(value, kind):
             example = {bool: "true", int: "48000", float: "-23.0", str: '"wav"'}[kind]
-            raise ConfigError(f"{where} {key} = {value!r} is not {_kind_name(kind)}", source,
+            raise ConfigError(f"{where} {key} = {value!r} is not {KIND_NAMES[kind]}", source,
                               fix=f"write e.g. {key} = {example}")
-
-
-def _kind_name(kind: type) -> str:
-    return {bool: "true or false", int: "a whole number", float: "a number",
-            str: "text"}[kind]
+        if kind is float:
+            values[key] = float(value)
 
 
 DEFAULT_PROFILES: dict[str, Profile] = {

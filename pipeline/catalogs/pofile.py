@@ -17,7 +17,7 @@ import polib
 from babel.messages.pofile import PoFileError, read_po
 
 from ..errors import CatalogError
-from ..fsutil import write_if_changed
+from ..fsutil import read_utf8, write_if_changed
 
 WRAP = 79                       # GNU gettext's default page width
 
@@ -25,17 +25,7 @@ WRAP = 79                       # GNU gettext's default page width
 def load_po(path: Path) -> polib.POFile:
     """Read a .po/.pot strictly: any malformed entry, header or plural index is an error."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CatalogError(f"cannot read: {exc.strerror}", path,
-                           fix="check the path and its permissions") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise CatalogError("not valid UTF-8", path, line,
-                           fix="save the catalog as UTF-8 (Poedit does by default)") from None
+    text = read_utf8(path, CatalogError)
     _lint_lines(text, path)
     try:
         po = polib.pofile(text, wrapwidth=WRAP)

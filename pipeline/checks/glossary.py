@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..fsutil import read_utf8
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ def load_glossary(path: Path) -> Glossary:
     if not path.exists():
         return Glossary()
     required, forbidden, keep = [], [], []
-    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
+    for number, line in enumerate(read_utf8(path, ConfigError).split("\n"), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         parts = [p.strip() for p in line.rstrip("\r").split("\t")]

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import SourceError, did_you_mean
+from ..fsutil import read_utf8
 from ..layout import Layout
 from .placeholders import placeholders
 
@@ -116,17 +117,6 @@ class _YamlProblem(Exception):
     def __init__(self, message, line, fix):
         super().__init__(message)
         self.message, self.line, self.fix = message, line, fix
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"not UTF-8 (byte {exc.start})", path,
-                          fix="save the file as UTF-8") from None
-    except OSError as exc:
-        raise SourceError(f"cannot read: {exc.strerror}", path,
-                          fix="check the path and its permissions") from None
 
 
 def _load_yaml(text: str, path: Path) -> _Node:
@@ -267,7 +257,7 @@ def load_campaign(path: Path, root: Path | None = None) -> Campaign:
         rel = path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         rel = path.name
-    return parse_campaign(_read_text(path), path, rel)
+    return parse_campaign(read_utf8(path, SourceError, allow_bom=True), path, rel)
 
 
 def parse_campaign(text: str, path: Path, rel: str) -> Campaign:

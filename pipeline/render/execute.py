@@ -194,10 +194,10 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
                                      ", ".join(dict.fromkeys(missing)))
             else:
                 program_tasks.append((lp, program))
-    total = len(tasks) + len(program_tasks)
-    counter = [0]
+    total, finished = len(tasks) + len(program_tasks), 0
 
     def gather(futures, results: dict) -> None:
+        nonlocal finished
         for key, label, future in futures:
             try:
                 done = future.result()
@@ -207,9 +207,9 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
                 results[key] = done.rendered
                 report.syntheses += done.syntheses
                 report.encodings += done.encodings
-            counter[0] += 1
+            finished += 1
             if progress:
-                progress(counter[0], total, label)
+                progress(finished, total, label)
 
     pool = _pool(workers)
     message_results: dict[tuple[str, str, str], dict[str, Rendered]] = {}

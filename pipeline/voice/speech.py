@@ -32,7 +32,7 @@ class Voicing:
     locale: str
     engine: str = ""
     voice: str = ""
-    options: tuple[tuple[str, Any], ...] = ()
+    options: tuple[tuple[str, Any], ...] = ()     # as configured: the engine is built from them
     texts: tuple[str, ...] = ()         # normalized paragraphs
     recording: str = ""                 # path relative to the project
     recording_sha256: str = ""
@@ -40,7 +40,9 @@ class Voicing:
     def made_by(self) -> dict:
         if self.recording:
             return {"recording": self.recording, "recording_sha256": self.recording_sha256}
-        return {"engine": self.engine, "voice": self.voice, "options": dict(self.options)}
+        # The engine's effective options (defaults filled in), as in its cache key.
+        return {"engine": self.engine, "voice": self.voice,
+                "options": self.engine_instance().options()}
 
     def engine_instance(self) -> Engine:
         return get_engine(self.engine, dict(self.options))

@@ -16,6 +16,7 @@ from num2words import num2words
 
 from ..content.locales import language_of
 from ..errors import ConfigError
+from ..fsutil import read_utf8
 
 Step = Callable[[str], str]
 
@@ -84,7 +85,7 @@ def load_lexicon(path: Path) -> list[tuple[str, str]]:
     if not path.exists():
         return []
     entries = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
+    for number, line in enumerate(read_utf8(path, ConfigError).split("\n"), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         parts = line.rstrip("\r").split("\t")

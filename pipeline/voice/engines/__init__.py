@@ -20,6 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ...audio.dsp import Audio
 from ...errors import ConfigError
+from ...values import KIND_NAMES, is_kind
 
 BUILTIN = {
     "espeak": "pipeline.voice.engines.espeak:EspeakEngine",
@@ -137,21 +138,14 @@ def check_options(options: Mapping[str, Any], schema: Mapping[str, tuple[type, A
             raise OptionError(key, "unknown option",
                               f"use one of: {', '.join(sorted(schema))}")
         kind, low, high = schema[key]
-        if kind is bool:
-            if not isinstance(value, bool):
-                raise OptionError(key, f"{value!r} is not true or false", f"write {key} = true")
-        elif kind in (int, float):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-                    (kind is int and not isinstance(value, int)):
-                raise OptionError(key, f"{value!r} is not a {'whole ' if kind is int else ''}"
-                                  "number", f"write e.g. {key} = {low}")
-            if not low <= value <= high:
-                raise OptionError(key, f"{value} is outside {low}..{high}",
-                                  f"choose a value from {low} to {high}")
-        elif kind is str:
-            if not isinstance(value, str):
-                raise OptionError(key, f"{value!r} is not text", f'write {key} = "…"')
-            if isinstance(low, tuple) and value not in low:
-                raise OptionError(key, f"'{value}' is not known", f"use one of: {', '.join(low)}")
+        if not is_kind(value, kind):
+            example = {bool: "true", str: '"…"'}.get(kind, low)
+            raise OptionError(key, f"{value!r} is not {KIND_NAMES[kind]}",
+                              f"write e.g. {key} = {example}")
+        if kind in (int, float) and not low <= value <= high:
+            raise OptionError(key, f"{value} is outside {low}..{high}",
+                              f"choose a value from {low} to {high}")
+        if kind is str and isinstance(low, tuple) and value not in low:
+            raise OptionError(key, f"'{value}' is not known", f"use one of: {', '.join(low)}")
         out[key] = value
     return out
