@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import copy_project
+from conftest import copy_project, process_env, run_broadcast
 
 MINISIGN = shutil.which("minisign")
 
@@ -140,6 +140,49 @@ def test_broadcast_verify_accepts_minisign_signatures(bundled, tmp_path, cli):
                     str(tmp_path / "x.key")], check=True, capture_output=True)
     result = cli("verify", bundled, "--pubkey", tmp_path / "x.pub")
     assert result.code == 1 and "made with another key" in result.err
+
+
+@pytest.mark.skipif(MINISIGN is None, reason="Debian's minisign is installed by scripts/test.sh")
+@pytest.mark.parametrize("passphrase", [None, "a station's own passphrase"])
+def test_keys_made_by_minisign_sign_bundles(project, cli, tmp_path, passphrase):
+    """Debian's minisign key, unencrypted (-G -W: an all-zero checksum) or encrypted
+    (scrypt) -> broadcast bundle --sign -> minisign -Vm and broadcast verify accept it."""
+    pub, sec = tmp_path / "station.pub", tmp_path / "station.key"
+    args = [MINISIGN, "-G", "-p", str(pub), "-s", str(sec)] + (["-W"] if passphrase is None else [])
+    typed = f"{passphrase}\n{passphrase}\n" if passphrase else None
+    subprocess.run(args, check=True, capture_output=True, text=True, input=typed)
+    assert cli("render", "--project", project, "--locale", "uk", "--profile", "usb").code == 0
+    env = process_env() | ({"BROADCAST_PASSPHRASE": passphrase} if passphrase else {})
+    result = run_broadcast("bundle", "--project", project, "--locale", "uk", "--profile", "usb",
+                           "--sign", sec, env=env)
+    assert result.code == 0, result.err
+    zip_path = bundle_of(project, "uk", "usb")
+    proc = subprocess.run([MINISIGN, "-Vm", str(zip_path), "-p", str(pub)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "campaign:demo\tlocale:uk\tprofile:usb" in proc.stdout
+    result = cli("verify", zip_path, "--pubkey", pub)
+    assert result.code == 0 and "signed, trusted comment: campaign:demo" in result.out
+
+
+def test_damaged_unencrypted_keys_are_refused(tmp_path):
+    """A zero checksum is accepted only with a key whose two halves agree."""
+    import base64
+
+    from pipeline.distribute import signing
+    from pipeline.errors import SignatureError
+    _, text = signing.generate(None)
+    comment, body = text.split("\n")[:2]
+    raw = bytearray(base64.b64decode(body))
+    raw[54 + 72:] = bytes(32)                        # minisign -W: zero checksum
+    good = tmp_path / "good.key"
+    good.write_text(f"{comment}\n{base64.b64encode(bytes(raw)).decode()}\n")
+    assert signing.load_secret(good, None).key_id == bytes(raw[54:62])
+    raw[54 + 8] ^= 1                                 # one bit of the seed flipped
+    bad = tmp_path / "bad.key"
+    bad.write_text(f"{comment}\n{base64.b64encode(bytes(raw)).decode()}\n")
+    with pytest.raises(SignatureError, match="halves do not match"):
+        signing.load_secret(bad, None)
 
 
 def _rewrite(path: Path, change) -> None:

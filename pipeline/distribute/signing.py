@@ -164,6 +164,9 @@ def load_secret(path: Path, passphrase: str | None) -> SecretKey:
     ops, mem = struct.unpack("<QQ", raw[38:54])
     keynum_sk = raw[54:158]
     if kdf == KDF_ALG:
+        if not (0 < ops <= OPSLIMIT and 0 < mem <= MEMLIMIT):
+            raise SignatureError("the secret key asks for scrypt limits beyond minisign's", path, 2,
+                                 fix="re-create the key with broadcast keygen or minisign -G")
         if passphrase is None:
             raise SignatureError("the secret key is encrypted", path,
                                  fix="give its passphrase (BROADCAST_PASSPHRASE or the prompt)")
@@ -172,10 +175,23 @@ def load_secret(path: Path, passphrase: str | None) -> SecretKey:
         raise SignatureError("unknown key derivation in the secret key", path, 2,
                              fix="re-create the key with broadcast keygen")
     key_id, sk, chk = keynum_sk[:8], keynum_sk[8:72], keynum_sk[72:104]
-    if _b2(SIG_ALG, key_id, sk) != chk:
-        raise SignatureError("wrong passphrase, or a damaged secret key", path,
-                             fix="check the passphrase")
-    return SecretKey(key_id, Ed25519PrivateKey.from_private_bytes(sk[:32]))
+    def damaged(why: str) -> SignatureError:
+        if kdf == KDF_ALG:
+            return SignatureError("wrong passphrase, or a damaged secret key", path,
+                                  fix="check the passphrase")
+        return SignatureError(f"the secret key is damaged ({why})", path, 2,
+                              fix="restore the key file from its backup")
+
+    # minisign 0.11 writes an all-zero checksum into the keys it leaves unencrypted
+    # (-G -W) and signs with them. Every key's own consistency is checked: its seed must
+    # give its public half.
+    unchecked = kdf == KDF_NONE and chk == bytes(32)
+    if not unchecked and _b2(SIG_ALG, key_id, sk) != chk:
+        raise damaged("its checksum does not match")
+    key = Ed25519PrivateKey.from_private_bytes(sk[:32])
+    if _raw_public(key.public_key()) != sk[32:64]:
+        raise damaged("its two halves do not match")
+    return SecretKey(key_id, key)
 
 
 # --- signatures ------------------------------------------------------------------------------------
