@@ -21,7 +21,7 @@ from ..content.placeholders import placeholder_problem
 from ..content.sources import Campaign
 from ..fsutil import write_if_changed
 from ..layout import Layout
-from .pofile import WRAP, load_po, msgstr_line, now_header, write_catalog
+from .pofile import load_po, msgstr_line, now_header, write_catalog
 
 FUZZY_SAME_CONTEXT = 0.5        # similarity needed to carry a translation as fuzzy
 FUZZY_OTHER_CONTEXT = 0.85      # ... from a unit of another message (a renamed id)
@@ -30,7 +30,7 @@ FUZZY_OTHER_CONTEXT = 0.85      # ... from a unit of another message (a renamed 
 # --- extract ------------------------------------------------------------------------------
 
 def build_pot(campaign: Campaign) -> polib.POFile:
-    pot = polib.POFile(wrapwidth=WRAP)
+    pot = polib.POFile()
     pot.header = (f"Translations template for the '{campaign.name}' campaign: {campaign.title}.\n"
                   f"Generated from {campaign.rel_path} by 'broadcast extract'; do not edit.")
     pot.metadata = {
@@ -70,7 +70,7 @@ def extract(campaign: Campaign, layout: Layout, dry_run: bool = False) -> bool:
 def new_po(pot: polib.POFile, locale: str, campaign: Campaign) -> polib.POFile:
     loc = parse_locale(locale)
     nplurals, expr = get_plural(locale)
-    po = polib.POFile(wrapwidth=WRAP)
+    po = polib.POFile()
     name = loc.get_display_name("en")
     po.header = f"{name} translations for the '{campaign.name}' campaign: {campaign.title}."
     po.metadata = dict(pot.metadata)
@@ -112,7 +112,7 @@ def merge(old: polib.POFile, pot: polib.POFile) -> polib.POFile:
     takes the most similar old translation (same message first) marked fuzzy, with the old
     source as ``#|`` previous msgid. What matches nothing becomes obsolete (``#~``).
     """
-    new = polib.POFile(wrapwidth=WRAP)
+    new = polib.POFile()
     new.header = old.header
     new.metadata = dict(old.metadata)
     new.metadata["POT-Creation-Date"] = pot.metadata.get("POT-Creation-Date", "")

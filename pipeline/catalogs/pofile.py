@@ -2,7 +2,8 @@
 
 Translators' files are read strictly (a line lint, then polib, then Babel's parser with
 ``abort_invalid=True``, which finds malformed entries with their line; a header and plural
-check follows). Files are written atomically and only when their content changes.
+check follows). Files are written atomically, in GNU gettext's canonical form (``poformat``), and only
+when their content changes.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from babel.messages.pofile import PoFileError, read_po
 
 from ..errors import CatalogError
 from ..fsutil import read_utf8, write_if_changed
-
-WRAP = 79                       # GNU gettext's default page width
+from . import poformat
 
 
 def load_po(path: Path) -> polib.POFile:
@@ -27,8 +27,12 @@ def load_po(path: Path) -> polib.POFile:
     path = Path(path)
     text = read_utf8(path, CatalogError)
     _lint_lines(text, path)
+    # Both parsers stumble on the previous msgid of obsolete entries ('#~| ', written by
+    # msgmerge): polib drops it, Babel refuses it. Read as '#| ' (same line count), it
+    # lands on its entry, and poformat writes it back with '#~| '.
+    readable = re.sub(r"^#~\|", "#|", text, flags=re.M)
     try:
-        po = polib.pofile(text, wrapwidth=WRAP)
+        po = polib.pofile(readable)
     except (IOError, ValueError) as exc:
         match = re.search(r"line (\d+)", str(exc))
         raise CatalogError(f"malformed entry: {exc}", path,
@@ -38,7 +42,7 @@ def load_po(path: Path) -> polib.POFile:
     _check_header(po, path, text)
     _check_plurals(po, path)
     try:
-        read_po(io.StringIO(text), abort_invalid=True)
+        read_po(io.StringIO(readable), abort_invalid=True)
     except PoFileError as exc:
         raise CatalogError(f"malformed entry: {_babel_problem(exc)}", path,
                            getattr(exc, "lineno", None),
@@ -158,7 +162,7 @@ def now_header() -> str:
 
 
 def _render(po: polib.POFile) -> bytes:
-    return (str(po).rstrip("\n") + "\n").encode("utf-8")
+    return poformat.dumps(po).encode("utf-8")
 
 
 def _masked(data: bytes) -> bytes:
