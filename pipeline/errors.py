@@ -38,7 +38,8 @@ class PipelineError(Exception):
         text = where + self.message
         if self.fix:
             text += f"; {self.fix}"
-        return text
+        # One line whatever a hostile input put into a name: control characters escaped.
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class SourceError(PipelineError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from babel.core import get_global
 from num2words import num2words
 
 from ..content.locales import language_of
@@ -16,18 +17,35 @@ from .glossary import contains
 from .orthography import southern_forms
 from .registry import ERROR, WARNING, Result, UnitContext, unit_check
 
-# The scripts a locale's text is written in (Unicode character name prefixes).
+# The scripts a locale's text is written in (Unicode character name prefixes): first
+# this table, then the script CLDR gives the language (Babel's likely subtags).
 SCRIPTS = {"ko": ("HANGUL",), "ru": ("CYRILLIC",), "uk": ("CYRILLIC",), "en": ("LATIN",),
            "be": ("CYRILLIC",), "de": ("LATIN",), "fr": ("LATIN",)}
+CLDR_SCRIPTS = {"Latn": ("LATIN",), "Cyrl": ("CYRILLIC",), "Hang": ("HANGUL",),
+                "Kore": ("HANGUL", "CJK"), "Jpan": ("HIRAGANA", "KATAKANA", "CJK"),
+                "Hans": ("CJK",), "Hant": ("CJK",), "Arab": ("ARABIC",),
+                "Hebr": ("HEBREW",), "Grek": ("GREEK",), "Thai": ("THAI",),
+                "Deva": ("DEVANAGARI",), "Geor": ("GEORGIAN",), "Armn": ("ARMENIAN",),
+                "Mong": ("MONGOLIAN",), "Ethi": ("ETHIOPIC",), "Beng": ("BENGALI",)}
 # Letters of a sibling language that a voice would read wrongly.
 FOREIGN_LETTERS = {"ru": "іїєґІЇЄҐ", "uk": "ыэъёЫЭЪЁ"}
-ACRONYM = re.compile(r"^[A-Z]{2,6}$")
+ACRONYM = re.compile(r"\A[A-Z]{2,6}\Z")
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 WORD = re.compile(r"[^\W\d_]+")
 
 
 def _bare(text: str) -> str:
     return PLACEHOLDER.sub("", text).strip()
+
+
+def scripts_of(locale: str) -> tuple[str, ...] | None:
+    """The Unicode script name prefixes of a locale's writing, or None if not known."""
+    lang = language_of(locale)
+    if lang in SCRIPTS:
+        return SCRIPTS[lang]
+    likely = get_global("likely_subtags").get(lang, "")
+    parts = likely.split("_")
+    return CLDR_SCRIPTS.get(parts[1]) if len(parts) > 2 else None
 
 
 @unit_check("placeholders")
@@ -38,11 +56,13 @@ def placeholders(ctx: UnitContext) -> Result:
 
 
 def _is_unchanged(ctx: UnitContext) -> bool:
-    lang, src_lang = language_of(ctx.locale), language_of(ctx.source_locale)
-    scripts = SCRIPTS.get(lang)
+    """The source copied as the translation, in a locale of another language (whatever
+    its script), unless the source is only names kept as written and acronyms."""
+    if language_of(ctx.locale) == language_of(ctx.source_locale):
+        return False
     bare_src = _bare(ctx.source)
-    return bool(ctx.translation == ctx.source and scripts
-                and SCRIPTS.get(src_lang) != scripts and re.search(r"[^\W\d_]", bare_src)
+    same = " ".join(ctx.translation.split()).casefold() == " ".join(ctx.source.split()).casefold()
+    return bool(same and re.search(r"[^\W\d_]", bare_src)
                 and not all(w in ctx.glossary.keep or ACRONYM.match(w)
                             for w in WORD.findall(bare_src)))
 
@@ -54,11 +74,21 @@ def unchanged(ctx: UnitContext) -> Result:
                       "would read the source language)")
 
 
-def _letters_outside(text: str, scripts: tuple[str, ...], allowed_words: set[str],
-                     allow_acronyms: bool) -> list[str]:
+@unit_check("control")
+def control(ctx: UnitContext) -> Result:
+    """An invisible control character: a voice stops at NUL, and the transcript and page
+    would show more than is spoken."""
+    for index, char in enumerate(ctx.translation):
+        if unicodedata.category(char) == "Cc" and char not in "\n\t":
+            yield ERROR, (f"an invisible control character U+{ord(char):04X} at character "
+                          f"{index + 1}; remove it")
+            return
+
+
+def _letters_outside(text: str, scripts: tuple[str, ...], allowed_words: set[str]) -> list[str]:
     bad = []
     for word in WORD.findall(text):
-        if word in allowed_words or (allow_acronyms and ACRONYM.match(word)):
+        if word in allowed_words:
             continue
         if any(not unicodedata.name(ch, "").startswith(scripts) for ch in word):
             bad.append(word)
@@ -68,12 +98,16 @@ def _letters_outside(text: str, scripts: tuple[str, ...], allowed_words: set[str
 @unit_check("script")
 def script(ctx: UnitContext) -> Result:
     lang = language_of(ctx.locale)
-    scripts = SCRIPTS.get(lang)
+    scripts = scripts_of(ctx.locale)
     if not scripts or _is_unchanged(ctx):
         return
     bare_tr = _bare(ctx.translation)
-    keep_words = {w for term in ctx.glossary.keep for w in WORD.findall(term)}
-    bad = _letters_outside(bare_tr, scripts, keep_words, allow_acronyms=(lang == "ko"))
+    # Names kept as written and, in Korean, acronyms that the source itself uses (UN,
+    # ICRC): an English sentence in capitals is neither.
+    allowed = {w for term in ctx.glossary.keep for w in WORD.findall(term)}
+    if lang == "ko":
+        allowed |= {w for w in WORD.findall(_bare(ctx.source)) if ACRONYM.match(w)}
+    bad = _letters_outside(bare_tr, scripts, allowed)
     if bad:
         yield ERROR, (f"'{bad[0]}' is not written in the script of {ctx.locale}; translate "
                       "or transliterate it, or add it to the glossary as keep")

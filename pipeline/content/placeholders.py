@@ -36,12 +36,34 @@ def fill(text: str, variables: dict[str, str]) -> str:
         return text
 
 
+def field_problem(text: str, where: str) -> str | None:
+    """Why ``text``'s braces are not plain ``{name}`` fields, or None.
+
+    A format spec (``{frequency:d}``), a conversion (``{x!r}``), an index or attribute
+    (``{0}``, ``{a.b}``) would not be filled and would be spoken as written.
+    """
+    try:
+        fields = list(string.Formatter().parse(text))
+    except ValueError:
+        return f"{where} has an unbalanced '{{' or '}}'; write literal braces as {{{{ }}}}"
+    for _, name, spec, conversion in fields:
+        if name is None:
+            continue
+        shown = "{" + name + (f"!{conversion}" if conversion else "") + \
+            (f":{spec}" if spec else "") + "}"
+        if spec or conversion:
+            return (f"'{shown}' in {where} has a format spec or conversion (it would be "
+                    f"spoken as written); write '{{{name}}}'")
+        if not name.isidentifier():
+            return f"'{shown}' in {where} is not a placeholder name; write a name like {{frequency}}"
+    return None
+
+
 def placeholder_problem(msgid: str, msgstr: str) -> str | None:
     """Why a translation's ``{placeholders}`` cannot stand for its source's, or None."""
-    try:
-        list(string.Formatter().parse(msgstr))
-    except ValueError:
-        return "the translation has an unbalanced '{' or '}'; write literal braces as {{ }}"
+    problem = field_problem(msgstr, "the translation")
+    if problem:
+        return problem
     want, have = placeholders(msgid), placeholders(msgstr)
     if want == have:
         return None

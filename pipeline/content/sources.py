@@ -16,10 +16,16 @@ import yaml
 from ..errors import SourceError, did_you_mean
 from ..fsutil import read_utf8
 from ..layout import Layout
-from .placeholders import placeholders
+from .placeholders import field_problem, placeholders
 
-CAMPAIGN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# \A…\Z, not ^…$: '$' would also match before a final newline ("ident\n").
+CAMPAIGN_RE = re.compile(r"\A[a-z0-9][a-z0-9-]*\Z")
+ID_RE = re.compile(r"\A[a-z0-9][a-z0-9-]{0,63}\Z")
+# Limits on what a YAML file may ask of the loader: nesting, values after aliases are
+# expanded ("billion laughs"), and size.
+MAX_DEPTH = 32
+MAX_NODES = 100_000
+MAX_BYTES = 8 * 1024 * 1024
 # Names that some file systems (FAT, NTFS) refuse whatever the extension.
 RESERVED_NAMES = {"con", "prn", "aux", "nul", "clock$"} | {
     f"{p}{n}" for p in ("com", "lpt") for n in range(1, 10)}
@@ -93,24 +99,50 @@ class _Node:
         self.style = style
 
 
-def _convert(node: yaml.Node, loader: yaml.SafeLoader) -> _Node:
+def _convert(node: yaml.Node, loader: yaml.SafeLoader, budget: list[int]) -> _Node:
     line = node.start_mark.line + 1
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _YamlProblem(f"the file expands to more than {MAX_NODES} values (aliases?)",
+                           line, "write the values out instead of repeating aliases")
     if isinstance(node, yaml.MappingNode):
         result: dict[str, tuple[_Node, _Node]] = {}
         for key_node, value_node in node.value:
-            key = _convert(key_node, loader)
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _YamlProblem("merge keys ('<<') are not supported", key_node.start_mark.line + 1,
+                                   "write the keys out in this mapping")
+            key = _convert(key_node, loader, budget)
             if not isinstance(key.value, str):
                 raise _YamlProblem(f"key {key.value!r} is not text", key.line,
                                    "write keys as plain words")
             if key.value in result:
                 raise _YamlProblem(f"key '{key.value}' appears twice", key.line,
                                    "keep one of them")
-            result[key.value] = (key, _convert(value_node, loader))
+            result[key.value] = (key, _convert(value_node, loader, budget))
         return _Node(result, line)
     if isinstance(node, yaml.SequenceNode):
-        return _Node([_convert(n, loader) for n in node.value], line)
-    value = loader.construct_object(node, deep=True)
+        return _Node([_convert(n, loader, budget) for n in node.value], line)
+    try:
+        value = loader.construct_object(node, deep=True)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+        raise _YamlProblem(f"invalid value: {problem}", line,
+                           "write plain text, numbers or lists, without '!!' tags") from None
     return _Node(value, line, getattr(node, "style", None))
+
+
+def _check_shape(text: str) -> None:
+    """Nesting depth, checked on the parser's events before anything recursive runs."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _YamlProblem(f"nested more than {MAX_DEPTH} levels deep",
+                                   event.start_mark.line + 1,
+                                   "a campaign needs three or four levels; check the indentation")
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
 
 
 class _YamlProblem(Exception):
@@ -120,7 +152,11 @@ class _YamlProblem(Exception):
 
 
 def _load_yaml(text: str, path: Path) -> _Node:
+    if len(text) > MAX_BYTES:
+        raise SourceError(f"the file is larger than {MAX_BYTES // 2**20} MiB", path,
+                          fix="split the campaign into several files")
     try:
+        _check_shape(text)
         loader = yaml.SafeLoader(text)
         try:
             root = loader.get_single_node()
@@ -137,11 +173,13 @@ def _load_yaml(text: str, path: Path) -> _Node:
     except yaml.YAMLError as exc:
         raise SourceError(f"invalid YAML: {exc}", path,
                           fix="check the indentation and quoting") from None
+    except _YamlProblem as exc:
+        raise SourceError(exc.message, path, exc.line, fix=exc.fix) from None
     if root is None:
         raise SourceError("the file is empty", path, 1,
                           fix="start with 'campaign:', 'title:' and 'messages:'")
     try:
-        return _convert(root, yaml.SafeLoader(""))
+        return _convert(root, yaml.SafeLoader(""), [MAX_NODES])
     except _YamlProblem as exc:
         raise SourceError(exc.message, path, exc.line, fix=exc.fix) from None
 
@@ -283,7 +321,7 @@ def parse_campaign(text: str, path: Path, rel: str) -> Campaign:
                 raise SourceError("'variables' must be a mapping of names to values", path,
                                   vnode.line, fix="write each as 'name: value'")
             for key, (knode, value) in vnode.value.items():
-                if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
+                if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
                     raise SourceError(f"variable name '{key}' is not a valid placeholder",
                                       path, knode.line,
                                       fix="use letters, digits and '_' only")
@@ -319,6 +357,10 @@ def parse_campaign(text: str, path: Path, rel: str) -> Campaign:
                                   p.line, fix="merge or reword the repeated paragraph")
         for unit_text, unit_line in [(mtitle, r.line("title"))] + [(p.text, p.line)
                                                                    for p in paragraphs]:
+            problem = field_problem(unit_text, f"message '{mid}'")
+            if problem:
+                raise SourceError(problem.split("; ")[0], path, unit_line,
+                                  fix=problem.split("; ", 1)[1])
             for name in sorted(placeholders(unit_text)):
                 if name not in variables:
                     raise SourceError(f"placeholder '{{{name}}}' in message '{mid}' has no value",

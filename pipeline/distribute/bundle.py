@@ -25,7 +25,7 @@ from ..render.manifest import Manifest, ManifestError
 from . import signing
 
 FIXED_NAMES = {SUMS, MANIFEST, PLAYLIST, INDEX_PAGE}
-MEMBER_RE = re.compile(r"^(programs/)?[0-9A-Za-z_-]{1,80}\.(wav|mp3|txt)$")
+MEMBER_RE = re.compile(r"\A(programs/)?[0-9A-Za-z_-]{1,80}\.(wav|mp3|txt)\Z")
 FAT_EPOCH = 315532800               # 1980-01-01 00:00 UTC, the oldest time FAT can hold
 
 
@@ -40,7 +40,7 @@ def _sums(data: bytes, source: str) -> dict[str, str]:
     for number, line in enumerate(data.decode("utf-8").split("\n"), 1):
         if not line:
             continue
-        match = re.match(r"^([0-9a-f]{64})  (.+)$", line)
+        match = re.fullmatch(r"([0-9a-f]{64})  (.+)", line)
         if not match:
             raise BundleError(f"SHA256SUMS line {number} is malformed", source,
                               fix="rebuild the bundle with broadcast bundle")

@@ -29,7 +29,7 @@ def play_order(verified: Verified, with_programs: bool = False) -> list[tuple[st
             ext = e.file.rsplit(".", 1)[1]
             files.append((f"{i:0{width}d}-program-{e.id}.{ext}", verified.members[e.file]))
     for name, _ in files:
-        if not re.match(r"^[0-9A-Za-z_-]+\.[a-z0-9]+$", name):
+        if not re.fullmatch(r"[0-9A-Za-z_-]+\.[a-z0-9]+", name):
             raise BundleError(f"'{name}' is not a safe name for a stick", verified.bundle,
                               fix="rebuild the bundle")
     return files
