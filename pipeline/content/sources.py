@@ -139,7 +139,7 @@ def _check_shape(text: str) -> None:
             depth += 1
             if depth > MAX_DEPTH:
                 raise _YamlProblem(f"nested more than {MAX_DEPTH} levels deep",
-                                   event.start_mark.line + 1,
+                                   event.start_mark.line + 1 if event.start_mark else None,
                                    "a campaign needs three or four levels; check the indentation")
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
