@@ -17,7 +17,8 @@ from pathlib import Path
 
 from . import __version__, checks, workflow
 from .errors import PipelineError, os_error
-from .layout import PUBLIC_KEY, SECRET_KEY, Layout
+from .layout import CONFIG_NAME, PUBLIC_KEY, SECRET_KEY, Layout
+from .lock import project_lock
 from .project import Project, open_project
 from .report import write_report
 from .status import project_status
@@ -149,6 +150,10 @@ def _render(project: Project, args) -> int:
     profiles = workflow.profiles_of(project, args.profile)
     plans, report = workflow.render(project, profiles, args.workers, args.strict,
                                     _progress("render"))
+    for w in report.withdrawn:
+        _print(f"withdrew from {project.rel(w.folder)}: {', '.join(w.ids)} (no longer the "
+               "approved translation)" + "".join(f"; deleted {project.rel(p)}"
+                                                 for p in w.bundles_removed))
     for lp in plans:
         for mid, reason in lp.skipped.items():
             _print(f"skipped {lp.campaign.name}/{lp.locale}/{mid}: {reason}")
@@ -161,8 +166,9 @@ def _render(project: Project, args) -> int:
         for w in f.warnings:
             _err(f"warning: {w}")
     rows = [("campaign", "locale", "profile", "files", "minutes", "skipped")]
-    rows += [(f.campaign, f.locale, f.profile, str(f.files), f"{f.seconds / 60:.1f}",
-              str(len(f.skipped))) for f in report.folders]
+    rows += [(f.campaign, f.locale, f.profile, "kept" if f.kept else str(f.files),
+              "" if f.kept else f"{f.seconds / 60:.1f}", str(len(f.skipped)))
+             for f in report.folders]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     _print("")
     for r in rows:
@@ -171,11 +177,17 @@ def _render(project: Project, args) -> int:
     _print(f"{report.syntheses} syntheses, {report.encodings} encodings")
     for error in report.errors:
         _err(error)
+    kept = [f for f in report.folders if f.kept]
+    if report.errors:
+        where = sorted({f"{f.campaign}/{f.locale}" for f in kept})
+        _err(f"{len(report.errors)} failed; the previous output of "
+             f"{', '.join(where) or 'the failed locales'} was kept as it was")
+        return 1
     if report.rendered == 0:
         _err("nothing was rendered: no message is ready in any locale "
              "(see broadcast status)")
         return 1
-    return 1 if report.errors else 0
+    return 0
 
 
 def cmd_render(project: Project, args) -> int:
@@ -319,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the content project's root (default: the current folder)")
     base.add_argument("--debug", action="store_true",
                       help="show the traceback of an internal error")
+    base.add_argument("--wait", action="store_true",
+                      help="if another broadcast command is writing into the project, wait "
+                           "for it (default: stop)")
     campaign = argparse.ArgumentParser(add_help=False)
     campaign.add_argument("--campaign", metavar="NAME", help="only this campaign")
     locale = argparse.ArgumentParser(add_help=False)
@@ -396,6 +411,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 FILE_COMMANDS = (cmd_verify, cmd_keygen, cmd_usb)      # work on files, not on a project
+READ_ONLY = (cmd_status, cmd_check)                     # write nothing: no lock
+
+
+def _writes(args) -> bool:
+    return args.func not in READ_ONLY and not getattr(args, "check", False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -407,9 +427,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.func in FILE_COMMANDS:
             return args.func(args)
-        project = open_project(Path(args.project), getattr(args, "campaign", None),
-                               getattr(args, "locale", None))
-        return args.func(project, args)
+        def run() -> int:
+            project = open_project(Path(args.project), getattr(args, "campaign", None),
+                                   getattr(args, "locale", None))
+            return args.func(project, args)
+        root = Path(args.project)
+        if not _writes(args) or not (root / CONFIG_NAME).is_file():
+            return run()            # (without a project, open_project says what is wrong)
+        # The lock first: what a writer reads, it reads with no other writer running.
+        with project_lock(Layout(root), args.wait, _err):
+            return run()
     except PipelineError as exc:
         _err(str(exc))
         return exc.exit_code

@@ -20,6 +20,7 @@ from .audio.profiles import DEFAULT_PROFILES, Profile
 from .errors import ConfigError, did_you_mean
 from .fsutil import read_utf8
 from .layout import CONFIG_NAME, LOCALE_RE, PROFILE_RE, Layout
+from .voice.speech import DEFAULT_TIMEOUT_S
 
 RecordingPolicy = Literal["prefer", "require", "ignore"]
 RECORDING_POLICIES = ("prefer", "require", "ignore")
@@ -85,6 +86,7 @@ class Config:
     default_profiles: tuple[str, ...] = ("radio", "usb", "shortwave")
     voices: dict[str, Voice] = field(default_factory=lambda: dict(DEFAULT_VOICES))
     workers: int = 0            # 0: one per core
+    synthesis_timeout: float = DEFAULT_TIMEOUT_S
 
     @property
     def layout(self) -> Layout:
@@ -186,7 +188,7 @@ def load_config(root: Path) -> Config:
         voices[locale] = Voice.from_dict(locale, table, voice_base, source)
     kwargs["voices"] = voices
     render = _table(data, "render", "render", source)
-    known_render = {"profiles", "workers"}
+    known_render = {"profiles", "workers", "synthesis_timeout"}
     for key in render:
         if key not in known_render:
             raise ConfigError(f"unknown key '{key}' in [render]", source,
@@ -211,4 +213,11 @@ def load_config(root: Path) -> Config:
                               source, fix=f"write a whole number from 0 (one per core) to "
                                           f"{MAX_WORKERS}")
         kwargs["workers"] = workers
+    if "synthesis_timeout" in render:
+        timeout = render["synthesis_timeout"]
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or \
+                not 1 <= timeout <= 3600:
+            raise ConfigError(f"[render] synthesis_timeout = {timeout!r} is not a time in seconds",
+                              source, fix="write a number of seconds from 1 to 3600, e.g. 300")
+        kwargs["synthesis_timeout"] = float(timeout)
     return Config(root=root, **kwargs)

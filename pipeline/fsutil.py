@@ -1,9 +1,12 @@
-"""Atomic, change-only file writes; strict UTF-8 reading; hashing."""
+"""Atomic, change-only file writes; whole folders swapped at once; strict UTF-8 reading;
+hashing."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -34,6 +37,55 @@ def atomic_write(path: Path, data: bytes) -> None:
             pass
         raise
     _fsync_dir(path.parent)
+
+
+TEMP_RE = re.compile(r"\A\..+\.[A-Za-z0-9_]{8}\.tmp\Z")     # what atomic_write leaves
+STAGING, RETIRED = ".staging", ".old"
+
+
+def remove_temp_files(folder: Path, recursive: bool = True) -> list[Path]:
+    """Delete the temp files of writes that a killed process never finished."""
+    found = [p for p in (Path(folder).rglob(".*.tmp") if recursive else Path(folder).glob(".*.tmp"))
+             if TEMP_RE.match(p.name) and p.is_file() and not p.is_symlink()]
+    for path in found:
+        path.unlink(missing_ok=True)
+    return found
+
+
+def swap_folder(staging: Path, folder: Path) -> None:
+    """Put ``staging`` in the place of ``folder``, so that readers see the old folder or
+    the new one, never a mix. A crash between the two renames leaves ``.<name>.old``,
+    which :func:`recover_folders` puts back in order."""
+    retired = folder.with_name(f".{folder.name}{RETIRED}")
+    if retired.exists():
+        shutil.rmtree(retired)
+    if folder.exists():
+        os.replace(folder, retired)
+    os.replace(staging, folder)
+    _fsync_dir(folder.parent)
+    if retired.exists():
+        shutil.rmtree(retired)
+
+
+def staging_of(folder: Path) -> Path:
+    return folder.with_name(f".{folder.name}{STAGING}")
+
+
+def recover_folders(root: Path, pattern: str = "*/*/") -> None:
+    """After a crash: a half-built staging folder is dropped; a retired folder whose
+    replacement never arrived comes back, and one that was replaced is deleted.
+    ``pattern`` says where below ``root`` the swapped folders live."""
+    for path in sorted(Path(root).glob(f"{pattern}.*{STAGING}")):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+    for path in sorted(Path(root).glob(f"{pattern}.*{RETIRED}")):
+        if not path.is_dir() or path.is_symlink():
+            continue
+        live = path.with_name(path.name[1:-len(RETIRED)])
+        if live.exists():
+            shutil.rmtree(path)
+        else:
+            os.replace(path, live)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -67,6 +119,15 @@ def relative(path: Path, root: Path) -> str:
         return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, links followed, lies within ``root``."""
+    try:
+        Path(path).resolve().relative_to(Path(root).resolve())
+    except ValueError:
+        return False
+    return True
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -18,6 +18,7 @@ PROFILE_RE = re.compile(r"\A[a-z][a-z0-9_-]{0,31}\Z")
 MANIFEST = "manifest.json"
 PLAYLIST = "playlist.m3u8"
 SUMS = "SHA256SUMS"
+LOCK_NAME = "broadcast-project"        # the project lock, in the temp folder
 INDEX_PAGE = "index.html"
 PROGRAMS = "programs"
 PUBLIC_KEY = "broadcast.pub"     # broadcast keygen's key pair, in keys/

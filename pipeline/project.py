@@ -112,7 +112,7 @@ class Project:
 
     def recording(self, campaign: Campaign, locale: str, message_id: str) -> recordings.Recording:
         text = "\n\n".join(self.paragraphs(campaign, locale, message_id))
-        return recordings.find(self.layout.recordings_dir(locale), message_id, text)
+        return recordings.find(self.layout.recordings_dir(locale), message_id, text, self.root)
 
     def voicing(self, campaign: Campaign, locale: str, message_id: str) -> Voicing | str:
         """How a ready message is voiced, or why it cannot be (a required recording)."""
@@ -128,7 +128,8 @@ class Project:
         # The configured options travel with the job: a worker builds the same engine.
         return Voicing(locale, engine=voice.engine, voice=voice.voice,
                        options=tuple(sorted(voice.options.items())),
-                       texts=tuple(self.spoken(campaign, locale, message_id)))
+                       texts=tuple(self.spoken(campaign, locale, message_id)),
+                       timeout=self.config.synthesis_timeout)
 
     # --- the gate ----------------------------------------------------------------------
 

@@ -10,8 +10,9 @@ from pathlib import Path
 from .audio.profiles import Profile
 from .catalogs import ops
 from .distribute import bundle, signing
-from .layout import SUMS
-from .project import Project
+from .layout import PROFILE_RE, SUMS
+from .project import Project, open_project
+from .render import outputs
 from .render.execute import Progress, RenderReport, execute
 from .render.plan import LocalePlan, plan
 
@@ -79,20 +80,61 @@ def profiles_of(project: Project, names: list[str] | None) -> list[Profile]:
     return [project.config.profile(n) for n in (names or project.config.default_profiles)]
 
 
+@dataclass
+class Withdrawn:
+    """What left an output folder because it is no longer the approved translation."""
+
+    folder: Path
+    ids: list[str]
+    bundles_removed: list[Path]
+
+
+def withdraw_unapproved(project: Project) -> list[Withdrawn]:
+    """Hold every output folder on disk, of every campaign, locale and profile (not only
+    those of this command), to the gate as it stands: what is no longer approved leaves
+    the folder, and that folder's bundle and signature are deleted."""
+    whole = open_project(project.root) if project.narrowed else project
+    out = []
+    for lp in plan(whole):
+        name, locale = lp.campaign.name, lp.locale
+        base = whole.layout.out_dir / name / locale
+        if not base.is_dir():
+            continue
+        approved = {job.message_id: (job.title, job.text) for job in lp.jobs}
+        programs = {p.id: list(p.items) for p in lp.campaign.programs}
+        for folder in sorted(p for p in base.iterdir() if p.is_dir() and PROFILE_RE.match(p.name)):
+            gone = outputs.withdraw(folder, approved, programs)
+            if not gone:
+                continue
+            removed = []
+            zip_path = whole.layout.bundle(name, locale, folder.name)
+            for path in (zip_path, Path(str(zip_path) + ".minisig")):
+                if path.exists():
+                    path.unlink()
+                    removed.append(path)
+            out.append(Withdrawn(folder, gone, removed))
+    return out
+
+
 def render(project: Project, profiles: list[Profile], workers: int | None = None,
            strict: bool = False, progress: Progress | None = None
            ) -> tuple[list[LocalePlan], RenderReport]:
     project.validate_catalogs()
     project.validate_voices()
+    withdrawn = withdraw_unapproved(project)
     plans = plan(project)
     count = workers if workers is not None else project.config.workers
-    return plans, execute(project.layout, plans, profiles, count, strict, progress)
+    report = execute(project.layout, plans, profiles, count, strict, progress)
+    report.withdrawn = withdrawn
+    return plans, report
 
 
 def bundle_all(project: Project, profiles: list[Profile],
                secret: signing.SecretKey | None = None,
                timestamp: bool = False) -> list[Written]:
-    """A zip per output folder (and a signature beside it with ``secret``)."""
+    """A zip per output folder (and a signature beside it with ``secret``), after what is
+    no longer approved has left the folders."""
+    withdraw_unapproved(project)
     written = []
     for c in project.campaigns:
         for locale in project.locales:

@@ -7,9 +7,13 @@ the same text always gives the same samples.
 
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 
 from pipeline.audio.dsp import Audio
+from pipeline.errors import EngineError
 from pipeline.voice.engines import SpeechRequest, check_options
 
 RATE = 24000
@@ -42,6 +46,11 @@ class ToneEngine:
 
     def synthesize(self, request: SpeechRequest) -> Audio:
         type(self).calls += 1
+        # Faults on demand, for the reliability tests (the variables reach the workers).
+        if os.environ.get("FAKE_ENGINE_FAIL"):
+            raise EngineError("the tone voice is unreachable", fix="unset FAKE_ENGINE_FAIL")
+        if os.environ.get("FAKE_ENGINE_HANG"):
+            time.sleep(3600)
         n = int(round(CHAR_S * RATE))
         t = np.arange(n) / RATE
         tone = (self.amplitude * np.sin(2 * np.pi * FREQ * t)).astype(np.float32)

@@ -194,6 +194,7 @@ def fake_tts():
 
 def _engine(url, sleeps=None, **kwargs):
     kwargs.setdefault("timeout", 0.5)
+    kwargs.setdefault("jitter", lambda: 1.0)
     return GttsEngine(url=url, backoff=0.5,
                       sleep=(sleeps.append if sleeps is not None else lambda s: None), **kwargs)
 
@@ -232,6 +233,23 @@ def test_gtts_persistent_5xx_gives_a_clear_error_after_bounded_retries(fake_tts)
     assert len(server.requests) == 4
     assert sleeps == [0.5, 1.0, 2.0]                    # exponential, bounded
     assert "HTTP 503" in str(err.value) and "gave up after 4 tries" in str(err.value)
+
+
+def test_gtts_429_storm_waits_with_jitter_then_stops_without_fallback(fake_tts):
+    """Refused on every try: bounded tries, jittered exponential waits, one clear error,
+    and no other language or engine instead."""
+    server = fake_tts([(429, b"slow down")])
+    sleeps: list[float] = []
+    engine = GttsEngine(url=server.url, backoff=0.5, timeout=0.5, retries=5,
+                        sleep=sleeps.append)            # the real jitter
+    with pytest.raises(EngineError) as err:
+        engine.synthesize(RU)
+    assert len(server.requests) == 6
+    assert len(sleeps) == 5 and len(set(sleeps)) == 5
+    for attempt, wait in enumerate(sleeps):
+        assert 0.5 * 2 ** attempt * 0.5 <= wait <= 0.5 * 2 ** attempt
+    assert "HTTP 429" in str(err.value) and "gave up after 6 tries" in str(err.value)
+    assert all(b"ru" in r for r in server.requests)
 
 
 def test_gtts_timeout_is_retried(fake_tts):

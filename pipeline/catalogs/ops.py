@@ -149,13 +149,19 @@ def merge(old: polib.POFile, pot: polib.POFile) -> polib.POFile:
         if src.msgctxt != t.msgctxt:
             entry.previous_msgctxt = src.msgctxt
     for e in old:
-        if id(e) in used or not e.msgstr:
+        if id(e) in used or not _translated(e):
             continue
+        # Kept whole, plural forms included: msgmerge never loses a translation.
         gone = polib.POEntry(msgctxt=e.msgctxt, msgid=e.msgid, msgstr=e.msgstr,
+                             msgid_plural=e.msgid_plural, msgstr_plural=dict(e.msgstr_plural),
                              tcomment=e.tcomment, flags=list(e.flags), obsolete=True,
                              previous_msgid=e.previous_msgid, previous_msgctxt=e.previous_msgctxt)
         new.append(gone)
     return new
+
+
+def _translated(entry: polib.POEntry) -> bool:
+    return bool(entry.msgstr or any(entry.msgstr_plural.values()))
 
 
 def _closest(target: polib.POEntry, candidates: list[polib.POEntry]) -> polib.POEntry | None:
@@ -183,7 +189,9 @@ def update(campaign: Campaign, layout: Layout, locale: str, dry_run: bool = Fals
     if pot_file.exists():
         pot.metadata["POT-Creation-Date"] = load_po(pot_file).metadata.get(
             "POT-Creation-Date", "")
-    return write_catalog(path, merge(old, pot), dry_run=dry_run, stamp_header=None)
+    # A translator's tool may save the file while this runs: write only over what was read.
+    return write_catalog(path, merge(old, pot), dry_run=dry_run, stamp_header=None,
+                         read_as=old.source_bytes)
 
 
 # --- compile ---------------------------------------------------------------------------------

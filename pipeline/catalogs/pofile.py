@@ -39,8 +39,10 @@ def load_po(path: Path) -> polib.POFile:
                            int(match.group(1)) if match else None,
                            fix="fix the syntax on this line (msgfmt -c shows more)") from None
     po.source_lines = text.split("\n")
+    po.source_bytes = text.encode("utf-8")
     _check_header(po, path, text)
     _check_plurals(po, path)
+    _check_unique(po, path)
     try:
         read_po(io.StringIO(readable), abort_invalid=True)
     except PoFileError as exc:
@@ -140,6 +142,21 @@ def _nplurals(plural_forms: str) -> int | None:
     return int(match.group(1))
 
 
+def _check_unique(po: polib.POFile, path: Path) -> None:
+    """One live entry per (context, source): with two, tools disagree on which counts."""
+    seen: dict[tuple, int] = {}
+    for entry in po:
+        if entry.obsolete:
+            continue
+        key = (entry.msgctxt, entry.msgid)
+        if key in seen:
+            what = f"context '{entry.msgctxt}'" if entry.msgctxt is not None else "no context"
+            raise CatalogError(f"a second entry with {what} and the same msgid (the first is "
+                               f"on line {seen[key]})", path, entry.linenum,
+                               fix="keep one of the two entries")
+        seen[key] = entry.linenum
+
+
 def _check_plurals(po: polib.POFile, path: Path) -> None:
     nplurals = _nplurals(po.metadata.get("Plural-Forms", "nplurals=2; plural=(n != 1);")) or 2
     for entry in po:
@@ -172,14 +189,19 @@ def _masked(data: bytes) -> bytes:
 
 
 def write_catalog(path: Path, po: polib.POFile, dry_run: bool = False,
-                  stamp_header: str | None = "POT-Creation-Date") -> bool:
+                  stamp_header: str | None = "POT-Creation-Date",
+                  read_as: bytes | None = None) -> bool:
     """Write ``po`` if its content changed beyond the date headers. True if (to be) written.
 
     ``stamp_header`` is set to now when content changed; when only dates would change,
-    the old file stays as it is, byte for byte.
+    the old file stays as it is, byte for byte. ``read_as``: the bytes ``po`` was made
+    from; if the file no longer holds them (saved meanwhile by someone else), nothing is
+    written and the error names the file.
     """
     path = Path(path)
     old = path.read_bytes() if path.exists() else None
+    if read_as is not None and old != read_as:
+        raise _changed(path)
     new = _render(po)
     if old is not None and _masked(old) == _masked(new):
         return False
@@ -188,4 +210,14 @@ def write_catalog(path: Path, po: polib.POFile, dry_run: bool = False,
         new = _render(po)
     if dry_run:
         return True
+    if read_as is not None and (path.read_bytes() if path.exists() else None) != read_as:
+        raise _changed(path)            # checked again just before the rename
     return write_if_changed(path, new)
+
+
+def _changed(path: Path) -> CatalogError:
+    error = CatalogError("changed on disk while broadcast was merging it; nothing was "
+                         "written to it", path,
+                         fix="run broadcast update again (the translator's save is kept)")
+    error.exit_code = 1                 # not bad input: a race, which a second run settles
+    return error

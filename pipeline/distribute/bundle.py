@@ -55,9 +55,19 @@ def make_bundle(folder: Path, out: Path) -> bool:
     if not sums_path.exists():
         raise BundleError("no SHA256SUMS in the output folder", folder,
                           fix="render first (broadcast render or broadcast build)")
-    names = sorted(set(_sums(sums_path.read_bytes(), str(sums_path))) | {"SHA256SUMS"})
+    sums = _sums(sums_path.read_bytes(), str(sums_path))
+    names = sorted(set(sums) | {"SHA256SUMS"})
     stamp = _zip_time()
-    contents = {name: (folder / name).read_bytes() for name in names}
+    contents = {}
+    for name in names:
+        path = folder / name
+        if path.is_symlink() or not path.is_file():
+            raise BundleError(f"'{name}' listed in SHA256SUMS is missing or not a plain file",
+                              folder, fix="render again (broadcast render) before bundling")
+        contents[name] = path.read_bytes()
+        if name != "SHA256SUMS" and sha256_bytes(contents[name]) != sums[name]:
+            raise BundleError(f"'{name}' differs from SHA256SUMS: the folder is inconsistent",
+                              folder, fix="render again (broadcast render) before bundling")
     if _same_zip(out, contents, stamp):
         return False                # compressing again would give the same bytes
     buf = io.BytesIO()

@@ -22,7 +22,7 @@ from ..audio.master import encoder_id, finish
 from ..audio.profiles import Profile
 from ..content.sources import Program
 from ..errors import AudioError, PipelineError
-from ..fsutil import atomic_write, sha256_file
+from ..fsutil import atomic_write, inside, sha256_file
 from ..layout import Layout
 from ..voice.speech import PARAGRAPH_PAUSE_S, SPEECH_RATE, speech
 from .outputs import FolderResult, write_folder
@@ -98,6 +98,9 @@ def render_program(program: Program, jobs: list[MessageJob], profiles: list[Prof
             if not full.is_file():
                 raise AudioError(f"program '{program.id}' {name} file not found", full,
                                  fix="add the file or remove the entry")
+            if not inside(full, layout.root):
+                raise AudioError(f"program '{program.id}' {name} is a link that leads out of "
+                                 "the project", full, fix="copy the file itself into the project")
             extras[name] = sha256_file(full)
     item_keys = [j.voicing.keys() for j in jobs]
     done = Done({})
@@ -146,6 +149,7 @@ class RenderReport:
     errors: list[str] = field(default_factory=list)
     syntheses: int = 0
     encodings: int = 0
+    withdrawn: list = field(default_factory=list)   # workflow.Withdrawn, before rendering
 
     @property
     def rendered(self) -> int:
@@ -196,6 +200,8 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
                 program_tasks.append((lp, program))
     total, finished = len(tasks) + len(program_tasks), 0
 
+    failed: set[tuple[str, str]] = set()       # (campaign, locale) with a failed render
+
     def gather(futures, results: dict) -> None:
         nonlocal finished
         for key, label, future in futures:
@@ -203,6 +209,7 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
                 done = future.result()
             except PipelineError as exc:
                 report.errors.append(f"{label}: {exc}")
+                failed.add(key[:2])
             else:
                 results[key] = done.rendered
                 report.syntheses += done.syntheses
@@ -239,6 +246,13 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
     for lp in plans:
         skips = program_skips[(lp.campaign.name, lp.locale)]
         for profile in profiles:
+            if (lp.campaign.name, lp.locale) in failed:
+                # A failed render never replaces good output: the folder stays as it was.
+                report.folders.append(FolderResult(
+                    lp.campaign.name, lp.locale, profile.name,
+                    layout.output_folder(lp.campaign.name, lp.locale, profile.name),
+                    skipped=dict(lp.skipped), programs_skipped=dict(skips), kept=True))
+                continue
             report.folders.append(_folder(layout, lp, profile, message_results,
                                           program_results, skips, strict, report.errors))
     return report

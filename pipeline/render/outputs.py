@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..audio.profiles import Profile
 from ..content.sources import Program
-from ..fsutil import sha256_bytes, write_if_changed
+from ..fsutil import sha256_bytes, staging_of, swap_folder
 from ..layout import (
     INDEX_PAGE,
     MANIFEST,
@@ -21,8 +23,10 @@ from ..layout import (
     program_file,
     transcript_of,
 )
-from .manifest import Manifest, ManifestFile, Skip
+from .manifest import Manifest, ManifestError, ManifestFile, Skip
 from .pages import index_html
+
+METADATA = {MANIFEST, PLAYLIST, SUMS, INDEX_PAGE}
 
 if TYPE_CHECKING:
     from .execute import Rendered
@@ -40,60 +44,151 @@ class FolderResult:
     skipped: dict[str, str] = field(default_factory=dict)
     programs_skipped: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    kept: bool = False          # left as it was, because a render of its locale failed
 
 
 def write_folder(folder: Path, layout: Layout, profile: Profile, lp: "LocalePlan",
                  messages: list[tuple["MessageJob", "Rendered"]],
                  programs: list[tuple[Program, "Rendered"]],
                  program_skips: dict[str, str]) -> FolderResult:
-    """Write the output folder: audio, playlist, manifest, checksums; drop stale files."""
+    """Write the output folder: audio, transcripts, playlist, manifest, checksums, page."""
     result = FolderResult(lp.campaign.name, lp.locale, profile.name, folder,
                           skipped=dict(lp.skipped), programs_skipped=dict(program_skips))
     width = max(2, len(str(len(messages))))
-    wanted: dict[str, bytes] = {}
+    audio: dict[str, bytes] = {}
     entries = []
-    playlist = ["#EXTM3U"]
     for index, (job, rendered) in enumerate(messages, 1):
         name = message_file(index, width, job.message_id, profile.ext)
-        data = layout.final_cache(rendered.key, profile.ext).read_bytes()
-        wanted[name] = data
-        entries.append(_entry(name, "message", job.message_id, job.title, job.text, data,
+        audio[name] = layout.final_cache(rendered.key, profile.ext).read_bytes()
+        entries.append(_entry(name, "message", job.message_id, job.title, job.text, audio[name],
                               rendered, job.voicing.made_by(), job.source_text))
-        playlist += [f"#EXTINF:{int(round(rendered.measured.duration))},{job.title}", name]
-        wanted[transcript_of(name)] = f"{job.title}\n\n{job.text}\n".encode("utf-8")
         result.seconds += rendered.measured.duration
     for program, rendered in programs:
         name = program_file(program.id, profile.ext)
-        data = layout.final_cache(rendered.key, profile.ext).read_bytes()
-        wanted[name] = data
+        audio[name] = layout.final_cache(rendered.key, profile.ext).read_bytes()
         entries.append(_entry(name, "program", program.id, program.title,
-                              " | ".join(program.items), data, rendered,
+                              " | ".join(program.items), audio[name], rendered,
                               {"items": list(program.items), "gap_seconds": program.gap_seconds},
                               ""))
         result.seconds += rendered.measured.duration
     manifest = Manifest(lp.campaign.name, lp.locale, dataclasses.asdict(profile), entries,
                         [Skip(k, v) for k, v in lp.skipped.items()],
                         [Skip(k, v) for k, v in program_skips.items()])
+    commit_folder(folder, folder_files(manifest, audio))
+    result.files = len(messages) + len(programs)
+    return result
+
+
+def folder_files(manifest: Manifest, audio: dict[str, bytes]) -> dict[str, bytes]:
+    """Everything an output folder holds, from its manifest and its audio."""
+    wanted = dict(audio)
+    playlist = ["#EXTM3U"]
+    for entry in manifest.messages:
+        playlist += [f"#EXTINF:{int(round(entry.duration))},{entry.title}", entry.file]
+        wanted[transcript_of(entry.file)] = f"{entry.title}\n\n{entry.text}\n".encode("utf-8")
     wanted[PLAYLIST] = ("\n".join(playlist) + "\n").encode("utf-8")
     wanted[INDEX_PAGE] = index_html(manifest).encode("utf-8")
     wanted[MANIFEST] = manifest.to_json()
     sums = "".join(f"{sha256_bytes(data)}  {name}\n" for name, data in sorted(wanted.items()))
     wanted[SUMS] = sums.encode("utf-8")
-    for name, data in wanted.items():
-        write_if_changed(folder / name, data)
-    _remove_stale(folder, set(wanted))
-    result.files = len(messages) + len(programs)
-    return result
+    return wanted
+
+
+def commit_folder(folder: Path, wanted: dict[str, bytes]) -> bool:
+    """Make ``folder`` hold exactly ``wanted`` (plus any file that is not ours), all at once.
+
+    Nothing is written when the folder already holds it. Otherwise the new folder is
+    built beside it (unchanged files hard-linked, not copied) and swapped in, so a reader
+    or a crash sees the old folder or the new one, never a mix. True if it changed.
+    """
+    current = _files(folder)
+    ours = {n for n in current if Path(n).suffix in OUTPUT_EXTENSIONS or n in METADATA}
+    if set(wanted) == ours and all(_same(folder / n, d) for n, d in wanted.items()):
+        return False
+    staging = staging_of(folder)
+    if staging.exists():
+        shutil.rmtree(staging)
+    for name in sorted(set(wanted) | (set(current) - ours)):
+        dest = staging / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        old = folder / name
+        if name in wanted and not _same(old, wanted[name]):
+            with open(dest, "wb") as fh:
+                fh.write(wanted[name])
+                fh.flush()
+                os.fsync(fh.fileno())
+        else:
+            try:
+                os.link(old, dest)
+            except OSError:
+                shutil.copy2(old, dest)
+    staging.mkdir(parents=True, exist_ok=True)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    swap_folder(staging, folder)
+    return True
+
+
+def _files(folder: Path) -> dict[str, Path]:
+    if not folder.is_dir():
+        return {}
+    return {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.is_symlink()}
+
+
+def _same(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def withdraw(folder: Path, approved: dict[str, tuple[str, str]],
+             programs: dict[str, list[str]]) -> list[str]:
+    """Remove from a rendered folder what is no longer the approved translation.
+
+    ``approved`` maps each ready message id to its (title, text) now; ``programs`` each
+    program id to its items now. A message whose text or title changed, or that is no
+    longer ready, goes, with every program that holds it; so does the whole folder when its
+    manifest cannot be read. Returns the ids that went (the folder stays as it was if none).
+    """
+    try:
+        manifest = Manifest.from_json((folder / MANIFEST).read_bytes())
+    except FileNotFoundError:
+        manifest = None
+    except (OSError, ManifestError):
+        manifest = None
+    if manifest is None:
+        stale = [n for n in _files(folder) if Path(n).suffix in OUTPUT_EXTENSIONS]
+        if stale:
+            commit_folder(folder, {})
+        return ["(the whole folder: no readable manifest)"] if stale else []
+    keep = [e for e in manifest.messages if approved.get(e.id) == (e.title, e.text)]
+    kept_ids = {e.id for e in keep}
+    keep_programs = [e for e in manifest.programs
+                     if e.made_by.get("items") == programs.get(e.id)
+                     and all(item in kept_ids for item in programs.get(e.id, ["?"]))]
+    gone = [e.id for e in manifest.files if e not in keep and e not in keep_programs]
+    if not gone:
+        return []
+    width = max(2, len(str(len(keep))))
+    audio: dict[str, bytes] = {}
+    files = []
+    for index, entry in enumerate(keep, 1):
+        name = message_file(index, width, entry.id, Path(entry.file).suffix[1:])
+        audio[name] = (folder / entry.file).read_bytes()
+        files.append(dataclasses.replace(entry, file=name))
+    for entry in keep_programs:
+        audio[entry.file] = (folder / entry.file).read_bytes()
+        files.append(entry)
+    skipped = list(manifest.skipped) + [Skip(e.id, "withdrawn: no longer the approved "
+                                                   "translation") for e in manifest.messages
+                                        if e.id not in kept_ids]
+    pruned = dataclasses.replace(manifest, files=files, skipped=skipped)
+    commit_folder(folder, folder_files(pruned, audio))
+    return gone
 
 
 def _entry(name, kind, ident, title, text, data, rendered, made_by, source_text) -> ManifestFile:
     m = rendered.measured
     return ManifestFile(name, kind, ident, title, text, m.duration, m.lufs, m.true_peak,
                         sha256_bytes(data), len(data), made_by, source_text)
-
-
-def _remove_stale(folder: Path, keep: set[str]) -> None:
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder).as_posix()
-        if path.is_file() and rel not in keep and path.suffix in OUTPUT_EXTENSIONS:
-            path.unlink()

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ..errors import SourceError
+from ..fsutil import inside, read_utf8
+
 EXTENSIONS = (".wav", ".flac", ".mp3")
 RecordingState = Literal["fresh", "stale", "unbound", "missing"]
 
@@ -33,16 +36,24 @@ class Recording:
         return self.state == "fresh"
 
 
-def find(folder: Path, message_id: str, text: str) -> Recording:
-    """The recording of ``message_id`` in ``folder`` and whether it was read from ``text``."""
+def find(folder: Path, message_id: str, text: str, root: Path | None = None) -> Recording:
+    """The recording of ``message_id`` in ``folder`` and whether it was read from ``text``.
+
+    With ``root``, a recording or script that is a link leading out of the project is an
+    error: what is spoken must be what the project holds.
+    """
     audio = next((folder / f"{message_id}{ext}" for ext in EXTENSIONS
                   if (folder / f"{message_id}{ext}").is_file()), None)
     if audio is None:
         return Recording(message_id, None, "missing")
     script = folder / f"{message_id}.txt"
+    for path in (audio, script):
+        if root is not None and path.exists() and not inside(path, root):
+            raise SourceError("a link that leads out of the project", path,
+                              fix="copy the file itself into the recordings folder")
     if not script.is_file():
         return Recording(message_id, audio, "unbound")
-    fresh = text_hash(script.read_text(encoding="utf-8")) == text_hash(text)
+    fresh = text_hash(read_utf8(script, SourceError, allow_bom=True)) == text_hash(text)
     return Recording(message_id, audio, "fresh" if fresh else "stale")
 
 

@@ -9,6 +9,7 @@ synthesizing anything.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from ..layout import Layout
 from .engines import Engine, SpeechRequest, cache_key, get_engine
 
 PARAGRAPH_PAUSE_S = 0.7
+DEFAULT_TIMEOUT_S = 300.0       # the longest one synthesis may take ([render] synthesis_timeout)
 SPEECH_RATE = 48000             # recordings are decoded at this rate
 
 
@@ -36,6 +38,7 @@ class Voicing:
     texts: tuple[str, ...] = ()         # normalized paragraphs
     recording: str = ""                 # path relative to the project
     recording_sha256: str = ""
+    timeout: float = DEFAULT_TIMEOUT_S  # per synthesis; not part of any cache key
 
     def made_by(self) -> dict:
         if self.recording:
@@ -69,7 +72,8 @@ def speech(voicing: Voicing, layout: Layout) -> tuple[dsp.Audio, int]:
     for key, text in zip(keys, voicing.texts, strict=True):
         path = layout.speech_cache(key)
         if not path.exists():
-            audio = engine.synthesize(SpeechRequest(text, voicing.locale, voicing.voice))
+            audio = _bounded(engine, SpeechRequest(text, voicing.locale, voicing.voice),
+                             voicing.timeout)
             syntheses += 1
             if len(audio.samples) == 0 or not np.any(audio.samples):
                 raise EngineError(f"{voicing.engine} produced silence for '{text[:40]}'",
@@ -83,6 +87,33 @@ def speech(voicing: Voicing, layout: Layout) -> tuple[dsp.Audio, int]:
             joined.append(dsp.Audio.silence(PARAGRAPH_PAUSE_S, rate))
         joined.append(dsp.resample(part, rate))
     return dsp.concat(joined), syntheses
+
+
+def _bounded(engine: Engine, request: SpeechRequest, seconds: float) -> dsp.Audio:
+    """``engine.synthesize(request)``, or an error if it takes longer than ``seconds``.
+
+    The synthesis runs in a thread that is abandoned on time-out (a hung engine cannot be
+    interrupted safely); the render of that locale then fails and keeps its old output.
+    """
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["audio"] = engine.synthesize(request)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            result["error"] = exc
+
+    thread = threading.Thread(target=run, name="synthesis", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise EngineError(f"{engine.name} did not finish one synthesis in {seconds:g} s "
+                          f"({request.locale}: '{request.text[:30]}')",
+                          fix="check the engine and voice, or raise [render] "
+                              "synthesis_timeout in broadcast.toml")
+    if "error" in result:
+        raise result["error"]
+    return result["audio"]
 
 
 def spoken_chars(text: str) -> int:

@@ -1,7 +1,7 @@
 """Google's online TTS through gTTS, for when a network is present.
 
 gTTS builds the request bodies (``get_bodies()``); this module sends them itself, so that
-retries, time-outs and certificate checks are ours: exponential backoff on 429, 5xx,
+retries, time-outs and certificate checks are ours: exponential backoff with jitter on 429, 5xx,
 time-outs and connection errors, a bounded number of tries, and a clear error offline.
 Text is cut by our own tokenizer at sentence, then clause, then word boundaries under
 gTTS's 100-character limit, and the pieces are joined with the pause a speaker makes.
@@ -10,6 +10,7 @@ gTTS's 100-character limit, and the pieces are joined with the pause a speaker m
 from __future__ import annotations
 
 import base64
+import random
 import re
 import time
 import warnings
@@ -101,7 +102,7 @@ class GttsEngine:
 
     def __init__(self, tld: str = "com", slow: bool = False, session=None,
                  url: str | None = None, retries: int = 4, backoff: float = 1.0,
-                 timeout: float = 15.0, sleep=time.sleep):
+                 timeout: float = 15.0, sleep=time.sleep, jitter=None):
         self.tld, self.slow = tld, slow
         self._session = session
         self._url = url
@@ -109,6 +110,9 @@ class GttsEngine:
         self.backoff = backoff
         self.timeout = timeout
         self._sleep = sleep
+        # Each wait is drawn from [½, 1] of the exponential step, so that many clients
+        # refused at once (a 429 storm) do not all come back at the same moment.
+        self._jitter = jitter or (lambda: random.uniform(0.5, 1.0))
 
     def version(self) -> str:
         return f"gTTS {package_version('gTTS')}"
@@ -133,7 +137,7 @@ class GttsEngine:
                    "Content-Type": "application/x-www-form-urlencoded;charset=utf-8"}
         last = ""
         for attempt in range(self.retries + 1):
-            wait = self.backoff * (2 ** attempt)
+            wait = self.backoff * (2 ** attempt) * self._jitter()
             try:
                 reply = session.post(url, data=body, headers=headers, timeout=self.timeout)
             except requests.exceptions.Timeout:

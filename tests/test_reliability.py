@@ -1,0 +1,289 @@
+"""Nothing lost, nothing corrupted: withdrawn messages, failed renders, races, kills' leftovers,
+catalog merges. Every case runs the CLI as a separate process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import polib
+import pytest
+from conftest import TESTS, process_env, run_broadcast, snapshot
+
+PROFILES = ("radio", "usb", "shortwave")
+FAST = ("--locale", "ko_KP", "--locale", "uk")      # the exact tone engine: quick renders
+
+
+def po_path(root: Path, locale: str) -> Path:
+    return root / "locales" / locale / "LC_MESSAGES" / "demo.po"
+
+
+def folder(root: Path, locale: str, profile: str) -> Path:
+    return root / "audio_out" / "demo" / locale / profile
+
+
+def bundle_path(root: Path, locale: str, profile: str) -> Path:
+    return root / "audio_out" / "bundles" / f"demo-{locale}-{profile}.zip"
+
+
+def ids_in(root: Path, locale: str, profile: str) -> set[str]:
+    path = folder(root, locale, profile) / "manifest.json"
+    if not path.exists():
+        return set()
+    return {f["id"] for f in json.loads(path.read_text(encoding="utf-8"))["files"]}
+
+
+def ids_bundled(root: Path, locale: str, profile: str) -> set[str] | None:
+    path = bundle_path(root, locale, profile)
+    if not path.exists():
+        return None
+    with zipfile.ZipFile(path) as zf:
+        return {f["id"] for f in json.loads(zf.read("manifest.json"))["files"]}
+
+
+def mark_fuzzy(root: Path, locale: str, context: str) -> None:
+    path = po_path(root, locale)
+    po = polib.pofile(str(path))
+    entry = next(e for e in po if e.msgctxt == context and e.msgstr)
+    entry.flags.append("fuzzy")
+    po.save(str(path))
+
+
+def ok(*args, env=None):
+    result = run_broadcast(*args, env=env)
+    assert result.code == 0, result
+    return result
+
+
+def test_a_withdrawn_message_leaves_every_profile_locale_and_bundle(project):
+    ok("build", "--project", project, *FAST)
+    assert "rights" in ids_in(project, "ko_KP", "radio")
+    assert "not-alone" in (ids_bundled(project, "uk", "shortwave") or set())
+    mark_fuzzy(project, "ko_KP", "rights")
+    mark_fuzzy(project, "uk", "not-alone")
+    # A narrow build: one locale, one profile. The rest must still not speak them.
+    result = ok("build", "--project", project, "--locale", "ko_KP", "--profile", "usb")
+    assert "withdrew from audio_out/demo/ko_KP/radio: rights, evening" in result.out
+    for locale, gone in (("ko_KP", {"rights", "evening"}), ("uk", {"not-alone"})):
+        for profile in PROFILES:
+            assert ids_in(project, locale, profile).isdisjoint(gone), (locale, profile)
+            assert ids_in(project, locale, profile), (locale, profile)
+            assert (ids_bundled(project, locale, profile) or set()).isdisjoint(gone)
+    assert not Path(str(bundle_path(project, "uk", "radio")) + ".minisig").exists()
+    # What is left is consistent: bundle everything again and verify each zip.
+    ok("bundle", "--project", project)
+    for locale in ("ko_KP", "uk"):
+        for profile in PROFILES:
+            assert ok("verify", bundle_path(project, locale, profile))
+            names = zipfile.ZipFile(bundle_path(project, locale, profile)).namelist()
+            assert not any("rights" in n for n in names if locale == "ko_KP")
+
+
+def test_bundle_alone_after_a_fuzzy_mark_ships_no_withdrawn_message(project):
+    ok("build", "--project", project, "--locale", "ko_KP", "--profile", "radio")
+    mark_fuzzy(project, "ko_KP", "rights")
+    ok("bundle", "--project", project, "--locale", "ko_KP", "--profile", "radio")
+    assert ids_bundled(project, "ko_KP", "radio") == {"ident", "not-alone", "safe-return"}
+
+
+def _amplitude(project: Path, value: float, extra: str = "") -> None:
+    """A new option for the ko_KP voice: new cache keys, so everything is synthesized."""
+    toml = project / "broadcast.toml"
+    text = toml.read_text(encoding="utf-8").replace(
+        '[voices.ko_KP]\nengine = "fake_engine:ToneEngine"\nvoice = "ko"',
+        f'[voices.ko_KP]\nengine = "fake_engine:ToneEngine"\nvoice = "ko"\n'
+        f'[voices.ko_KP.options]\namplitude = {value}')
+    toml.write_text(text + extra, encoding="utf-8")
+
+
+@pytest.mark.parametrize("fault, extra, says", [
+    ("FAKE_ENGINE_FAIL", "", "the tone voice is unreachable"),
+    ("FAKE_ENGINE_HANG", "\n[render]\nsynthesis_timeout = 2\n",
+     "did not finish one synthesis in 2 s"),
+])
+def test_a_failed_render_keeps_the_previous_output_and_bundles(project, fault, extra, says):
+    ok("build", "--project", project, "--locale", "ko_KP")
+    before = snapshot(project / "audio_out" / "demo" / "ko_KP")
+    zips = snapshot(project / "audio_out" / "bundles")
+    _amplitude(project, 0.2, extra)
+    started = time.monotonic()
+    result = run_broadcast("build", "--project", project, "--locale", "ko_KP", "--jobs", "1",
+                           env=process_env() | {fault: "1"})
+    assert result.code == 1, result
+    assert time.monotonic() - started < 120
+    assert says in result.err
+    assert "previous output of demo/ko_KP was kept" in result.err.strip().split("\n")[-1]
+    assert "no message is ready" not in result.err
+    assert snapshot(project / "audio_out" / "demo" / "ko_KP") == before
+    assert snapshot(project / "audio_out" / "bundles") == zips
+
+
+def test_the_report_lists_every_locale_after_a_narrowed_build(project):
+    ok("build", "--project", project, *FAST)
+    ok("build", "--project", project, "--locale", "uk")
+    report = (project / "audio_out" / "report.html").read_text(encoding="utf-8")
+    for locale in ("ko_KP", "ru", "uk"):
+        assert f'data-locale="{locale}"' in report
+    assert 'href="demo/ko_KP/radio/index.html"' in report
+
+
+def _hold_lock(project: Path, seconds: float) -> subprocess.Popen:
+    holder = subprocess.Popen([sys.executable, str(TESTS / "race_helpers.py"), "hold-lock",
+                               str(seconds), str(project)], stdout=subprocess.PIPE, text=True,
+                              env=process_env())
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_a_second_writer_stops_naming_the_holder_and_a_killed_holder_frees_the_lock(project):
+    holder = _hold_lock(project, 120)
+    try:
+        before = snapshot(project)
+        result = run_broadcast("update", "--project", project)
+        assert result.code == 1
+        assert result.err.strip() == (f"broadcast: {project}: another broadcast command is "
+                                      f"running (pid {holder.pid}); wait for it to finish, or "
+                                      "run this command with --wait")
+        assert snapshot(project) == before
+        assert run_broadcast("status", "--project", project).code == 0    # readers go on
+        waiting = subprocess.Popen([sys.executable, "-m", "pipeline", "update", "--project",
+                                    str(project), "--wait"], stderr=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, text=True, env=process_env())
+        time.sleep(1.5)
+        assert waiting.poll() is None                   # still waiting
+        holder.send_signal(signal.SIGKILL)              # the holder dies without cleaning up
+        out, err = waiting.communicate(timeout=120)
+        assert waiting.returncode == 0, err
+        assert f"pid {holder.pid}); waiting for it to finish" in err
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_two_concurrent_builds_wait_in_turn_and_leave_consistent_output(project, tmp_path):
+    procs = [subprocess.Popen([sys.executable, "-m", "pipeline", "build", "--project",
+                               str(project), *FAST, "--wait", "--jobs", "1"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=process_env()) for _ in range(2)]
+    results = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], results
+    assert any("waiting for it to finish" in err for _, err in results)
+    for locale in ("ko_KP", "uk"):
+        for profile in PROFILES:
+            assert run_broadcast("verify", bundle_path(project, locale, profile)).code == 0
+
+
+def test_a_translators_save_during_update_is_never_overwritten(project):
+    yaml = project / "messages" / "demo.yaml"
+    yaml.write_text(yaml.read_text(encoding="utf-8").replace(
+        "They want you to return home alive.", "They want you to come home alive."),
+        encoding="utf-8")
+    result = subprocess.run([sys.executable, str(TESTS / "race_helpers.py"), "editor-save",
+                             "update", "--project", str(project)],
+                            capture_output=True, text=True, env=process_env())
+    assert result.returncode == 1, result.stderr
+    assert "changed on disk while broadcast was merging it" in result.stderr
+    saved = polib.pofile(str(po_path(project, "ko_KP")))
+    assert saved[0].tcomment == "saved by the translator during the update"
+    ok("update", "--project", project)                  # the next run merges the save
+    merged = polib.pofile(str(po_path(project, "ko_KP")))
+    assert merged[0].tcomment == "saved by the translator during the update"
+    assert any(e.previous_msgid == "They want you to return home alive." for e in merged)
+
+
+def test_update_keeps_plural_entries_as_obsolete(project):
+    path = po_path(project, "ru")
+    po = polib.pofile(str(path))
+    po.append(polib.POEntry(msgctxt="count", msgid="{n} message", msgid_plural="{n} messages",
+                            msgstr_plural={0: "{n} сообщение", 1: "{n} сообщения",
+                                           2: "{n} сообщений"}))
+    po.save(str(path))
+    ok("update", "--project", project)
+    kept = [e for e in polib.pofile(str(path)) if e.msgctxt == "count"]
+    assert len(kept) == 1 and kept[0].obsolete
+    assert kept[0].msgstr_plural == {0: "{n} сообщение", 1: "{n} сообщения", 2: "{n} сообщений"}
+    assert subprocess.run(["msgfmt", "-c", "-o", os.devnull, str(path)]).returncode == 0
+
+
+def test_a_duplicate_entry_is_refused_naming_both_lines(project):
+    path = po_path(project, "ru")
+    text = path.read_text(encoding="utf-8")
+    first = text.index('msgctxt "rights"')
+    block = text[first:text.index("\n\n", first)]
+    path.write_text(text + "\n" + block + "\n", encoding="utf-8")
+    entry_start = text.rindex("\n\n", 0, first) + 2      # its comments come first
+    first_line = text[:entry_start].count("\n") + 1
+    for command in ("status", "update", "build"):
+        before = snapshot(project)
+        result = run_broadcast(command, "--project", project)
+        assert result.code == 2
+        lines = result.err.strip().split("\n")
+        assert len(lines) == 1 and "a second entry with context 'rights'" in lines[0]
+        assert f"(the first is on line {first_line})" in lines[0]
+        assert snapshot(project) == before
+
+
+def test_leftovers_of_a_killed_command_are_cleaned_and_folders_recovered(project):
+    ok("build", "--project", project, "--locale", "ko_KP", "--profile", "usb")
+    base = project / "audio_out" / "demo" / "ko_KP"
+    good = snapshot(base / "usb")
+    # A kill during a folder swap (old folder retired, new one not yet in place), during
+    # another folder's staging, and during atomic writes.
+    os.replace(base / "usb", base / ".usb.old")
+    (base / ".radio.staging").mkdir()
+    (base / ".radio.staging" / "01-ident.wav").write_bytes(b"half")
+    temps = [po_path(project, "ru").parent / ".demo.po.k2j4h5x9.tmp",
+             project / "audio_out" / ".cache" / ".x.wav.abcd1234.tmp"]
+    for path in temps:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"partial")
+    ok("compile", "--project", project)                 # any command that writes tidies up
+    assert snapshot(base / "usb") == good
+    assert not (base / ".usb.old").exists() and not (base / ".radio.staging").exists()
+    assert not any(p.exists() for p in temps)
+
+
+def test_bundle_refuses_an_inconsistent_folder(project):
+    ok("build", "--project", project, "--locale", "ko_KP", "--profile", "usb")
+    audio = next(folder(project, "ko_KP", "usb").glob("*.mp3"))
+    audio.write_bytes(audio.read_bytes()[:-100])         # cut short behind our back
+    result = run_broadcast("bundle", "--project", project, "--locale", "ko_KP")
+    assert result.code == 1
+    assert f"'{audio.name}' differs from SHA256SUMS: the folder is inconsistent" in result.err
+
+
+def test_links_out_of_the_project_are_refused(project, tmp_path):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "intro.wav").write_bytes((TESTS / "data" / "project" / "broadcast.toml")
+                                        .read_bytes())
+    yaml = project / "messages" / "demo.yaml"
+    text = yaml.read_text(encoding="utf-8")
+    yaml.write_text(text.replace("  - id: evening\n", "  - id: evening\n    intro: intro.wav\n"),
+                    encoding="utf-8")
+    (project / "intro.wav").symlink_to(outside / "intro.wav")
+    result = run_broadcast("render", "--project", project, "--locale", "ko_KP", "--profile", "usb")
+    assert result.code == 1
+    assert "intro is a link that leads out of the project" in result.err
+    recordings = project / "locales" / "uk" / "recordings"
+    recordings.mkdir(parents=True)
+    (recordings / "ident.wav").symlink_to(outside / "intro.wav")
+    result = run_broadcast("status", "--project", project)
+    assert result.code == 2 and "a link that leads out of the project" in result.err
+    assert len(result.err.strip().split("\n")) == 1
+
+
+def test_a_recording_script_that_is_not_utf8_is_one_line(project):
+    recordings = project / "locales" / "uk" / "recordings"
+    recordings.mkdir(parents=True)
+    (recordings / "ident.wav").write_bytes(b"RIFF")
+    (recordings / "ident.txt").write_bytes("Позивні".encode("cp1251"))
+    result = run_broadcast("status", "--project", project)
+    assert result.code == 2, result
+    assert "ident.txt:1: not valid UTF-8; save the file as UTF-8" in result.err
