@@ -258,11 +258,13 @@ def _public_key(args):
 def cmd_verify(args) -> int:
     from .distribute import bundle
     result = bundle.verify_bundle(Path(args.bundle), _public_key(args))
-    for problem in result.problems:
-        _err(f"{args.bundle}: {problem}")
     if not result.ok:
-        _err(f"{args.bundle}: verification FAILED ({len(result.problems)} "
-             f"problem{'s' if len(result.problems) > 1 else ''}); do not use this bundle")
+        for problem in result.problems:         # every problem on stdout, one line on stderr
+            _print(f"problem: {problem}")
+        count = len(result.problems)
+        _err(f"{args.bundle}: verification FAILED ({count} problem{'s' if count > 1 else ''}"
+             f"{', listed above' if count > 1 else ''}): {result.problems[0]}; do not use "
+             "this bundle")
         return 1
     for note in result.notes:
         _print(f"note: {note}")

@@ -216,7 +216,7 @@ def test_verify_rejects_a_flipped_byte_in_any_member(bundled, cli, tmp_path):
         _rewrite(copy, flip)
         result = cli("verify", copy)
         assert result.code == 1, member
-        assert f"member '{member}' was altered" in result.err
+        assert f"member '{member}' was altered" in result.out + result.err
 
 
 def test_verify_rejects_raw_corruption_of_the_zip(bundled, cli):
@@ -226,7 +226,7 @@ def test_verify_rejects_raw_corruption_of_the_zip(bundled, cli):
     data[info.header_offset + 30 + len(info.filename) + 200] ^= 0xFF
     bundled.write_bytes(bytes(data))
     result = cli("verify", bundled)
-    assert result.code == 1 and "member '01-ident.mp3' is corrupt" in result.err
+    assert result.code == 1 and "member '01-ident.mp3' is corrupt" in result.out + result.err
 
 
 @pytest.mark.parametrize("case, change, expected", [
@@ -241,8 +241,8 @@ def test_verify_rejects_missing_added_and_renamed_members(bundled, cli, case, ch
     _rewrite(bundled, change)
     result = cli("verify", bundled)
     assert result.code == 1
-    assert expected in result.err
-    assert "do not use this bundle" in result.err
+    assert expected in result.out + result.err
+    assert "do not use this bundle" in result.out + result.err
 
 
 def _crafted(path: Path, name: str, link: bool = False) -> None:
@@ -266,11 +266,11 @@ def test_unsafe_members_are_refused_by_verify_and_usb(bundled, cli, tmp_path, na
     _crafted(bundled, name, link)
     result = cli("verify", bundled)
     assert result.code == 1
-    assert f"member '{name}' {expected}" in result.err
+    assert f"member '{name}' {expected}" in result.out + result.err
     dest = tmp_path / "stick"
     dest.mkdir()
     result = cli("usb", bundled, dest)
-    assert result.code == 1 and f"member '{name}'" in result.err
+    assert result.code == 1 and f"member '{name}'" in result.out + result.err
     assert list(dest.iterdir()) == []
     assert not (tmp_path / "evil.mp3").exists()
 
@@ -374,3 +374,86 @@ def test_sign_verify_and_tamper_round_trip_without_minisign(bundled, keys, cli, 
     bundled.write_bytes(original_zip)
     result = cli("verify", bundled, "--pubkey", tmp_path / "other" / "broadcast.pub")
     assert result.code == 1 and "signature" in result.err
+
+
+# --- hostile bundles and destinations ------------------------------------------------------
+
+def _one_line_error(result, code: int = 1) -> str:
+    assert result.code == code, result
+    lines = result.err.strip().split("\n")
+    assert len(lines) == 1 and "Traceback" not in result.err and "internal error" not in result.err
+    return lines[0]
+
+
+def test_a_zip_bomb_is_refused_before_it_is_read(bundled, tmp_path):
+    for name in ("01-ident.mp3", "programs/"):
+        bomb = tmp_path / f"bomb{len(name)}.zip"
+        shutil.copy(bundled, bomb)
+        with zipfile.ZipFile(bomb, "a", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("x.mp3" if name == "01-ident.mp3" else name, bytes(64 * 1024 * 1024))
+        for command in (["verify", bomb], ["usb", bomb, tmp_path]):
+            line = _one_line_error(run_broadcast(*command, env=process_env()))
+            assert "refusing the bundle" in line
+
+
+def _with_manifest(bundled: Path, manifest: bytes) -> None:
+    def change(name, data):
+        return [(name, manifest if name == "manifest.json" else data)]
+    _rewrite(bundled, change)
+
+
+@pytest.mark.parametrize("manifest", [b"[]", b'{"files": {}}',
+                                      b'{"campaign": "demo", "locale": "ru", "profile": {}, '
+                                      b'"files": [{"file": null}]}',
+                                      b'{"campaign": "demo", "locale": "ru", "profile": {}, '
+                                      b'"files": [{"file": "01-ident.mp3", "id": "ident"}]}'])
+def test_malformed_manifests_inside_a_bundle_are_one_line(bundled, tmp_path, manifest):
+    _with_manifest(bundled, manifest)
+    for command in (["verify", bundled], ["usb", bundled, tmp_path]):
+        line = _one_line_error(run_broadcast(*command, env=process_env()))
+        assert "manifest.json" in line and "malformed" in line
+
+
+def test_names_that_differ_only_by_case_are_refused_for_fat(bundled, tmp_path):
+    with zipfile.ZipFile(bundled) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    manifest = json.loads(members["manifest.json"])
+    twin = dict(manifest["files"][0], file="01-IDENT.mp3")
+    manifest["files"].insert(1, twin)
+    members["01-IDENT.mp3"] = members["01-ident.mp3"]
+    members["manifest.json"] = json.dumps(manifest).encode()
+    import hashlib
+    members["SHA256SUMS"] = "".join(f"{hashlib.sha256(d).hexdigest()}  {n}\n"
+                                    for n, d in sorted(members.items())
+                                    if n != "SHA256SUMS").encode()
+    with zipfile.ZipFile(bundled, "w") as zf:
+        for name, data in sorted(members.items()):
+            zf.writestr(name, data)
+    line = _one_line_error(run_broadcast("usb", bundled, "--image", tmp_path / "s.img",
+                                         env=process_env()))
+    assert "'01-ident.mp3' and '01-IDENT.mp3' differ only by case" in line
+    assert not (tmp_path / "s.img").exists()
+
+
+def test_an_absurd_image_size_is_one_line(bundled, tmp_path):
+    for size, says in (("999999G", "more than a FAT32 stick image should be"),
+                       ("12 parsecs", "is not understood"), ("1K", "too small")):
+        line = _one_line_error(run_broadcast("usb", bundled, "--image", tmp_path / "s.img",
+                                             "--size", size, env=process_env()))
+        assert says in line
+    assert not (tmp_path / "s.img").exists()
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="util-linux's unshare")
+def test_a_read_only_stick_is_one_line(bundled, tmp_path):
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    import sys
+    script = (f"mount --bind '{stick}' '{stick}' && mount -o remount,bind,ro '{stick}' "
+              f"'{stick}' && exec '{sys.executable}' -m pipeline usb '{bundled}' '{stick}'")
+    proc = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True,
+                          text=True, env=process_env())
+    assert proc.returncode == 1, proc.stderr
+    assert "Read-only file system" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().split("\n")) == 1
+    assert not any(stick.iterdir())

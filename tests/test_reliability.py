@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -287,3 +288,91 @@ def test_a_recording_script_that_is_not_utf8_is_one_line(project):
     result = run_broadcast("status", "--project", project)
     assert result.code == 2, result
     assert "ident.txt:1: not valid UTF-8; save the file as UTF-8" in result.err
+
+
+# --- resource faults ----------------------------------------------------------------------
+
+def _built_ko(project: Path) -> tuple[dict, dict]:
+    ok("build", "--project", project, "--locale", "ko_KP")
+    return (snapshot(project / "audio_out" / "demo" / "ko_KP"),
+            snapshot(project / "audio_out" / "bundles"))
+
+
+def _kept(project: Path, before: tuple[dict, dict]) -> None:
+    assert snapshot(project / "audio_out" / "demo" / "ko_KP") == before[0]
+    assert snapshot(project / "audio_out" / "bundles") == before[1]
+
+
+def _one_line(result) -> str:
+    lines = result.err.strip().split("\n")
+    assert 1 <= len(lines) <= 3 and "Traceback" not in result.err, result.err
+    return lines[-1]
+
+
+def test_disk_full_during_a_build_is_one_line_and_keeps_complete_outputs(project):
+    """RLIMIT_FSIZE: every write past 64 KiB fails as on a full disk (EFBIG)."""
+    import resource
+    before = _built_ko(project)
+    _amplitude(project, 0.2)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "build", "--project",
+                           str(project), "--locale", "ko_KP", "--jobs", "1"],
+                          capture_output=True, text=True, env=process_env(), preexec_fn=limit)
+    assert proc.returncode == 1, proc.stderr
+    line = _one_line(type("R", (), {"err": proc.stderr})())
+    assert "File too large" in proc.stderr and "raise the limit" in proc.stderr, line
+    _kept(project, before)
+    assert not list((project / "audio_out").rglob(".*.tmp"))
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="util-linux's unshare")
+@pytest.mark.parametrize("which, command", [("audio_out", "build"), ("locales", "update")])
+def test_a_read_only_folder_is_one_line(project, which, command):
+    """The folder mounted read-only (EROFS), as a write-protected card would be."""
+    before = _built_ko(project)
+    if which == "locales":
+        yaml = project / "messages" / "demo.yaml"
+        yaml.write_text(yaml.read_text(encoding="utf-8").replace(
+            "They want you to return home alive.", "They want you home alive."),
+            encoding="utf-8")
+    else:
+        _amplitude(project, 0.2)
+    target = project / which
+    script = (f"mount --bind '{target}' '{target}' && mount -o remount,bind,ro '{target}' "
+              f"'{target}' && exec '{sys.executable}' -m pipeline {command} --project "
+              f"'{project}' --locale ko_KP")
+    proc = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True,
+                          text=True, env=process_env())
+    if "mount" in proc.stderr and "permission denied" in proc.stderr.lower():
+        pytest.skip("no right to mount here")
+    assert proc.returncode == 1, proc.stderr
+    assert "Read-only file system" in proc.stderr and "choose a writable folder" in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().split("\n")) <= 3
+    _kept(project, before)
+
+
+def test_ffmpeg_missing_at_run_time_keeps_outputs(project, tmp_path):
+    before = _built_ko(project)
+    _amplitude(project, 0.2)
+    env = process_env() | {"PATH": str(tmp_path), "IMAGEIO_FFMPEG_EXE": str(tmp_path / "ffmpeg")}
+    result = run_broadcast("build", "--project", project, "--locale", "ko_KP", "--jobs", "1",
+                           env=env)
+    assert result.code == 1
+    assert "ffmpeg" in result.err and "Traceback" not in result.err
+    assert "was kept as it was" in result.err.strip().split("\n")[-1]
+    _kept(project, before)
+
+
+def test_a_voice_that_does_not_exist_keeps_outputs(project):
+    ok("build", "--project", project, "--locale", "uk")
+    before = snapshot(project / "audio_out" / "demo" / "uk")
+    toml = project / "broadcast.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        '[voices.uk]\nengine = "fake_engine:ToneEngine"\nvoice = "uk"',
+        '[voices.uk]\nengine = "espeak"\nvoice = "no-such-voice"'), encoding="utf-8")
+    result = run_broadcast("build", "--project", project, "--locale", "uk", "--jobs", "1")
+    assert result.code in (1, 2), result
+    assert "no-such-voice" in result.err and "Traceback" not in result.err
+    assert snapshot(project / "audio_out" / "demo" / "uk") == before

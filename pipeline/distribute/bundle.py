@@ -37,7 +37,12 @@ def _zip_time() -> tuple[int, int, int, int, int, int]:
 
 def _sums(data: bytes, source: str) -> dict[str, str]:
     sums = {}
-    for number, line in enumerate(data.decode("utf-8").split("\n"), 1):
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BundleError("SHA256SUMS is not UTF-8 text", source,
+                          fix="rebuild the bundle with broadcast bundle") from None
+    for number, line in enumerate(text.split("\n"), 1):
         if not line:
             continue
         match = re.fullmatch(r"([0-9a-f]{64})  (.+)", line)
@@ -117,6 +122,30 @@ def check_member_name(info: zipfile.ZipInfo, bundle: str) -> None:
                           fix="do not use this bundle; rebuild it with broadcast bundle")
 
 
+MAX_MEMBER = 1024 ** 3          # one hour of 48 kHz WAV is about 350 MB
+MAX_TOTAL = 4 * 1024 ** 3
+MAX_RATIO = 200                 # speech deflates to 70-95 %; a bomb to 0.1 %
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo], bundle: str) -> None:
+    """Refuse what would expand beyond reason before reading any of it (a zip bomb)."""
+    total = 0
+    for info in infos:
+        if info.is_dir() and info.file_size:
+            raise BundleError(f"folder entry '{info.filename}' carries data; refusing the "
+                              "bundle", bundle, fix="do not use this bundle")
+        total += info.file_size
+        bomb = info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1)
+        if info.file_size > MAX_MEMBER or bomb:
+            raise BundleError(f"member '{info.filename}' would expand to "
+                              f"{info.file_size // 1024 ** 2} MiB from {info.compress_size // 1024} "
+                              "KiB; refusing the bundle", bundle,
+                              fix="do not use this bundle; fetch it again from its source")
+    if total > MAX_TOTAL:
+        raise BundleError(f"the members would expand to {total // 1024 ** 2} MiB; refusing the "
+                          "bundle", bundle, fix="do not use this bundle")
+
+
 @dataclass
 class Verified:
     bundle: Path
@@ -147,6 +176,7 @@ def verify_bundle(path: Path, public: signing.PublicKey | None) -> Verified:
         infos = zf.infolist()
         for info in infos:
             check_member_name(info, source)
+        _check_sizes(infos, source)
         seen = set()
         for info in infos:
             if info.filename in seen:

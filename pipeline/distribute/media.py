@@ -15,6 +15,7 @@ from ..fsutil import sha256_bytes, sha256_file
 from .bundle import FAT_EPOCH, Verified
 
 NEUTRAL_LABEL = "NO NAME"           # what an unlabelled stick shows
+MAX_IMAGE = 32 * 1024 ** 3          # the largest FAT32 volume common systems make
 
 
 def play_order(verified: Verified, with_programs: bool = False) -> list[tuple[str, bytes]]:
@@ -28,10 +29,16 @@ def play_order(verified: Verified, with_programs: bool = False) -> list[tuple[st
         for i, e in enumerate(verified.manifest.programs, len(files) + 1):
             ext = e.file.rsplit(".", 1)[1]
             files.append((f"{i:0{width}d}-program-{e.id}.{ext}", verified.members[e.file]))
+    seen: dict[str, str] = {}
     for name, _ in files:
         if not re.fullmatch(r"[0-9A-Za-z_-]+\.[a-z0-9]+", name):
             raise BundleError(f"'{name}' is not a safe name for a stick", verified.bundle,
                               fix="rebuild the bundle")
+        if name.casefold() in seen:
+            raise BundleError(f"'{seen[name.casefold()]}' and '{name}' differ only by case: "
+                              "a FAT stick cannot hold both", verified.bundle,
+                              fix="rebuild the bundle with broadcast bundle")
+        seen[name.casefold()] = name
     return files
 
 
@@ -81,7 +88,12 @@ def parse_size(text: str) -> int:
         raise BundleError(f"size '{text}' is not understood", "--size",
                           fix="write e.g. 64M, 512M or 2G")
     unit = (match.group(2) or "M")[0].upper()
-    return int(match.group(1)) * {"K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}[unit]
+    size = int(match.group(1)) * {"K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}[unit]
+    if size > MAX_IMAGE:
+        raise BundleError(f"size '{text}' is more than a FAT32 stick image should be", "--size",
+                          fix=f"give at most {MAX_IMAGE // 1024 ** 3}G (or leave --size out: "
+                              "the image is sized to its audio)")
+    return size
 
 
 def _tool(name: str) -> str:
