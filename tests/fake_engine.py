@@ -8,6 +8,7 @@ the same text always gives the same samples.
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 import numpy as np
@@ -51,6 +52,8 @@ class ToneEngine:
             raise EngineError("the tone voice is unreachable", fix="unset FAKE_ENGINE_FAIL")
         if os.environ.get("FAKE_ENGINE_HANG"):
             time.sleep(3600)
+        if os.environ.get("FAKE_ENGINE_DIE"):          # as the OOM killer would end a worker
+            os.kill(os.getpid(), signal.SIGKILL)
         n = int(round(CHAR_S * RATE))
         t = np.arange(n) / RATE
         tone = (self.amplitude * np.sin(2 * np.pi * FREQ * t)).astype(np.float32)

@@ -24,7 +24,7 @@ import zipfile
 from pathlib import Path
 
 from conftest import FIXTURE, snapshot
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, example, given, reject, settings
 from hypothesis import strategies as st
 
 from pipeline.cli import main
@@ -244,7 +244,11 @@ def check_bundle(data: bytes) -> None:
 @given(ZIP_CHANGES)
 @example([("add", "SHA256SUMS", b"\x80")])             # once an internal error
 def test_fuzz_bundle_members(changes):
-    check_bundle(rezip(a_bundle(), changes))
+    try:
+        data = rezip(a_bundle(), changes)
+    except (ValueError, IndexError):
+        reject()                        # a name Python's zipfile cannot write at all
+    check_bundle(data)
 
 
 @given(EDITS)
