@@ -146,14 +146,18 @@ def _progress(label: str):
     return step
 
 
+def _withdrawn(project: Project, withdrawn: list[workflow.Withdrawn]) -> None:
+    for w in withdrawn:
+        _print(f"withdrew from {project.rel(w.folder)}: {', '.join(w.ids)} (no longer the "
+               "approved translation)" + "".join(f"; deleted {project.rel(p)}"
+                                                 for p in w.bundles_removed))
+
+
 def _render(project: Project, args) -> int:
     profiles = workflow.profiles_of(project, args.profile)
     plans, report = workflow.render(project, profiles, args.workers, args.strict,
                                     _progress("render"))
-    for w in report.withdrawn:
-        _print(f"withdrew from {project.rel(w.folder)}: {', '.join(w.ids)} (no longer the "
-               "approved translation)" + "".join(f"; deleted {project.rel(p)}"
-                                                 for p in w.bundles_removed))
+    _withdrawn(project, report.withdrawn)
     for lp in plans:
         for mid, reason in lp.skipped.items():
             _print(f"skipped {lp.campaign.name}/{lp.locale}/{mid}: {reason}")
@@ -177,11 +181,11 @@ def _render(project: Project, args) -> int:
     _print(f"{report.syntheses} syntheses, {report.encodings} encodings")
     for error in report.errors:
         _err(error)
-    kept = [f for f in report.folders if f.kept]
+    kept = sorted({f"{f.campaign}/{f.locale}" for f in report.folders if f.kept})
+    if kept:
+        _err(f"{len(report.errors)} failed; the previous output of {', '.join(kept)} was "
+             "kept as it was")
     if report.errors:
-        where = sorted({f"{f.campaign}/{f.locale}" for f in kept})
-        _err(f"{len(report.errors)} failed; the previous output of "
-             f"{', '.join(where) or 'the failed locales'} was kept as it was")
         return 1
     if report.rendered == 0:
         _err("nothing was rendered: no message is ready in any locale "
@@ -232,8 +236,9 @@ def _bundle(project: Project, args) -> list:
         path = Path(args.sign)
         secret = signing.load_secret(path, _passphrase() if signing.is_encrypted(path)
                                      else None)
-    written = workflow.bundle_all(project, workflow.profiles_of(project, args.profile),
-                                  secret, getattr(args, "timestamp", False))
+    written, withdrawn = workflow.bundle_all(project, workflow.profiles_of(project, args.profile),
+                                             secret, getattr(args, "timestamp", False))
+    _withdrawn(project, withdrawn)
     for w in written:
         note = ("wrote" if w.changed else "unchanged") + (", signed" if w.signed else "")
         _print(f"{note} {project.rel(w.path)}")

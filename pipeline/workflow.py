@@ -10,7 +10,7 @@ from pathlib import Path
 from .audio.profiles import Profile
 from .catalogs import ops
 from .distribute import bundle, signing
-from .layout import PROFILE_RE, SUMS
+from .layout import LOCALE_RE, PROFILE_RE, SUMS
 from .project import Project, open_project
 from .render import outputs
 from .render.execute import Progress, RenderReport, execute
@@ -94,25 +94,30 @@ def withdraw_unapproved(project: Project) -> list[Withdrawn]:
     those of this command), to the gate as it stands: what is no longer approved leaves
     the folder, and that folder's bundle and signature are deleted."""
     whole = open_project(project.root) if project.narrowed else project
+    out_dir = whole.layout.out_dir
+    if not out_dir.is_dir():
+        return []
+    plans = {(lp.campaign.name, lp.locale): lp for lp in plan(whole)}
     out = []
-    for lp in plan(whole):
-        name, locale = lp.campaign.name, lp.locale
-        base = whole.layout.out_dir / name / locale
-        if not base.is_dir():
+    # Every folder on disk: one of a campaign or locale that no longer exists has nothing
+    # approved left in it.
+    for folder in sorted(out_dir.glob("*/*/*")):
+        name, locale = folder.parent.parent.name, folder.parent.name
+        if not (folder.is_dir() and PROFILE_RE.match(folder.name) and LOCALE_RE.match(locale)):
             continue
-        approved = {job.message_id: (job.title, job.text) for job in lp.jobs}
-        programs = {p.id: list(p.items) for p in lp.campaign.programs}
-        for folder in sorted(p for p in base.iterdir() if p.is_dir() and PROFILE_RE.match(p.name)):
-            gone = outputs.withdraw(folder, approved, programs)
-            if not gone:
-                continue
-            removed = []
-            zip_path = whole.layout.bundle(name, locale, folder.name)
-            for path in (zip_path, Path(str(zip_path) + ".minisig")):
-                if path.exists():
-                    path.unlink()
-                    removed.append(path)
-            out.append(Withdrawn(folder, gone, removed))
+        lp = plans.get((name, locale))
+        approved = {job.message_id: (job.title, job.text) for job in lp.jobs} if lp else {}
+        programs = {p.id: list(p.items) for p in lp.campaign.programs} if lp else {}
+        gone = outputs.withdraw(folder, approved, programs)
+        if not gone:
+            continue
+        removed = []
+        zip_path = whole.layout.bundle(name, locale, folder.name)
+        for path in (zip_path, Path(str(zip_path) + ".minisig")):
+            if path.exists():
+                path.unlink()
+                removed.append(path)
+        out.append(Withdrawn(folder, gone, removed))
     return out
 
 
@@ -131,10 +136,10 @@ def render(project: Project, profiles: list[Profile], workers: int | None = None
 
 def bundle_all(project: Project, profiles: list[Profile],
                secret: signing.SecretKey | None = None,
-               timestamp: bool = False) -> list[Written]:
+               timestamp: bool = False) -> tuple[list[Written], list[Withdrawn]]:
     """A zip per output folder (and a signature beside it with ``secret``), after what is
     no longer approved has left the folders."""
-    withdraw_unapproved(project)
+    withdrawn = withdraw_unapproved(project)
     written = []
     for c in project.campaigns:
         for locale in project.locales:
@@ -150,4 +155,4 @@ def bundle_all(project: Project, profiles: list[Profile],
                         comment += f"\ttimestamp:{int(time.time())}"
                     signing.write_signature(out, secret, comment)
                 written.append(Written(out, changed, signed=secret is not None))
-    return written
+    return written, withdrawn

@@ -103,7 +103,8 @@ def commit_folder(folder: Path, wanted: dict[str, bytes]) -> bool:
     """
     current = _files(folder)
     ours = {n for n in current if Path(n).suffix in OUTPUT_EXTENSIONS or n in METADATA}
-    if set(wanted) == ours and all(_same(folder / n, d) for n, d in wanted.items()):
+    same = {n for n, d in wanted.items() if n in current and _same(folder / n, d)}
+    if set(wanted) == ours == same:
         return False
     staging = staging_of(folder)
     if staging.exists():
@@ -112,7 +113,7 @@ def commit_folder(folder: Path, wanted: dict[str, bytes]) -> bool:
         dest = staging / name
         dest.parent.mkdir(parents=True, exist_ok=True)
         old = folder / name
-        if name in wanted and not _same(old, wanted[name]):
+        if name in wanted and name not in same:
             with open(dest, "wb") as fh:
                 fh.write(wanted[name])
                 fh.flush()
