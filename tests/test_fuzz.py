@@ -252,6 +252,8 @@ def test_fuzz_bundle_members(changes):
 
 
 @given(EDITS)
+@example([(4, 0, b"\x00"), (4, 0, b"<<: "), (4, 1, b""), (4, 6, b""), (7, 2, b"\n"),
+          (23, 1, b"<<: ")])            # once an internal error: a name that is not UTF-8
 def test_fuzz_bundle_bytes(edits):
     check_bundle(mutate(a_bundle(), edits))
 

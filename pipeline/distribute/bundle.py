@@ -168,7 +168,7 @@ def verify_bundle(path: Path, public: signing.PublicKey | None) -> Verified:
         zf = zipfile.ZipFile(path)
     except FileNotFoundError:
         raise BundleError("no such bundle", source, fix="check the path") from None
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, ValueError, EOFError):     # UnicodeDecodeError included
         raise BundleError("not a zip file, or a damaged one", source,
                           fix="fetch the bundle again from its source") from None
     result = Verified(path, {}, None)
@@ -186,7 +186,9 @@ def verify_bundle(path: Path, public: signing.PublicKey | None) -> Verified:
                 continue
             try:
                 result.members[info.filename] = zf.read(info)
-            except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError,
+                    RuntimeError, ValueError) as exc:
+                # damaged data, an unknown compression, an encrypted member
                 result.problems.append(f"member '{info.filename}' is corrupt ({exc})")
     if "SHA256SUMS" not in result.members:
         result.problems.append("member 'SHA256SUMS' is missing")
