@@ -1,9 +1,10 @@
 """Reading and writing .po/.pot files.
 
 Translators' files are read strictly (a line lint, then polib, then Babel's parser with
-``abort_invalid=True``, which finds malformed entries with their line; a header and plural
-check follows). Files are written atomically, in GNU gettext's canonical form (``poformat``), and only
-when their content changes.
+``abort_invalid=True``, which finds malformed entries with their line; header, plural and
+duplicate checks follow). Files are written atomically, in GNU gettext's canonical form
+(``poformat``), only when their content changes, and never over a file that changed
+since it was read.
 """
 
 from __future__ import annotations
