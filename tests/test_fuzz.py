@@ -20,6 +20,7 @@ import os
 import shutil
 import struct
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -217,7 +218,8 @@ def rezip(data: bytes, changes) -> bytes:
         elif kind == "manifest":
             items = [(n, payload if n == "manifest.json" else d) for n, d in items]
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
+    with warnings.catch_warnings(), zipfile.ZipFile(buf, "w") as zf:
+        warnings.simplefilter("ignore")     # duplicate names are meant
         for name, payload in items:
             zf.writestr(name, payload)
     return buf.getvalue()
