@@ -307,12 +307,12 @@ def cmd_usb(args) -> int:
     if args.image:
         size = media.parse_size(args.size) if args.size else None
         names = media.write_image(verified, Path(args.image), size, args.reproducible,
-                                  args.label, args.with_programs)
+                                  args.label, args.with_programs, args.with_transcripts)
         _print(f"wrote {args.image}: FAT32 image with {len(names)} files in play order; "
                "write it to sticks with dd or any imaging tool")
     elif args.dest:
         names = media.copy_to_stick(verified, Path(args.dest), args.overwrite,
-                                    args.with_programs)
+                                    args.with_programs, args.with_transcripts)
         _print(f"copied and verified {len(names)} files to {args.dest} in play order")
     else:
         raise PipelineError("give a destination folder or --image FILE", "broadcast usb",
@@ -407,6 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace files already on DEST")
     p.add_argument("--with-programs", action="store_true",
                    help="also copy the programs, after the messages")
+    p.add_argument("--with-transcripts", action="store_true",
+                   help="also copy each message's text (NN.txt beside NN.mp3); off by "
+                        "default: text on a stick tells what it carries")
     p = add("check", cmd_check, "quality checks on every translated unit, in every locale",
             campaign, locale)
     p.add_argument("--json", action="store_true", help="print findings as JSON")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -282,11 +283,13 @@ def test_usb_copies_in_play_order_and_verifies(bundled, cli, tmp_path):
     assert result.code == 0, result.err
     with zipfile.ZipFile(bundled) as zf:
         manifest = json.loads(zf.read("manifest.json"))
-        expected = [e["file"] for e in manifest["files"] if e["kind"] == "message"]
-        for name in expected:
-            assert (dest / name).read_bytes() == zf.read(name)
+        in_bundle = [e["file"] for e in manifest["files"] if e["kind"] == "message"]
+        # Names say nothing: an index in play order, no id, no title.
+        expected = [f"{i:02d}.mp3" for i in range(1, len(in_bundle) + 1)]
+        for name, member in zip(expected, in_bundle, strict=True):
+            assert (dest / name).read_bytes() == zf.read(member)
     assert sorted(p.name for p in dest.iterdir()) == expected
-    assert all(p.suffix == ".mp3" for p in dest.iterdir())     # no manifest, no page
+    assert all(p.suffix == ".mp3" for p in dest.iterdir())     # no manifest, page or text
     result = cli("usb", bundled, dest)
     assert result.code == 1 and "already exists on the stick" in result.err
     assert cli("usb", bundled, dest, "--overwrite").code == 0
@@ -315,17 +318,24 @@ def test_fat32_image_in_play_order_with_no_identifying_data(bundled, cli, tmp_pa
     listing = _mtools("mdir", "-i", str(image), "::/")
     with zipfile.ZipFile(bundled) as zf:
         manifest = json.loads(zf.read("manifest.json"))
-        expected = [e["file"] for e in manifest["files"] if e["kind"] == "message"]
+        in_bundle = [e["file"] for e in manifest["files"] if e["kind"] == "message"]
+        words = {w.lower() for e in manifest["files"] for w in re.findall(
+            r"[^\W\d_]+", e["id"] + " " + e["title"] + " " + e["text"])}
+        expected = [f"{i:02d}.mp3" for i in range(1, len(in_bundle) + 1)]
         rows = [line for line in listing.split("\n") if line[:2].isdigit()]
-        names = [row.split()[-1] if row.split()[-1].endswith(".mp3") else
-                 f"{row.split()[0]}.{row.split()[1]}" for row in rows]
+        names = [f"{row.split()[0]}.{row.split()[1]}".lower() for row in rows]
         assert names == expected                        # mdir shows play order
+        assert all(n.split(".")[0].isdigit() for n in names)
+        assert not words & {w.lower() for w in re.findall(r"[^\W\d_]+", listing)
+                            if w.lower() not in ("mp", "volume", "in", "drive", "has", "no",
+                                                 "label", "serial", "number", "is", "directory",
+                                                 "for", "files", "bytes", "free", "name")}
         assert all("1980-01-01" in row for row in rows)  # fixed times
         back = tmp_path / "back"
         back.mkdir()
-        for name in expected:
+        for name, member in zip(expected, in_bundle, strict=True):
             _mtools("mcopy", "-i", str(image), f"::/{name}", str(back / name))
-            assert (back / name).read_bytes() == zf.read(name)
+            assert (back / name).read_bytes() == zf.read(member)
     assert "has no label" in listing or "NO NAME" in listing
     assert image.stat().st_size == 64 * 1024 * 1024
     # The serial number is random each time, unless --reproducible.
@@ -414,7 +424,9 @@ def test_malformed_manifests_inside_a_bundle_are_one_line(bundled, tmp_path, man
         assert "manifest.json" in line and "malformed" in line
 
 
-def test_names_that_differ_only_by_case_are_refused_for_fat(bundled, tmp_path):
+def test_names_that_differ_only_by_case_cannot_clash_on_fat(bundled, tmp_path):
+    """Names on a stick are indexes, not the bundle's names: members that differ only by
+    case become 01.mp3 and 02.mp3."""
     with zipfile.ZipFile(bundled) as zf:
         members = {n: zf.read(n) for n in zf.namelist()}
     manifest = json.loads(members["manifest.json"])
@@ -429,10 +441,11 @@ def test_names_that_differ_only_by_case_are_refused_for_fat(bundled, tmp_path):
     with zipfile.ZipFile(bundled, "w") as zf:
         for name, data in sorted(members.items()):
             zf.writestr(name, data)
-    line = _one_line_error(run_broadcast("usb", bundled, "--image", tmp_path / "s.img",
-                                         env=process_env()))
-    assert "'01-ident.mp3' and '01-IDENT.mp3' differ only by case" in line
-    assert not (tmp_path / "s.img").exists()
+    result = run_broadcast("usb", bundled, "--image", tmp_path / "s.img", env=process_env())
+    assert result.code == 0, result.err
+    listing = _mtools("mdir", "-b", "-i", str(tmp_path / "s.img"), "::/")
+    assert "::/01.MP3" in listing.upper() and "::/02.MP3" in listing.upper()
+    assert "IDENT" not in listing.upper()
 
 
 def test_an_absurd_image_size_is_one_line(bundled, tmp_path):
@@ -457,3 +470,34 @@ def test_a_read_only_stick_is_one_line(bundled, tmp_path):
     assert "Read-only file system" in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().split("\n")) == 1
     assert not any(stick.iterdir())
+
+
+def test_transcripts_go_on_a_stick_only_when_asked(bundled, tmp_path):
+    dest = tmp_path / "stick"
+    dest.mkdir()
+    result = run_broadcast("usb", bundled, dest, "--with-transcripts", env=process_env())
+    assert result.code == 0, result.err
+    with zipfile.ZipFile(bundled) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        messages = [e["file"] for e in manifest["files"] if e["kind"] == "message"]
+        for index, member in enumerate(messages, 1):
+            assert (dest / f"{index:02d}.txt").read_bytes() == \
+                zf.read(member.rsplit(".", 1)[0] + ".txt")
+    assert sorted(p.suffix for p in dest.iterdir()) == [".mp3"] * len(messages) + \
+        [".txt"] * len(messages)
+
+
+def test_a_title_tag_never_reaches_a_stick():
+    """A profile with title_tag writes an ID3 title into the bundle's MP3s; the stick gets
+    the same audio without it."""
+    import numpy as np
+
+    from pipeline.audio.codec import encode_mp3
+    from pipeline.audio.dsp import Audio
+    from pipeline.distribute.media import strip_id3
+    t = np.arange(44100) / 44100
+    tone = Audio((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 44100)
+    tagged, plain = encode_mp3(tone, 128, "Права военнопленного"), encode_mp3(tone, 128)
+    assert tagged.startswith(b"ID3") and "Права".encode("utf-8") in tagged
+    assert strip_id3(tagged) == plain
+    assert strip_id3(plain) == plain

@@ -12,45 +12,63 @@ from pathlib import Path
 
 from ..errors import BundleError, MediaError
 from ..fsutil import sha256_bytes, sha256_file
+from ..layout import transcript_of
 from .bundle import FAT_EPOCH, Verified
 
 NEUTRAL_LABEL = "NO NAME"           # what an unlabelled stick shows
 MAX_IMAGE = 32 * 1024 ** 3          # the largest FAT32 volume common systems make
 
 
-def play_order(verified: Verified, with_programs: bool = False) -> list[tuple[str, bytes]]:
-    """(name on the stick, data) in play order: messages, then programs if asked."""
+def play_order(verified: Verified, with_programs: bool = False,
+               with_transcripts: bool = False) -> list[tuple[str, bytes]]:
+    """(name on the stick, data) in play order: messages, then programs if asked.
+
+    Names on a stick say nothing about what they carry: a zero-padded index only
+    (``01.mp3``, ``02.mp3`` …), never a message id or title. MP3s lose any ID3 tag.
+    Transcripts (``01.txt`` beside ``01.mp3``) only with ``with_transcripts``.
+    """
     if verified.manifest is None:
         raise BundleError("the bundle has no manifest", verified.bundle,
                           fix="rebuild the bundle with broadcast bundle")
-    files = [(e.file, verified.members[e.file]) for e in verified.manifest.messages]
+    entries = list(verified.manifest.messages)
     if with_programs:
-        width = len(files[0][0].split("-")[0]) if files else 2
-        for i, e in enumerate(verified.manifest.programs, len(files) + 1):
-            ext = e.file.rsplit(".", 1)[1]
-            files.append((f"{i:0{width}d}-program-{e.id}.{ext}", verified.members[e.file]))
-    seen: dict[str, str] = {}
-    for name, _ in files:
-        if not re.fullmatch(r"[0-9A-Za-z_-]+\.[a-z0-9]+", name):
-            raise BundleError(f"'{name}' is not a safe name for a stick", verified.bundle,
+        entries += verified.manifest.programs
+    width = max(2, len(str(len(entries))))
+    files = []
+    for index, entry in enumerate(entries, 1):
+        ext = entry.file.rsplit(".", 1)[-1].lower()
+        if ext not in ("mp3", "wav"):
+            raise BundleError(f"'{entry.file}' is not audio", verified.bundle,
                               fix="rebuild the bundle")
-        if name.casefold() in seen:
-            raise BundleError(f"'{seen[name.casefold()]}' and '{name}' differ only by case: "
-                              "a FAT stick cannot hold both", verified.bundle,
-                              fix="rebuild the bundle with broadcast bundle")
-        seen[name.casefold()] = name
+        data = verified.members[entry.file]
+        files.append((f"{index:0{width}d}.{ext}", strip_id3(data) if ext == "mp3" else data))
+        if with_transcripts and entry.kind == "message":
+            text = verified.members.get(transcript_of(entry.file))
+            if text is not None:
+                files.append((f"{index:0{width}d}.txt", text))
     return files
 
 
+def strip_id3(data: bytes) -> bytes:
+    """MP3 audio without a leading ID3v2 tag (a title a player would show)."""
+    if len(data) >= 10 and data[:3] == b"ID3":
+        size = 0
+        for byte in data[6:10]:
+            size = (size << 7) | (byte & 0x7F)
+        footer = 10 if data[5] & 0x10 else 0
+        return data[10 + size + footer:]
+    return data
+
+
 def copy_to_stick(verified: Verified, dest: Path, overwrite: bool = False,
-                  with_programs: bool = False) -> list[str]:
+                  with_programs: bool = False, with_transcripts: bool = False) -> list[str]:
     """Copy the audio to a mounted stick one file at a time, in play order, with fsync,
     then read every file back and compare."""
     dest = Path(dest)
     if not dest.is_dir():
         raise BundleError("the destination is not a folder (is the stick mounted?)", dest,
                           fix="give the mount point of the stick")
-    files = play_order(verified, with_programs)
+    files = play_order(verified, with_programs, with_transcripts)
     clashes = [n for n, _ in files if (dest / n).exists()]
     if clashes and not overwrite:
         raise BundleError(f"'{clashes[0]}' already exists on the stick", dest,
@@ -106,13 +124,13 @@ def _tool(name: str) -> str:
 
 def write_image(verified: Verified, image: Path, size: int | None = None,
                 reproducible: bool = False, label: str = NEUTRAL_LABEL,
-                with_programs: bool = False) -> list[str]:
+                with_programs: bool = False, with_transcripts: bool = False) -> list[str]:
     """A FAT32 disk image with the audio in play order, fixed times and a neutral label.
 
     The volume serial number is random, unless ``reproducible``: then it is derived from
     the bundle's contents, so the same bundle gives the same image.
     """
-    files = play_order(verified, with_programs)
+    files = play_order(verified, with_programs, with_transcripts)
     content = sum(len(d) for _, d in files)
     minimum = 40 * 1024 * 1024
     size = size or max(64 * 1024 * 1024, int(content * 1.1) + 8 * 1024 * 1024)
