@@ -144,10 +144,30 @@ def test_orthography_entry(kind, south, north):
     assert (south, north) not in southern_forms(f"그것은 가{south}입니다.")
 
 
-@pytest.mark.parametrize("text", ["무역사는 크다.", "근로자들은 쉰다.", "대한민국",
-                                  "사이용품", "그들은 로동하고 리용합니다."])
+@pytest.mark.parametrize("text", [
+    "무역사는 크다.", "근로자들은 쉰다.", "대한민국", "사이용품", "그들은 로동하고 리용합니다.",
+    # Correct northern words that once were flagged, or that hold a listed form inside them.
+    "그는 노력합니다.", "요리조리 피했다.", "손전화로 알린다.", "리해합니다.", "립장을 밝혔다.",
+    "남새와 곽밥", "대외무역사업", "사업참여자들", "불명예의 길", "관광안내일", "국가운영도 중요하다."])
 def test_real_words_containing_the_syllables_are_not_flagged(text):
     assert southern_forms(text) == []
+
+
+@pytest.mark.parametrize("text, south", [
+    ("국제노동기구", "노동"), ("급행열차로", "열차"), ("탄도미사일", "미사일"), ("평양냉면", "냉면"),
+    ("국제연합", "연합"), ("제네바협약", "제네바"), ("휴대폰으로", "휴대폰"), ("강제노동", "노동"),
+    ("녀권과 여권", "여권"), ("연좌제", "연좌제"), ("영도자", "영도"), ("보병여단", "여단"),
+    ("인터넷", "인터넷"), ("쿠르스크주", "쿠르스크"), ("드론", "드론"), ("탱크", "탱크")])
+def test_southern_forms_are_found_inside_compounds_too(text, south):
+    assert south in [s for s, _ in southern_forms(text)]
+
+
+def test_the_list_holds_the_corrections():
+    forms = {s: n for _, s, n in FORMS}
+    assert forms["여권"] == "녀권"
+    for gone in ("노력", "이해", "입장", "유학", "요리", "채소", "도시락"):
+        assert gone not in forms
+    assert forms["제네바"] == "주네브" and forms["핸드폰"] == forms["휴대폰"] == "손전화"
 
 
 def test_orthography_is_checked_only_for_ko_kp():
