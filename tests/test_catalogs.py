@@ -309,3 +309,18 @@ def test_the_shipped_example_stays_valid_whatever_its_content(tmp_path, cli):
     assert cli("status", "--json", "--project", root).code == 0
     result = cli("check", "--json", "--project", root)
     assert [f for f in json.loads(result.out) if f["severity"] == "error"] == []
+
+
+def test_the_shipped_example_is_complete_and_clean(tmp_path, proc):
+    """What users copy: every message ready in every locale, and no finding at all."""
+    from conftest import copy_example
+    root = copy_example(tmp_path / "example")
+    result = proc("status", "--json", "--project", root)
+    assert result.code == 0, result.err
+    for campaign in json.loads(result.out)["campaigns"].values():
+        assert set(campaign["locales"]) >= {"ko_KP", "ru", "uk"}
+        for locale, state in campaign["locales"].items():
+            assert state["not_ready"] == {}, (locale, state["not_ready"])
+            assert len(state["ready"]) == campaign["messages"], locale
+    result = proc("check", "--strict", "--project", root)
+    assert result.code == 0, result.out + result.err
