@@ -7,7 +7,9 @@ OOM killer or a power cut would):
 
 - every .po/.pot passes ``msgfmt -c`` and every .mo is read back by ``msgunfmt``;
 - no output folder lists (manifest, playlist, SHA256SUMS) a file that is missing or whose
-  bytes differ from the listing; every bundle that exists verifies;
+  bytes differ from the listing (a hidden, half-built ``.<profile>.staging`` folder is not
+  an output folder: nothing reads it, and the next command removes it); every bundle
+  that exists verifies;
 - no temp file is visible (every temp name starts with a dot), and the next command
   removes the hidden ones;
 - the next run of the same command ends byte-identical to a clean run.
@@ -88,6 +90,8 @@ def problems_after_kill(root: Path) -> list[str]:
     out = root / "audio_out"
     for sums in sorted(out.glob("*/*/*/SHA256SUMS")) if out.is_dir() else []:
         folder = sums.parent
+        if folder.name.startswith("."):
+            continue        # a hidden half-built .<profile>.staging: never read, tidied next run
         listed = {}
         for line in sums.read_text(encoding="utf-8").splitlines():
             digest, name = line.split("  ", 1)
