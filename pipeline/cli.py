@@ -208,7 +208,7 @@ def cmd_build(project: Project, args) -> int:
     for p in _compile(project):
         _err(f"warning: {project.rel(Path(p.file))}:{p.line}: {p.text}")
     code = _render(project, args)
-    _bundle(project, args)
+    _bundle(project, args, withdraw=False)      # the render withdrew already
     write_report(project)
     return code
 
@@ -229,7 +229,7 @@ def _passphrase(confirm: bool = False) -> str:
     return value
 
 
-def _bundle(project: Project, args) -> list:
+def _bundle(project: Project, args, withdraw: bool = True) -> list:
     from .distribute import signing
     secret = None
     if getattr(args, "sign", None):
@@ -237,7 +237,8 @@ def _bundle(project: Project, args) -> list:
         secret = signing.load_secret(path, _passphrase() if signing.is_encrypted(path)
                                      else None)
     written, withdrawn = workflow.bundle_all(project, workflow.profiles_of(project, args.profile),
-                                             secret, getattr(args, "timestamp", False))
+                                             secret, getattr(args, "timestamp", False),
+                                             withdraw)
     _withdrawn(project, withdrawn)
     for w in written:
         note = ("wrote" if w.changed else "unchanged") + (", signed" if w.signed else "")

@@ -35,9 +35,8 @@ def _holder(path: Path) -> str:
     try:
         pid = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
-        return "another broadcast command is running"
-    return f"another broadcast command is running (pid {pid})" if pid.isdigit() else \
-        "another broadcast command is running"
+        pid = ""
+    return "another broadcast command is running" + (f" (pid {pid})" if pid.isdigit() else "")
 
 
 @contextmanager

@@ -35,6 +35,7 @@ class Project:
     _glossaries: dict[str, Glossary] = field(default_factory=dict, repr=False)
     _lexicons: dict[str, list] = field(default_factory=dict, repr=False)
     _pots_read: set[str] = field(default_factory=set, repr=False)
+    _whole: "Project | None" = field(default=None, repr=False)
 
     @property
     def root(self) -> Path:
@@ -43,6 +44,14 @@ class Project:
     @property
     def layout(self) -> Layout:
         return self.config.layout
+
+    def whole(self) -> "Project":
+        """The whole project (every campaign and locale), read once per command."""
+        if not self.narrowed:
+            return self
+        if self._whole is None:
+            self._whole = open_project(self.root)
+        return self._whole
 
     def rel(self, path: Path) -> str:
         """``path`` as the user knows it: relative to the project root when inside it."""
@@ -73,6 +82,7 @@ class Project:
         self._statuses.clear()
         self._gates.clear()
         self._pots_read.clear()
+        self._whole = None
 
     # --- voices ------------------------------------------------------------------------
 

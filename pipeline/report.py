@@ -6,7 +6,7 @@ from html import escape
 
 from .fsutil import write_if_changed
 from .layout import INDEX_PAGE
-from .project import Project, open_project
+from .project import Project
 from .render.pages import page
 from .status import ProjectStatus, project_status
 
@@ -14,7 +14,7 @@ from .status import ProjectStatus, project_status
 def write_report(project: Project) -> bool:
     """Write the report of every campaign and locale on disk (not only those of the
     current command). True if the file changed."""
-    whole = open_project(project.root) if project.narrowed else project
+    whole = project.whole()
     status = project_status(whole)
     layout = whole.layout
     pages = []

@@ -11,9 +11,10 @@ from .audio.profiles import Profile
 from .catalogs import ops
 from .distribute import bundle, signing
 from .layout import LOCALE_RE, PROFILE_RE, SUMS
-from .project import Project, open_project
+from .project import Project
 from .render import outputs
 from .render.execute import Progress, RenderReport, execute
+from .render.outputs import Withdrawn
 from .render.plan import LocalePlan, plan
 
 
@@ -80,24 +81,19 @@ def profiles_of(project: Project, names: list[str] | None) -> list[Profile]:
     return [project.config.profile(n) for n in (names or project.config.default_profiles)]
 
 
-@dataclass
-class Withdrawn:
-    """What left an output folder because it is no longer the approved translation."""
-
-    folder: Path
-    ids: list[str]
-    bundles_removed: list[Path]
-
-
-def withdraw_unapproved(project: Project) -> list[Withdrawn]:
+def withdraw_unapproved(project: Project, plans: list[LocalePlan] | None = None
+                        ) -> list[Withdrawn]:
     """Hold every output folder on disk, of every campaign, locale and profile (not only
     those of this command), to the gate as it stands: what is no longer approved leaves
-    the folder, and that folder's bundle and signature are deleted."""
-    whole = open_project(project.root) if project.narrowed else project
-    out_dir = whole.layout.out_dir
+    the folder, and that folder's bundle and signature are deleted. ``plans``: the
+    project's plans if already made (for a project that is not narrowed)."""
+    out_dir = project.layout.out_dir
     if not out_dir.is_dir():
         return []
-    plans = {(lp.campaign.name, lp.locale): lp for lp in plan(whole)}
+    whole = project.whole()
+    if whole is not project or plans is None:
+        plans = plan(whole)
+    by_locale = {(lp.campaign.name, lp.locale): lp for lp in plans}
     out = []
     # Every folder on disk: one of a campaign or locale that no longer exists has nothing
     # approved left in it.
@@ -105,7 +101,7 @@ def withdraw_unapproved(project: Project) -> list[Withdrawn]:
         name, locale = folder.parent.parent.name, folder.parent.name
         if not (folder.is_dir() and PROFILE_RE.match(folder.name) and LOCALE_RE.match(locale)):
             continue
-        lp = plans.get((name, locale))
+        lp = by_locale.get((name, locale))
         approved = {job.message_id: (job.title, job.text) for job in lp.jobs} if lp else {}
         programs = {p.id: list(p.items) for p in lp.campaign.programs} if lp else {}
         gone = outputs.withdraw(folder, approved, programs)
@@ -126,8 +122,8 @@ def render(project: Project, profiles: list[Profile], workers: int | None = None
            ) -> tuple[list[LocalePlan], RenderReport]:
     project.validate_catalogs()
     project.validate_voices()
-    withdrawn = withdraw_unapproved(project)
     plans = plan(project)
+    withdrawn = withdraw_unapproved(project, plans)
     count = workers if workers is not None else project.config.workers
     report = execute(project.layout, plans, profiles, count, strict, progress)
     report.withdrawn = withdrawn
@@ -136,10 +132,12 @@ def render(project: Project, profiles: list[Profile], workers: int | None = None
 
 def bundle_all(project: Project, profiles: list[Profile],
                secret: signing.SecretKey | None = None,
-               timestamp: bool = False) -> tuple[list[Written], list[Withdrawn]]:
+               timestamp: bool = False, withdraw: bool = True
+               ) -> tuple[list[Written], list[Withdrawn]]:
     """A zip per output folder (and a signature beside it with ``secret``), after what is
-    no longer approved has left the folders."""
-    withdrawn = withdraw_unapproved(project)
+    no longer approved has left the folders (``withdraw=False``: the caller has just
+    done that, under the same lock)."""
+    withdrawn = withdraw_unapproved(project) if withdraw else []
     written = []
     for c in project.campaigns:
         for locale in project.locales:

@@ -27,7 +27,6 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -36,10 +35,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from pipeline.fsutil import RETIRED, STAGING, TEMP_RE  # what a killed writer may leave
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "data" / "project"
 ENV = {**os.environ, "PYTHONPATH": str(REPO / "tests"), "SOURCE_DATE_EPOCH": "1767225600"}
-TEMP_RE = re.compile(r"\.[^/]*\.[A-Za-z0-9_]{8}\.tmp$")
 
 
 def broadcast(*args: str, root: Path) -> subprocess.CompletedProcess:
@@ -123,7 +123,7 @@ def problems_after_kill(root: Path) -> list[str]:
 
 def temp_files(root: Path) -> list[str]:
     return [p.relative_to(root).as_posix() for p in root.rglob("*")
-            if TEMP_RE.search(p.name) or p.name.endswith((".staging", ".old"))]
+            if TEMP_RE.match(p.name) or p.name.endswith((STAGING, RETIRED))]
 
 
 def run_to_kill(args: list[str], root: Path, after: float) -> float | None:

@@ -52,6 +52,16 @@ def assert_clean(code: int, err: str, allowed=(0, 2)) -> None:
         assert 1 <= len(lines) <= 3, err
 
 
+def check_command(root: Path, command: str, writes: bool) -> None:
+    """``broadcast COMMAND`` on ``root`` holds the property; a command that must not write
+    (``writes=False``), or one that failed, leaves every file as it was."""
+    before = snapshot(root)
+    code, err = run(command, "--project", root)
+    assert_clean(code, err)
+    if code or not writes:
+        assert snapshot(root) == before
+
+
 @contextlib.contextmanager
 def project_copy():
     with tempfile.TemporaryDirectory() as tmp:
@@ -99,10 +109,7 @@ def test_fuzz_campaign_yaml_mutations(edits):
     with project_copy() as root:
         path = root / "messages" / "demo.yaml"
         path.write_bytes(mutate(path.read_bytes(), edits))
-        before = snapshot(root)
-        code, err = run("status", "--project", root)
-        assert_clean(code, err)
-        assert snapshot(root) == before
+        check_command(root, "status", writes=False)
 
 
 @given(YAML_VALUES)
@@ -112,11 +119,7 @@ def test_fuzz_campaign_yaml_structures(value):
         (root / "messages" / "demo.yaml").write_text(
             yaml.safe_dump({"campaign": "demo", "title": "T", "messages": value},
                            allow_unicode=True), encoding="utf-8")
-        before = snapshot(root)
-        code, err = run("extract", "--project", root)
-        assert_clean(code, err)
-        if code:
-            assert snapshot(root) == before
+        check_command(root, "extract", writes=True)
 
 
 # --- .po files ------------------------------------------------------------------------------
@@ -127,13 +130,8 @@ def test_fuzz_po_files(edits):
     with project_copy() as root:
         path = root / "locales" / "ru" / "LC_MESSAGES" / "demo.po"
         path.write_bytes(mutate(path.read_bytes(), edits))
-        before = snapshot(root)
-        code, err = run("update", "--project", root)
-        assert_clean(code, err)
-        if code:
-            assert snapshot(root) == before
-        code, err = run("status", "--project", root)
-        assert_clean(code, err)
+        check_command(root, "update", writes=True)
+        check_command(root, "status", writes=False)
 
 
 # --- broadcast.toml -------------------------------------------------------------------------
@@ -164,10 +162,7 @@ def toml_text(tables: dict) -> str:
 def test_fuzz_broadcast_toml_structures(tables):
     with project_copy() as root:
         (root / "broadcast.toml").write_text(toml_text(tables), encoding="utf-8")
-        before = snapshot(root)
-        code, err = run("status", "--project", root)
-        assert_clean(code, err)
-        assert snapshot(root) == before
+        check_command(root, "status", writes=False)
 
 
 @given(EDITS)
@@ -175,10 +170,7 @@ def test_fuzz_broadcast_toml_mutations(edits):
     with project_copy() as root:
         path = root / "broadcast.toml"
         path.write_bytes(mutate(path.read_bytes(), edits))
-        before = snapshot(root)
-        code, err = run("status", "--project", root)
-        assert_clean(code, err)
-        assert snapshot(root) == before
+        check_command(root, "status", writes=False)
 
 
 # --- bundles (verify and usb) ------------------------------------------------------------

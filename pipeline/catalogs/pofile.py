@@ -19,7 +19,7 @@ import polib
 from babel.messages.pofile import PoFileError, read_po
 
 from ..errors import CatalogError
-from ..fsutil import read_utf8, write_if_changed
+from ..fsutil import atomic_write, read_utf8
 from . import poformat
 
 
@@ -213,12 +213,18 @@ def write_catalog(path: Path, po: polib.POFile, dry_run: bool = False,
         return True
     if read_as is not None and (path.read_bytes() if path.exists() else None) != read_as:
         raise _changed(path)            # checked again just before the rename
-    return write_if_changed(path, new)
+    atomic_write(path, new)             # differs from ``old``: its masked form did
+    return True
 
 
-def _changed(path: Path) -> CatalogError:
-    error = CatalogError("changed on disk while broadcast was merging it; nothing was "
-                         "written to it", path,
-                         fix="run broadcast update again (the translator's save is kept)")
-    error.exit_code = 1                 # not bad input: a race, which a second run settles
-    return error
+class CatalogChanged(CatalogError):
+    """A catalog was saved by someone else while a command merged it: not bad input, a
+    race that a second run settles."""
+
+    exit_code = 1
+
+
+def _changed(path: Path) -> CatalogChanged:
+    return CatalogChanged("changed on disk while broadcast was merging it; nothing was "
+                          "written to it", path,
+                          fix="run broadcast update again (the translator's save is kept)")

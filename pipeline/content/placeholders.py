@@ -36,8 +36,8 @@ def fill(text: str, variables: dict[str, str]) -> str:
         return text
 
 
-def field_problem(text: str, where: str) -> str | None:
-    """Why ``text``'s braces are not plain ``{name}`` fields, or None.
+def field_problem(text: str, where: str) -> tuple[str, str] | None:
+    """Why ``text``'s braces are not plain ``{name}`` fields, and the fix; or None.
 
     A format spec (``{frequency:d}``), a conversion (``{x!r}``), an index or attribute
     (``{0}``, ``{a.b}``) would not be filled and would be spoken as written.
@@ -45,7 +45,7 @@ def field_problem(text: str, where: str) -> str | None:
     try:
         fields = list(string.Formatter().parse(text))
     except ValueError:
-        return f"{where} has an unbalanced '{{' or '}}'; write literal braces as {{{{ }}}}"
+        return f"{where} has an unbalanced '{{' or '}}'", "write literal braces as {{ }}"
     for _, name, spec, conversion in fields:
         if name is None:
             continue
@@ -53,9 +53,10 @@ def field_problem(text: str, where: str) -> str | None:
             (f":{spec}" if spec else "") + "}"
         if spec or conversion:
             return (f"'{shown}' in {where} has a format spec or conversion (it would be "
-                    f"spoken as written); write '{{{name}}}'")
+                    "spoken as written)", f"write '{{{name}}}'")
         if not name.isidentifier():
-            return f"'{shown}' in {where} is not a placeholder name; write a name like {{frequency}}"
+            return (f"'{shown}' in {where} is not a placeholder name",
+                    "write a name like {frequency}")
     return None
 
 
@@ -63,7 +64,7 @@ def placeholder_problem(msgid: str, msgstr: str) -> str | None:
     """Why a translation's ``{placeholders}`` cannot stand for its source's, or None."""
     problem = field_problem(msgstr, "the translation")
     if problem:
-        return problem
+        return "; ".join(problem)
     want, have = placeholders(msgid), placeholders(msgstr)
     if want == have:
         return None

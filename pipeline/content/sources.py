@@ -359,8 +359,7 @@ def parse_campaign(text: str, path: Path, rel: str) -> Campaign:
                                                                    for p in paragraphs]:
             problem = field_problem(unit_text, f"message '{mid}'")
             if problem:
-                raise SourceError(problem.split("; ")[0], path, unit_line,
-                                  fix=problem.split("; ", 1)[1])
+                raise SourceError(problem[0], path, unit_line, fix=problem[1])
             for name in sorted(placeholders(unit_text)):
                 if name not in variables:
                     raise SourceError(f"placeholder '{{{name}}}' in message '{mid}' has no value",

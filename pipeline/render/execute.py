@@ -25,7 +25,7 @@ from ..errors import AudioError, PipelineError
 from ..fsutil import atomic_write, inside, sha256_file
 from ..layout import Layout
 from ..voice.speech import PARAGRAPH_PAUSE_S, SPEECH_RATE, speech
-from .outputs import FolderResult, write_folder
+from .outputs import FolderResult, Withdrawn, write_folder
 from .plan import LocalePlan, MessageJob
 
 PROCESSING_VERSION = "1"        # bump when audio processing changes its output
@@ -149,7 +149,7 @@ class RenderReport:
     errors: list[str] = field(default_factory=list)
     syntheses: int = 0
     encodings: int = 0
-    withdrawn: list = field(default_factory=list)   # workflow.Withdrawn, before rendering
+    withdrawn: list[Withdrawn] = field(default_factory=list)    # before rendering
 
     @property
     def rendered(self) -> int:

@@ -143,6 +143,15 @@ def _same(path: Path, data: bytes) -> bool:
         return False
 
 
+@dataclass
+class Withdrawn:
+    """What left an output folder because it is no longer the approved translation."""
+
+    folder: Path
+    ids: list[str]
+    bundles_removed: list[Path]
+
+
 def withdraw(folder: Path, approved: dict[str, tuple[str, str]],
              programs: dict[str, list[str]]) -> list[str]:
     """Remove from a rendered folder what is no longer the approved translation.
@@ -154,8 +163,6 @@ def withdraw(folder: Path, approved: dict[str, tuple[str, str]],
     """
     try:
         manifest = Manifest.from_json((folder / MANIFEST).read_bytes())
-    except FileNotFoundError:
-        manifest = None
     except (OSError, ManifestError):
         manifest = None
     if manifest is None:
