@@ -14,10 +14,10 @@ NUMBERS = [
     ("ko_KP", "7.2메가헤르쯔", "칠 점 이메가헤르쯔"),
     ("ko_KP", "30,000명", "삼만명"),
     ("ko_KP", "2026년", "이천이십육년"),
-    ("ru", "Более 30 000 человек", "Более тридцать тысяч человек"),
+    ("ru", "Более 30 000 человек", "Более тридцати тысяч человек"),
     ("ru", "7.2 мегагерца", "семь целых две десятых мегагерца"),
     ("ru", "7,5 км", "семь целых пять десятых км"),
-    ("ru", "до 3 поколений", "до три поколений"),
+    ("ru", "до 3 поколений", "до трёх поколений"),
     ("uk", "30 000 людей", "тридцять тисяч людей"),
     ("uk", "7.2 мегагерца", "сім кома два мегагерца"),
     ("en", "More than 30,000 people", "More than thirty thousand people"),
@@ -28,8 +28,48 @@ NUMBERS = [
 ]
 
 
+# Numbers in the grammar of the sentence (the issue's cases, then wider held-out ones).
+GRAMMAR = [
+    ("ru", "Более 30 000 солдат", "Более тридцати тысяч солдат"),
+    ("ko_KP", "병사 3명", "병사 세 명"),
+    ("ru", "свыше 2 000 человек", "свыше двух тысяч человек"),
+    ("ru", "около 21 дня", "около двадцати одного дня"),
+    ("ru", "около 1 недели", "около одной недели"),
+    ("ru", "1 неделя и 1 день", "одна неделя и один день"),
+    ("ru", "2 недели, 2 дня, 1 письмо", "две недели, два дня, одно письмо"),
+    ("ru", "за 1 неделю", "за одну неделю"),
+    ("ru", "к 5 часам", "к пяти часам"),
+    ("ru", "из 3 стран", "из трёх стран"),
+    ("ru", "без 2 минут", "без двух минут"),
+    ("ru", "больше 40 лет", "больше сорока лет"),
+    ("ru", "менее 10 минут", "менее десяти минут"),
+    ("ru", "от 18 до 60 лет", "от восемнадцати до шестидесяти лет"),
+    ("ru", "с 1 марта", "с первого марта"),
+    ("ru", "9 мая", "девятое мая"),
+    ("ru", "о 3 солдатах", "о трёх солдатах"),
+    ("uk", "понад 30 000 солдатів", "понад тридцять тисяч солдатів"),
+    ("uk", "більше 2 000 людей", "більше двох тисяч людей"),
+    ("uk", "близько 3 тижнів", "близько трьох тижнів"),
+    ("uk", "1 година і 1 тиждень", "одна година і один тиждень"),
+    ("uk", "2 години", "дві години"),
+    ("uk", "з 1 березня", "з першого березня"),
+    ("ko_KP", "20살 청년", "스무 살 청년"),
+    ("ko_KP", "1번째 권리", "첫 번째 권리"),
+    ("ko_KP", "2번째", "두 번째"),
+    ("ko_KP", "3달 동안", "세 달 동안"),
+    ("ko_KP", "오후 3시", "오후 세 시"),
+    ("ko_KP", "사과 10개", "사과 열 개"),
+    ("ko_KP", "35명이", "서른다섯 명이"),
+    ("ko_KP", "3개월", "삼개월"),                # Sino-Korean counters stay Sino-Korean
+    ("ko_KP", "5달러", "오달러"),
+    ("ko_KP", "150명", "백오십명"),             # beyond 99: Sino-Korean
+    ("ko_KP", "15시", "십오시"),                # a 24-hour clock reading
+]
+
 SYMBOLS = [
-    ("ko_KP", "50%", "오십퍼센트"),
+    ("ko_KP", "50%", "오십프로"),                 # North Korean usage
+    ("ko", "50%", "오십퍼센트"),
+    ("ko_KP", "《로동신문》과 〈조선중앙통신〉, 「법」", "로동신문과 조선중앙통신, 법"),
     ("ru", "50%", "пятьдесят процентов"),
     ("en", "Red Cross & Red Crescent", "Red Cross and Red Crescent"),
     ("ru", "Главное — ваша жизнь.", "Главное, ваша жизнь."),
@@ -39,7 +79,7 @@ SYMBOLS = [
 ]
 
 
-@pytest.mark.parametrize("locale, text, spoken", NUMBERS + SYMBOLS)
+@pytest.mark.parametrize("locale, text, spoken", NUMBERS + GRAMMAR + SYMBOLS)
 def test_normalize(locale, text, spoken):
     """Numbers to words, symbols and whitespace: what the voice reads for the text."""
     assert normalize(text, locale) == spoken
@@ -78,3 +118,19 @@ def test_bad_lexicon_line_names_file_and_line(tmp_path):
 
 def test_missing_lexicon_is_empty(tmp_path):
     assert load_lexicon(tmp_path / "none.tsv") == []
+
+
+@pytest.mark.parametrize("lang, value, text, found", [
+    ("ru", 30000, "Более тридцати тысяч солдат.", True),
+    ("ru", 30000, "Свыше тридцатью тысячами.", True),
+    ("ru", 3, "до трех поколений", True),                  # ё written as е
+    ("ru", 1, "одна неделя", True),
+    ("uk", 30000, "Понад тридцяти тисяч.", True),
+    ("ko", 3, "병사 세 명", True),
+    ("ru", 30000, "Более тридцати солдат.", False),
+    ("ru", 3, "тридцать", False),                           # a whole word, not a part
+])
+def test_a_number_is_found_written_out_in_any_form(lang, value, text, found):
+    """The numbers check accepts any case and gender form of the source's number."""
+    from pipeline.content.numerals import spelled_in
+    assert spelled_in(text, value, lang) is found

@@ -9,9 +9,9 @@ import re
 import unicodedata
 
 from babel.core import get_global
-from num2words import num2words
 
 from ..content.locales import language_of
+from ..content.numerals import spelled_in
 from ..content.placeholders import placeholder_problem
 from .glossary import contains
 from .orthography import southern_forms
@@ -130,23 +130,13 @@ def numbers_in(text: str) -> set[float]:
     return values
 
 
-def _spelled(value: float, lang: str) -> str | None:
-    try:
-        return num2words(int(value) if value.is_integer() else value, lang=lang)
-    except (NotImplementedError, OverflowError, ValueError):
-        return None
-
-
 @unit_check("numbers")
 def numbers(ctx: UnitContext) -> Result:
     lang = language_of(ctx.locale)
     tr = ctx.translation
     tr_numbers = numbers_in(tr)
-    missing = []
-    for value in sorted(numbers_in(ctx.source)):
-        spelled = _spelled(value, lang) if lang in ("ko", "ru", "uk", "en") else None
-        if value not in tr_numbers and not (spelled and spelled.lower() in tr.lower()):
-            missing.append(value)
+    missing = [value for value in sorted(numbers_in(ctx.source))
+               if value not in tr_numbers and not spelled_in(tr, value, lang)]
     if missing:
         shown = ", ".join(f"{v:g}" for v in missing)
         yield WARNING, (f"the number {shown} of the source is not in the translation, as "

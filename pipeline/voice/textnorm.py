@@ -1,8 +1,9 @@
 """Text normalization before synthesis: what the voice should say, not what is written.
 
 Per locale, a list of small ``str → str`` steps: the lexicon (term → spoken form),
-symbols, numbers to words (num2words; Korean gets the Sino-Korean numerals that radio
-uses), then whitespace.
+symbols, numbers to words (num2words, told the case and gender of the words around
+each number; Korean native numerals before native counters, Sino-Korean elsewhere), then
+whitespace.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Callable
 
 from num2words import num2words
 
+from ..content import numerals
 from ..content.locales import language_of
 from ..errors import ConfigError
 from ..fsutil import read_utf8
@@ -23,22 +25,37 @@ Step = Callable[[str], str]
 # num2words' language for a locale; Korean defaults to Sino-Korean numerals (삼만, 칠 점 이).
 NUM_LANG = {"ko": "ko", "ru": "ru", "uk": "uk", "en": "en"}
 
+# Symbols read as words, per language; a locale's own entries come first (ko_KP: 프로).
 SYMBOLS = {
     "ko": {"%": "퍼센트", "&": " 그리고 ", "+": " 더하기 ", "№": "번호 ", "°": "도"},
     "ru": {"%": " процентов", "&": " и ", "+": " плюс ", "№": "номер ", "°": " градусов"},
     "uk": {"%": " відсотків", "&": " і ", "+": " плюс ", "№": "номер ", "°": " градусів"},
     "en": {"%": " percent", "&": " and ", "+": " plus ", "№": "number ", "°": " degrees"},
 }
+LOCALE_SYMBOLS = {"ko_KP": {"%": "프로"}}
+# Marks that are not read aloud: quotes (North Korean 《》〈〉「」『』 too) and brackets.
+SILENT = "«»\"“”„()[]《》〈〉「」『』"
 
 # Thousands groups: "30,000" (en, ko), "30 000" with a space, no-break or thin space (ru, uk).
 _GROUPED = r"\d{1,3}(?:[,\u00a0\u202f ]\d{3})+"
 _NUMBER = re.compile(rf"(?<![\d.,])({_GROUPED}|\d+)(?:([.,])(\d+))?(?!\d)")
+_WORD_BEFORE = re.compile(r"(\w+)\s*$")
+_WORD_AFTER = re.compile(r"^\s*(\w+)")
+# A Korean native counter right after the digits (not 개월, 달러, 시대, 명령: Sino words).
+_KO_COUNTED = re.compile(r"(?<![\d.,])(\d+)\s?(" + "|".join(
+    sorted(numerals.KO_NATIVE_COUNTERS, key=len, reverse=True)) + r")(?!월|러|대|령)")
 
 
 def numbers_to_words(text: str, lang: str) -> str:
-    """Spell out numbers. A comma before exactly three digits groups thousands in en/ko."""
+    """Spell out numbers. A comma before exactly three digits groups thousands in en/ko.
+
+    Russian and Ukrainian integers take the case of the word before them and the gender
+    of the word after; Korean uses native numerals before a native counter.
+    """
     if lang not in NUM_LANG:
         return text
+    if lang == "ko":
+        text = _KO_COUNTED.sub(_korean_counted, text)
 
     def spell(match: re.Match) -> str:
         whole, sep, frac = match.group(1), match.group(2), match.group(3)
@@ -48,30 +65,46 @@ def numbers_to_words(text: str, lang: str) -> str:
         if sep and frac:
             if frac.startswith("0") or len(frac) > 3:
                 # "7.05" → "seven point zero five": read digits one by one
-                words = num2words(int(digits), lang=NUM_LANG[lang]) + " " + \
+                return num2words(int(digits), lang=NUM_LANG[lang]) + " " + \
                     _point(lang) + " " + " ".join(num2words(int(d), lang=NUM_LANG[lang])
                                                   for d in frac)
-            else:
-                words = num2words(float(f"{digits}.{frac}"), lang=NUM_LANG[lang])
-        else:
-            words = num2words(int(digits), lang=NUM_LANG[lang])
-        return words
+            return num2words(float(f"{digits}.{frac}"), lang=NUM_LANG[lang])
+        if lang in numerals.CASES:
+            before = _WORD_BEFORE.search(match.string[:match.start()])
+            after = _WORD_AFTER.match(match.string[match.end():])
+            case = numerals.governed_case(before.group(1), lang) if before else "nominative"
+            if after and after.group(1).lower() in numerals.MONTHS[lang] and 1 <= int(digits) <= 31:
+                if before and before.group(1).lower() in ("с", "со"):
+                    case = "genitive"
+                return numerals.date_day(int(digits), lang, case)
+            gender = numerals.gender_of(after.group(1), lang, int(digits), case) if after else "m"
+            return numerals.cyrillic(int(digits), lang, case, gender)
+        return num2words(int(digits), lang=NUM_LANG[lang])
 
     return _NUMBER.sub(spell, text)
+
+
+def _korean_counted(match: re.Match) -> str:
+    value, counter = int(match.group(1)), match.group(2)
+    limit = 12 if counter == "시" else 99
+    native = numerals.korean_native(value, counter=counter) if value <= limit else None
+    if native is None:
+        return match.group(0)
+    return f"{native} {counter}"
 
 
 def _point(lang: str) -> str:
     return {"ko": "점", "ru": "точка", "uk": "кома", "en": "point"}[lang]
 
 
-def symbols(text: str, lang: str) -> str:
-    for sign, word in SYMBOLS.get(lang, {}).items():
+def symbols(text: str, lang: str, locale: str = "") -> str:
+    table = {**SYMBOLS.get(lang, {}), **LOCALE_SYMBOLS.get(locale, {})}
+    for sign, word in table.items():
         text = text.replace(sign, word)
     # Dashes and ellipses are pauses; quotes and brackets are not read aloud.
     text = re.sub(r"\s*[—–]\s*", ", ", text)
     text = text.replace("…", ".")
-    text = re.sub(r"[«»\"“”„()\[\]]", "", text)
-    return text
+    return text.translate({ord(c): None for c in SILENT})
 
 
 def whitespace(text: str) -> str:
@@ -110,7 +143,7 @@ def steps_for(locale: str, lexicon: list[tuple[str, str]] | None = None) -> list
     steps: list[Step] = []
     if lexicon:
         steps.append(partial(apply_lexicon, entries=lexicon))
-    steps += [partial(symbols, lang=lang), partial(numbers_to_words, lang=lang), whitespace]
+    steps += [partial(symbols, lang=lang, locale=locale), partial(numbers_to_words, lang=lang), whitespace]
     return steps
 
 
