@@ -3,7 +3,8 @@
 #
 # The tests judge the project with real tools: GNU gettext (msgfmt), ffmpeg/ffprobe (an
 # independent loudness meter and format probe), minisign, mtools and dosfstools (FAT
-# images), and Chromium (the review pages; a Korean font so that screenshots are legible).
+# images), Chromium (the review pages; a Korean font so that screenshots are legible), and
+# Festival with its Russian voice (the festival engine).
 # They come from the system's packages; on Debian and Ubuntu, as root, this script
 # installs the missing ones. Before the tests: ruff, mypy, and import-linter's contract
 # that the stages import one way only.
@@ -18,6 +19,8 @@ command -v mdir >/dev/null 2>&1 || missing+=(mtools)
 command -v mkfs.fat >/dev/null 2>&1 || missing+=(dosfstools)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -e /usr/share/fonts/truetype/nanum ] || missing+=(fonts-nanum)
+command -v text2wave >/dev/null 2>&1 || missing+=(festival)
+[ -e /usr/share/festival/voices/russian ] || missing+=(festvox-ru)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "installing system packages: ${missing[*]}"
@@ -30,7 +33,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
-python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# The optional engines and the speech judge are installed too: the tests use them for real.
+python3 -m pip install --quiet --disable-pip-version-check -e '.[test,kokoro,asr]'
 python3 -m ruff check pipeline tests scripts
 python3 -m mypy
 lint-imports

@@ -77,9 +77,9 @@ def test_espeak_unknown_voice_is_a_clear_error():
 
 def test_unknown_engine_lists_the_known_ones():
     with pytest.raises(ConfigError) as err:
-        get_engine("festival")
-    assert "unknown engine 'festival'" in str(err.value)
-    assert "espeak" in str(err.value) and "gtts" in str(err.value)
+        get_engine("marytts")
+    assert "unknown engine 'marytts'" in str(err.value)
+    assert "espeak, festival, gtts, kokoro" in str(err.value)
 
 
 class ToneEngine:

@@ -25,6 +25,8 @@ from ...values import KIND_NAMES, is_kind
 BUILTIN = {
     "espeak": "pipeline.voice.engines.espeak:EspeakEngine",
     "gtts": "pipeline.voice.engines.gtts_engine:GttsEngine",
+    "kokoro": "pipeline.voice.engines.kokoro:KokoroEngine",
+    "festival": "pipeline.voice.engines.festival:FestivalEngine",
 }
 
 

@@ -24,6 +24,7 @@ ESPEAK_INITIALIZE_DONT_EXIT = 0x8000
 ESPEAK_CHARS_UTF8 = 1
 POS_CHARACTER = 1
 PARAM_RATE, PARAM_PITCH = 1, 3
+PHONEMES_IPA = 0x02
 RAND_SEED = 1
 
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
@@ -96,6 +97,26 @@ class EspeakEngine:
                 self._version = (f"espeak-ng {lib.espeak_Info(None).decode()} (espeakng-loader "
                                  f"{importlib.metadata.version('espeakng-loader')})")
         return self._version
+
+    def phonemes(self, text: str, voice: str) -> list[str]:
+        """espeak-ng's IPA for ``text``, one string per clause (punctuation is not kept)."""
+        with self._lock, self._fresh_library(_CALLBACK(lambda *a: 0)) as (lib, _):
+            lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+            lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int,
+                                                  ctypes.c_int]
+            if lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                raise EngineError(f"espeak-ng has no voice '{voice}' to read phonemes with",
+                                  "broadcast.toml", fix="set the locale's voice to an espeak-ng "
+                                                        "language, e.g. ko, ru, uk, en")
+            buffer = ctypes.create_string_buffer(text.encode("utf-8"))
+            pointer = ctypes.c_void_p(ctypes.addressof(buffer))
+            clauses = []
+            while pointer.value:
+                out = lib.espeak_TextToPhonemes(ctypes.byref(pointer), ESPEAK_CHARS_UTF8,
+                                                PHONEMES_IPA)
+                if out:
+                    clauses.append(out.decode("utf-8").strip())
+        return [c for c in clauses if c]
 
     def synthesize(self, request: SpeechRequest) -> Audio:
         chunks: list[np.ndarray] = []
