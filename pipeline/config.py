@@ -87,6 +87,7 @@ class Config:
     voices: dict[str, Voice] = field(default_factory=lambda: dict(DEFAULT_VOICES))
     workers: int = 0            # 0: one per core
     synthesis_timeout: float = DEFAULT_TIMEOUT_S
+    speech_check: bool = False  # the render hears every message file (the [asr] extra)
 
     @property
     def layout(self) -> Layout:
@@ -188,7 +189,7 @@ def load_config(root: Path) -> Config:
         voices[locale] = Voice.from_dict(locale, table, voice_base, source)
     kwargs["voices"] = voices
     render = _table(data, "render", "render", source)
-    known_render = {"profiles", "workers", "synthesis_timeout"}
+    known_render = {"profiles", "workers", "synthesis_timeout", "speech_check"}
     for key in render:
         if key not in known_render:
             raise ConfigError(f"unknown key '{key}' in [render]", source,
@@ -220,4 +221,9 @@ def load_config(root: Path) -> Config:
             raise ConfigError(f"[render] synthesis_timeout = {timeout!r} is not a time in seconds",
                               source, fix="write a number of seconds from 1 to 3600, e.g. 300")
         kwargs["synthesis_timeout"] = float(timeout)
+    if "speech_check" in render:
+        if not isinstance(render["speech_check"], bool):
+            raise ConfigError(f"[render] speech_check = {render['speech_check']!r} is not true "
+                              "or false", source, fix="write speech_check = true")
+        kwargs["speech_check"] = render["speech_check"]
     return Config(root=root, **kwargs)

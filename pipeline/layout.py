@@ -114,5 +114,10 @@ class Layout:
     def speech_cache(self, key: str) -> Path:
         return self.cache_dir / "speech" / f"{key}.wav"
 
+    @property
+    def transcript_cache(self) -> Path:
+        """What the speech judge heard, by audio file hash."""
+        return self.cache_dir / "transcripts"
+
     def final_cache(self, key: str, ext: str) -> Path:
         return self.cache_dir / "final" / f"{key}.{ext}"

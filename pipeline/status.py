@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from .checks import Finding
+from .layout import MANIFEST
 from .project import Project
+from .render.manifest import Manifest
 from .voice.recordings import RecordingState
 
 
@@ -21,6 +23,7 @@ class LocaleSummary:
     not_ready: dict[str, str]
     recordings: dict[RecordingState, list[str]]
     checks: dict[str, int]
+    speech_cer: dict[str, dict[str, float]] = field(default_factory=dict)  # id → profile → CER
 
 
 @dataclass
@@ -59,23 +62,41 @@ def project_status(project: Project) -> ProjectStatus:
                 ready=[m for m, r in reasons.items() if r is None],
                 not_ready={m: r for m, r in reasons.items() if r is not None},
                 recordings=_recordings(project, c, locale, reasons),
-                checks=dict(sorted(counts.items())))
+                checks=dict(sorted(counts.items())),
+                speech_cer=_speech_cer(project, c.name, locale))
         out.campaigns[c.name] = summary
+    return out
+
+
+def _speech_cer(project: Project, campaign: str, locale: str) -> dict[str, dict[str, float]]:
+    """The speech judge's CER of each message, from the output folders' manifests."""
+    out: dict[str, dict[str, float]] = {}
+    for profile in project.config.default_profiles:
+        path = project.layout.output_folder(campaign, locale, profile) / MANIFEST
+        try:
+            manifest = Manifest.from_json(path.read_bytes())
+        except (OSError, ValueError):
+            continue                    # no folder yet, or one that render will rewrite
+        for entry in manifest.messages:
+            if entry.cer is not None:
+                out.setdefault(entry.id, {})[profile] = entry.cer
     return out
 
 
 def _recordings(project: Project, campaign, locale: str,
                 reasons: dict[str, str | None]) -> dict[RecordingState, list[str]]:
-    """Stale, unbound and (where required) missing recordings of ready messages."""
+    """The recordings of ready messages: fresh, stale, unbound, and missing (when the
+    locale requires them, or a studio has started: its recordings folder exists)."""
     policy = project.voice(locale).recordings
-    out: dict[RecordingState, list[str]] = {"stale": [], "unbound": [], "missing": []}
+    out: dict[RecordingState, list[str]] = {"fresh": [], "stale": [], "unbound": [],
+                                            "missing": []}
     if policy == "ignore":
         return out
+    started = project.layout.recordings_dir(locale).is_dir()
     for mid, reason in reasons.items():
         if reason is not None:
             continue
         rec = project.recording(campaign, locale, mid)
-        if rec.state in ("stale", "unbound") or (rec.state == "missing" and
-                                                 policy == "require"):
+        if rec.state != "missing" or policy == "require" or started:
             out[rec.state].append(mid)
     return out

@@ -24,6 +24,7 @@ from ..content.sources import Program
 from ..errors import AudioError, PipelineError
 from ..fsutil import atomic_write, inside, sha256_file
 from ..layout import Layout
+from ..voice import asr
 from ..voice.speech import PARAGRAPH_PAUSE_S, SPEECH_RATE, speech
 from .outputs import FolderResult, Withdrawn, write_folder
 from .plan import LocalePlan, MessageJob
@@ -37,6 +38,7 @@ Progress = Callable[[int, int, str], None]     # (done, total, what was just don
 class Rendered:
     key: str                            # the cache key: final/<key>.<ext> holds the file
     measured: dsp.Measured
+    cer: float | None = None            # the speech judge's character error rate
 
 
 @dataclass
@@ -84,6 +86,15 @@ def render_message(job: MessageJob, profiles: list[Profile], layout: Layout) -> 
                 raw.append(audio)
             return finish(dsp.process(raw[0], profile), profile, job.title)
         done.rendered[profile.name] = _cached(layout, key, profile, make, done)
+    if job.speech_check:
+        # What the listener gets, heard by the judge: every profile's file.
+        said = " ".join(job.voicing.texts) or job.text
+        for name, rendered in done.rendered.items():
+            profile = next(p for p in profiles if p.name == name)
+            heard = asr.transcribe(layout.final_cache(rendered.key, profile.ext), job.locale,
+                                   layout.transcript_cache)
+            done.rendered[name] = dataclasses.replace(
+                rendered, cer=asr.cer(said, heard, job.locale))
     return done
 
 

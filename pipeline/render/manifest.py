@@ -32,11 +32,14 @@ class ManifestFile:
     size: int
     made_by: dict[str, Any]
     source_text: str = ""
+    cer: float | None = None            # heard by the speech judge ([render] speech_check)
 
     def to_dict(self) -> dict:
         data = asdict(self)
         if not self.source_text:
             del data["source_text"]
+        if self.cer is None:
+            del data["cer"]
         return data
 
 
@@ -135,7 +138,8 @@ def _file(entry: Any, index: int) -> ManifestFile:
         sha256=_text(obj, "sha256", what), size=size,
         made_by=_mapping(made_by, f"{what} 'made_by'"),
         source_text=obj.get("source_text", "") if isinstance(obj.get("source_text", ""), str)
-        else "")
+        else "",
+        cer=_number(obj, "cer", what) if "cer" in obj else None)
 
 
 def _skips(value: Any, what: str) -> list[Skip]:

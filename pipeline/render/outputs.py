@@ -199,4 +199,5 @@ def withdraw(folder: Path, approved: dict[str, tuple[str, str]],
 def _entry(name, kind, ident, title, text, data, rendered, made_by, source_text) -> ManifestFile:
     m = rendered.measured
     return ManifestFile(name, kind, ident, title, text, m.duration, m.lufs, m.true_peak,
-                        sha256_bytes(data), len(data), made_by, source_text)
+                        sha256_bytes(data), len(data), made_by, source_text,
+                        None if rendered.cer is None else round(rendered.cer, 3))

@@ -23,6 +23,7 @@ class MessageJob:
     text: str                           # translated, placeholders filled
     voicing: Voicing
     source_text: str = ""               # the source-language text, for reviewers
+    speech_check: bool = False          # hear each rendered file and measure its CER
 
 
 @dataclass
@@ -56,6 +57,7 @@ def plan(project: Project) -> list[LocalePlan]:
                 title, paragraphs = status.translation(message.id, campaign.variables)
                 lp.jobs.append(MessageJob(campaign.name, locale, message.id, title,
                                           "\n\n".join(paragraphs), voicing,
-                                          fill(message.text, campaign.variables)))
+                                          fill(message.text, campaign.variables),
+                                          project.config.speech_check))
             plans.append(lp)
     return plans
