@@ -104,12 +104,25 @@ def cmd_status(project: Project, args) -> int:
             for state, ids in s.recordings.items():
                 if ids:
                     _print(f"{pad}recordings {state}: {', '.join(ids)}")
+            if s.speech_cer:
+                worst = max(s.speech_cer, key=lambda m: max(s.speech_cer[m].values()))
+                _print(f"{pad}speech CER of {len(s.speech_cer)} messages: worst {worst} "
+                       f"{max(s.speech_cer[worst].values()):.2f} (broadcast status --json "
+                       "lists each)")
     return 0
 
 
 def cmd_check(project: Project, args) -> int:
     project.validate_catalogs()
     findings = project.findings()
+    if args.audio:
+        from .render.listen import listen
+        heard = listen(project, [p.name for p in workflow.profiles_of(project, args.profile)],
+                       _progress("listen"))
+        findings += heard.findings
+        if not args.json:
+            for path, cer in heard.cer.items():
+                _print(f"heard {path}: CER {cer:.2f}")
     if args.json:
         _print(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2))
     else:
@@ -249,6 +262,38 @@ def _bundle(project: Project, args, withdraw: bool = True) -> list:
 def cmd_bundle(project: Project, args) -> int:
     if not _bundle(project, args):
         _err("no output folder to bundle (run broadcast render first)")
+        return 1
+    return 0
+
+
+# --- for translators and studios: say, scripts -----------------------------------------------
+
+def cmd_say(project: Project, args) -> int:
+    from .audio.codec import wav_bytes
+    from .content.locales import parse_locale
+    from .fsutil import atomic_write
+    parse_locale(args.say_locale, "broadcast say --locale")
+    said = workflow.say(project, args.say_locale, args.text, args.engine, args.text_only)
+    if said.audio is None:
+        _print(said.text)
+        return 0
+    out = Path(args.out)
+    atomic_write(out, wav_bytes(said.audio))
+    _print(f"wrote {out} ({said.audio.duration:.1f} s): {said.text}")
+    return 0
+
+
+def cmd_scripts(project: Project, args) -> int:
+    from .content.locales import parse_locale
+    parse_locale(args.script_locale, "broadcast scripts")
+    out = Path(args.out) if args.out else project.root / "recording-scripts" / args.script_locale
+    result = workflow.recording_scripts(project, args.script_locale, out)
+    _said(project, result.written, "wrote", "unchanged")
+    for mid, why in result.not_ready.items():
+        _print(f"not in the script: {mid}: {why}")
+    if not any(w.path.suffix == ".txt" for w in result.written):
+        _err(f"no message is ready in {args.script_locale}: nothing to record (see broadcast "
+             "status)")
         return 1
     return 0
 
@@ -412,9 +457,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also copy each message's text (NN.txt beside NN.mp3); off by "
                         "default: text on a stick tells what it carries")
     p = add("check", cmd_check, "quality checks on every translated unit, in every locale",
-            campaign, locale)
+            campaign, locale, profile)
+    p.add_argument("--audio", action="store_true",
+                   help="also hear every rendered message file and every recording with the "
+                        "offline recognizer (the [asr] extra) and hold it to its text")
     p.add_argument("--json", action="store_true", help="print findings as JSON")
     p.add_argument("--strict", action="store_true", help="warnings count as errors too")
+    p = add("say", cmd_say, "speak one text as a locale's voice would (a translator's preview)")
+    p.add_argument("--locale", dest="say_locale", metavar="LOCALE", required=True)
+    p.add_argument("--engine", metavar="ENGINE", help="another engine than the configured one")
+    p.add_argument("--text-only", action="store_true",
+                   help="print the text exactly as it will be spoken; no audio")
+    p.add_argument("--out", metavar="FILE", default="say.wav", help="the WAV to write "
+                   "(default: say.wav)")
+    p.add_argument("text", metavar="TEXT")
+    p = add("scripts", cmd_scripts, "write printable recording scripts and the <id>.txt that "
+            "binds each take to its text", campaign)
+    p.add_argument("script_locale", metavar="LOCALE")
+    p.add_argument("--out", metavar="DIR",
+                   help="where to write them (default: recording-scripts/LOCALE)")
     p = add("status", cmd_status, "translation progress and readiness per locale",
             campaign, locale)
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -422,10 +483,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 FILE_COMMANDS = (cmd_verify, cmd_keygen, cmd_usb)      # work on files, not on a project
-READ_ONLY = (cmd_status, cmd_check)                     # write nothing: no lock
+READ_ONLY = (cmd_status, cmd_check, cmd_say)            # write nothing in the project: no lock
 
 
 def _writes(args) -> bool:
+    if getattr(args, "audio", False):
+        return True                     # check --audio keeps what it heard in the cache
     return args.func not in READ_ONLY and not getattr(args, "check", False)
 
 

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .audio.dsp import Audio
 from .audio.profiles import Profile
 from .catalogs import ops
 from .distribute import bundle, signing
@@ -154,3 +155,69 @@ def bundle_all(project: Project, profiles: list[Profile],
                     signing.write_signature(out, secret, comment)
                 written.append(Written(out, changed, signed=secret is not None))
     return written, withdrawn
+
+
+# --- for translators and studios: say, recording scripts ------------------------------------
+
+@dataclass
+class Said:
+    text: str                           # exactly what the voice reads
+    audio: Audio | None = None
+
+
+def say(project: Project, locale: str, text: str, engine: str | None = None,
+        text_only: bool = False) -> Said:
+    """``text`` as the voice of ``locale`` reads it (normalized), and spoken unless
+    ``text_only``. ``engine`` overrides the configured one (with its default options)."""
+    from .content.locales import language_of
+    from .voice.engines import SpeechRequest, get_engine
+    from .voice.textnorm import normalize
+    spoken = normalize(text, locale, project.lexicon(locale))
+    if text_only:
+        return Said(spoken)
+    voice = project.voice(locale)
+    if engine and engine != voice.engine:
+        tts, name = get_engine(engine), language_of(locale)
+    else:
+        tts, name = project.engine(locale), voice.voice
+    return Said(spoken, tts.synthesize(SpeechRequest(spoken, locale, name)))
+
+
+@dataclass
+class Scripts:
+    written: list[Written] = field(default_factory=list)
+    not_ready: dict[str, str] = field(default_factory=dict)     # campaign/id → why
+
+
+def recording_scripts(project: Project, locale: str, out: Path) -> Scripts:
+    """Per campaign, a printable page for the studio and one ``<id>.txt`` per ready message,
+    exactly the script :mod:`pipeline.voice.recordings` binds a take to."""
+    from .fsutil import atomic_write
+    from .render.pages import ScriptItem, script_html
+    result = Scripts()
+    folder = project.layout.recordings_dir(locale)
+    for campaign in project.campaigns:
+        reasons, _ = project.readiness(campaign, locale)
+        items = []
+        for message in campaign.messages:
+            if reasons.get(message.id) is not None:
+                result.not_ready[f"{campaign.name}/{message.id}"] = str(reasons[message.id])
+                continue
+            title, _ = project.status(campaign, locale).translation(message.id,
+                                                                    campaign.variables)
+            text = "\n\n".join(project.paragraphs(campaign, locale, message.id))
+            spoken = "\n\n".join(project.spoken(campaign, locale, message.id))
+            items.append(ScriptItem(message.id, title, text, spoken, message.note,
+                                    message.max_seconds, project.rel(folder)))
+            result.written.append(_write(out / f"{message.id}.txt", text + "\n", atomic_write))
+        page = script_html(campaign.name, locale, items)
+        result.written.append(_write(out / f"{campaign.name}.html", page, atomic_write))
+    return result
+
+
+def _write(path: Path, text: str, atomic_write) -> Written:
+    data = text.encode("utf-8")
+    changed = not path.is_file() or path.read_bytes() != data
+    if changed:
+        atomic_write(path, data)
+    return Written(path, changed)

@@ -6,6 +6,7 @@ from a USB stick or a zip, in any browser.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
 from .manifest import Manifest
@@ -26,6 +27,7 @@ th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e3e3e3;vertic
 .bar{background:#e6e6e6;border-radius:3px;width:12rem;height:.8rem;display:inline-block}
 .fill{background:#2e7d32;height:100%;border-radius:3px}
 .error{color:#b00020}.warning{color:#8a6d00}
+@media print{body{background:#fff;max-width:none}li.item{break-inside:avoid;border-color:#999}}
 """.strip()
 
 
@@ -54,7 +56,9 @@ def index_html(manifest: Manifest) -> str:
             f'<li class="item" id="{escape(entry.id)}" data-kind="{entry.kind}">'
             f'<h3><span class="num">{n:02d}</span>{escape(entry.title)}</h3>'
             f'<div class="meta">{escape(entry.file)} · {entry.duration:.1f} s · '
-            f'{entry.loudness_lufs:.1f} LUFS · true peak {entry.true_peak_dbtp:.1f} dBTP</div>'
+            f'{entry.loudness_lufs:.1f} LUFS · true peak {entry.true_peak_dbtp:.1f} dBTP'
+            + (f' · <span class="cer">speech CER {entry.cer:.2f}</span>'
+               if entry.cer is not None else "") + '</div>'
             f'<div class="text" lang="{escape(lang)}">{paragraphs(entry.text)}</div>{source}'
             f'<audio controls preload="metadata" src="{escape(entry.file)}"></audio></li>\n')
     skipped = "".join(f"<li><b>{escape(s.id)}</b>: {escape(s.reason)}</li>"
@@ -67,3 +71,43 @@ def index_html(manifest: Manifest) -> str:
     if skipped:
         body += f"<h2>Not in this folder</h2>\n<ul>{skipped}</ul>\n"
     return page(f"{manifest.campaign} {locale} {profile}", lang, body)
+
+
+@dataclass(frozen=True)
+class ScriptItem:
+    """One message of a recording script."""
+
+    id: str
+    title: str
+    text: str                   # as the reader reads it (and as <id>.txt holds it)
+    spoken: str                 # how the synthetic voice would read it (numbers spelled out)
+    note: str                   # the writer's note
+    max_seconds: float | None
+    folder: str                 # where the take is saved, relative to the project
+
+
+def script_html(campaign: str, locale: str, items: list[ScriptItem]) -> str:
+    """A printable recording script: one message per block, what to read and where to save."""
+    lang = locale.replace("_", "-")
+    blocks = []
+    for n, item in enumerate(items, 1):
+        limit = f" · at most {item.max_seconds:g} s" if item.max_seconds else ""
+        spoken = ""
+        if item.spoken.replace("\n", " ") != item.text.replace("\n", " "):
+            spoken = (f'<details><summary>How the numbers and signs are said</summary>'
+                      f'<div lang="{escape(lang)}">{paragraphs(item.spoken)}</div></details>')
+        note = (f'<p class="meta" lang="en">Writer\'s note: {escape(item.note)}</p>'
+                if item.note else "")
+        blocks.append(
+            f'<li class="item" id="{escape(item.id)}"><h3><span class="num">{n:02d}</span>'
+            f'{escape(item.title)}</h3>'
+            f'<div class="meta">save as <code>{escape(item.folder)}/{escape(item.id)}.wav</code>'
+            f' (or .flac) with <code>{escape(item.id)}.txt</code> beside it{limit}</div>{note}'
+            f'<div class="text" lang="{escape(lang)}">{paragraphs(item.text)}</div>{spoken}'
+            f'</li>\n')
+    body = (f"<h1>Recording script · {escape(campaign)} · {escape(locale)}</h1>\n"
+            f'<p class="meta">{len(items)} messages. Read each text exactly as written, in a '
+            "quiet room, without clipping. Save the take under the name shown and copy the "
+            "message's .txt file beside it: it binds the take to this text.</p>\n"
+            f'<ol class="items">\n{"".join(blocks)}</ol>\n')
+    return page(f"Recording script {campaign} {locale}", lang, body)
