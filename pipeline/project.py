@@ -95,10 +95,14 @@ class Project:
         return get_engine(voice.engine, voice.options, f"[voices.{locale}.options]")
 
     def validate_voices(self) -> None:
-        """Build every configured locale's engine once: bad options fail before any work."""
+        """Build every configured locale's engine once: bad options fail before any work
+        (and a speech check without its recognizer)."""
         for locale in self.locales:
             if self.voice(locale).recordings != "require":
                 self.engine(locale)
+        if self.config.speech_check:
+            from .voice.asr import judge_id
+            judge_id()
 
     def lexicon(self, locale: str) -> list[tuple[str, str]]:
         if locale not in self._lexicons:

@@ -140,6 +140,28 @@ def test_festival_silence_or_no_audio_is_an_error():
 
 # --- the speech check -----------------------------------------------------------------------
 
+@pytest.mark.parametrize("heard, kind, severity, words", [
+    ("Многие люди думают о вас каждый день. Они хотят, чтобы вы вернулись домой живыми.",
+     "recording", None, ""),
+    ("Многие люди думают о вас.", "recording", "error", "stops early"),
+    ("Женевские конвенции защищают каждого военнопленного. Пленный получает еду.",
+     "recording", "error", "text of 'rights'"),
+    ("Мало кто думает про вас, они хотели бы домой", "recording", "error", "does not say"),
+    ("Мало кто думает про вас, они хотели бы домой", "tts", "warning", "hard to understand"),
+])
+def test_the_verdict_of_the_speech_check(heard, kind, severity, words):
+    verdict = asr.assess(heard, NOT_ALONE, {"rights": RIGHTS}, "ru", kind)
+    assert verdict.severity == severity and words in verdict.problem, verdict
+
+
+def test_the_judge_compares_numbers_and_korean_spelling_fairly():
+    assert asr.cer("Более 30 000 солдат", "более тридцати тысяч солдат", "ru") == 0
+    assert asr.cer("Ещё 3 дня", "еще три дня", "ru") == 0
+    # whisper writes the South's orthography; the North's text is not penalized for it
+    assert asr.cer("로씨야의 로동자 3명", "러시아의 노동자 세 명", "ko_KP") == 0
+    assert asr.cer("로씨야", "러시아", "ko") > 0.5
+
+
 @pytest.fixture(scope="module")
 def takes(tmp_path_factory) -> dict[str, bytes]:
     """Takes of two fixture messages, read by Festival (a clear Russian voice)."""
@@ -208,6 +230,13 @@ def test_check_audio_without_the_recognizer_says_how_to_install_it(project, tmp_
                           str(project), "--locale", "ru"], capture_output=True, text=True,
                          env=env)
     assert run.returncode == 1 and ".[asr]" in run.stderr, run.stderr
+    # a render that should hear its files stops before any work
+    set_voice(project, "ru", '[voices.ru]\nengine = "espeak"\nvoice = "ru"',
+              "speech_check = true")
+    run = subprocess.run([sys.executable, "-m", "pipeline", "build", "--project", str(project)],
+                         capture_output=True, text=True, env=env)
+    assert run.returncode == 1 and ".[asr]" in run.stderr and run.stderr.count("\n") == 1
+    assert not (project / "audio_out").exists()
 
 
 NOISE = 0.05 * np.random.default_rng(1).standard_normal(48000 * 3)     # about -26 dBFS

