@@ -169,7 +169,7 @@ def _withdrawn(project: Project, withdrawn: list[workflow.Withdrawn]) -> None:
 def _render(project: Project, args) -> int:
     profiles = workflow.profiles_of(project, args.profile)
     plans, report = workflow.render(project, profiles, args.workers, args.strict,
-                                    _progress("render"))
+                                    _progress("render"), args.scheduler)
     _withdrawn(project, report.withdrawn)
     for lp in plans:
         for mid, reason in lp.skipped.items():
@@ -398,6 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
     workers = argparse.ArgumentParser(add_help=False)
     workers.add_argument("--jobs", dest="workers", metavar="N", type=_workers, default=None,
                          help="worker processes (default: [render] workers, 0 = one per core)")
+    workers.add_argument("--scheduler", metavar="ADDRESS",
+                         help="run the synthesis and mastering on the Dask cluster of this "
+                              "scheduler (e.g. tcp://10.0.0.5:8786; the [cluster] extra)")
 
     parser = argparse.ArgumentParser(
         prog="broadcast",

@@ -15,6 +15,24 @@ from .errors import PipelineError
 BOM = b"\xef\xbb\xbf"
 
 
+def temp_beside(path: Path) -> Path:
+    """A new empty temp file in ``path``'s folder (named so that tidying finds it)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+def replace_durably(tmp: Path, path: Path) -> None:
+    """Put the finished temp file ``tmp`` in the place of ``path``: fsync, rename."""
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    _fsync_dir(Path(path).parent)
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temp file in the same folder, fsync, rename.
 

@@ -119,14 +119,14 @@ def withdraw_unapproved(project: Project, plans: list[LocalePlan] | None = None
 
 
 def render(project: Project, profiles: list[Profile], workers: int | None = None,
-           strict: bool = False, progress: Progress | None = None
-           ) -> tuple[list[LocalePlan], RenderReport]:
+           strict: bool = False, progress: Progress | None = None,
+           scheduler: str | None = None) -> tuple[list[LocalePlan], RenderReport]:
     project.validate_catalogs()
     project.validate_voices()
     plans = plan(project)
     withdrawn = withdraw_unapproved(project, plans)
     count = workers if workers is not None else project.config.workers
-    report = execute(project.layout, plans, profiles, count, strict, progress)
+    report = execute(project.layout, plans, profiles, count, strict, progress, scheduler)
     report.withdrawn = withdrawn
     return plans, report
 

@@ -1,12 +1,20 @@
 #!/usr/bin/env python3
-"""Benchmark `broadcast build` on the example campaign: one run, ratios side by side.
+"""Benchmark `broadcast build` against its anchors: one run, the same content, side by side.
 
-Measures, each in a fresh copy of the project and as its own process:
-  cold build with 1 worker, cold build with 2 workers, warm rebuild (nothing changed).
-Prints wall time, CPU time and peak memory, and the ratios against the 1-worker cold build.
-Timings on a shared machine are noisy: compare ratios within one run, not across runs.
+Cases, each in a fresh copy of the example project and as its own process:
+  project cold, 1 and 2 workers; a no-op rebuild; a rebuild after one paragraph changed;
+  the compliant peer (espeak-ng command + ffmpeg-normalize -nt ebu, the same targets and
+  true-peak ceilings); the naive loop (scripts/naive_pipeline.py); and the floor
+  (synthesis with espeak-ng loaded once, then each output resampled and encoded in
+  process, nothing measured).
+For each: wall and CPU seconds (the process and every child it waited for) and peak
+memory summed over the process and its workers, sampled every 20 ms.
 
-    python scripts/benchmark.py [--locale uk] [--repeat 1]
+    python scripts/benchmark.py                      # the example's Russian locale
+    python scripts/benchmark.py --scale 20 200       # synthetic campaigns of N messages
+
+Timings on a shared machine are noisy: compare the ratios within one run. The peer needs
+the espeak-ng command (Debian: espeak-ng) and the [bench] extra (ffmpeg-normalize).
 """
 
 from __future__ import annotations
@@ -17,10 +25,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+PROFILES = ("radio", "usb", "shortwave")
+# The variation that makes each synthetic message its own, per locale.
+NUMBERED = {"en": "This is message number {n}.", "ru": "Это сообщение номер {n}.",
+            "uk": "Це повідомлення номер {n}.", "ko_KP": "이것은 {n}번 통보입니다."}
 
 
 def copy_project(dest: Path) -> Path:
@@ -30,44 +43,307 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
-def run(project: Path, jobs: int, locales: list[str]) -> tuple[float, float, float]:
-    """(wall seconds, CPU seconds, peak RSS MiB) of one build in its own process."""
-    args = [sys.executable, "-m", "pipeline", "build", "--project", str(project),
-            "--jobs", str(jobs)] + [a for loc in locales for a in ("--locale", loc)]
+def scaled_project(dest: Path, count: int) -> Path:
+    """A project whose one campaign has ``count`` messages derived from the example's,
+    every one translated in every locale, and one program that holds them all."""
+    import polib
+    import yaml
+    copy_project(dest)
+    source = yaml.safe_load((dest / "messages" / "kursk.yaml").read_text("utf-8"))
+    base = source["messages"]
+    messages = []
+    for n in range(count):
+        m = base[n % len(base)]
+        messages.append({"id": f"{m['id']}-{n:04d}", "title": f"{m['title']} {n}",
+                         "text": m["text"].rstrip() + "\n\n" + NUMBERED["en"].format(n=n)})
+    campaign = {"campaign": "scale", "title": f"{count} messages", "source_locale": "en",
+                "variables": source.get("variables", {}), "messages": messages,
+                "programs": [{"id": "all", "title": "Everything",
+                              "items": [m["id"] for m in messages]}]}
+    (dest / "messages" / "kursk.yaml").unlink()
+    (dest / "messages" / "scale.yaml").write_text(yaml.safe_dump(campaign, allow_unicode=True),
+                                                  encoding="utf-8")
+    locales = [p.name for p in (dest / "locales").iterdir() if p.is_dir()]
+    example = {loc: polib.pofile(str(dest / "locales" / loc / "LC_MESSAGES" / "kursk.po"))
+               for loc in locales}
+    for path in (dest / "locales").rglob("kursk.*"):
+        path.unlink()
+    broadcast(dest, "extract")
+    for loc in locales:
+        broadcast(dest, "init", loc)
+        known = {(e.msgctxt, e.msgid): e.msgstr for e in example[loc] if not e.obsolete}
+        po_path = dest / "locales" / loc / "LC_MESSAGES" / "scale.po"
+        po = polib.pofile(str(po_path))
+        for entry in po:
+            mid, _, part = entry.msgctxt.partition("|")
+            origin, n = mid.rsplit("-", 1)
+            if part == "title":
+                title = entry.msgid.rsplit(" ", 1)[0]
+                entry.msgstr = f"{known[(f'{origin}|title', title)]} {int(n)}"
+            elif entry.msgid.startswith("This is message number"):
+                entry.msgstr = NUMBERED[loc].format(n=int(n))
+            else:
+                entry.msgstr = known[(origin, entry.msgid)]
+        po.save(str(po_path))
+    broadcast(dest, "update")
+    return dest
+
+
+def broadcast(project: Path, *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "pipeline", *args, "--project", str(project)],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+class MemorySampler(threading.Thread):
+    """The largest sum of resident memory over a process and all its descendants."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self._done = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            self.peak = max(self.peak, sum(_rss(p) for p in _tree(self.pid)))
+            self._done.wait(0.02)
+
+    def stop(self) -> int:
+        self._done.set()
+        self.join()
+        return self.peak
+
+
+def _tree(root: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            parents.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += parents.get(pid, [])
+    return out
+
+
+def _rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def measure(args: list[str], env: dict | None = None) -> tuple[float, float, float]:
+    """(wall s, CPU s with waited-for children, peak MiB summed over the process tree)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    sampler = MemorySampler(proc.pid)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    peak = sampler.stop()
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"build failed in {project}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+        raise SystemExit(f"failed: {' '.join(args)}\n{proc.stderr.read().decode()[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, peak / 2 ** 20
+
+
+def build(project: Path, jobs: int, locales: list[str]) -> list[str]:
+    return [sys.executable, "-m", "pipeline", "build", "--project", str(project),
+            "--jobs", str(jobs)] + [a for loc in locales for a in ("--locale", loc)]
+
+
+ADDED = {"ru": " Это важно.", "uk": " Це важливо.", "ko_KP": " 이것은 중요합니다.",
+         "en": " This matters."}
+
+
+def edit_one_paragraph(project: Path, locale: str) -> None:
+    """Change one translated paragraph (of a message that programs hold), as a
+    translator's tool would save it."""
+    import polib
+    path = next((project / "locales" / locale / "LC_MESSAGES").glob("*.po"))
+    po = polib.pofile(str(path))
+    entry = next(e for e in po if e.msgctxt in ("family", "family-0000") and e.msgstr)
+    entry.msgstr += ADDED[locale]
+    po.save(str(path))
+
+
+# --- the anchors -------------------------------------------------------------------------------
+
+def texts(project: Path, locale: str) -> dict[str, list[str]]:
+    """Every ready message's spoken paragraphs (the project's own text normalization)."""
+    sys.path.insert(0, str(ROOT))
+    from pipeline.project import open_project
+    p = open_project(project, locales=[locale])
+    out = {}
+    for campaign in p.campaigns:
+        reasons, _ = p.readiness(campaign, locale)
+        for mid, why in reasons.items():
+            if why is None:
+                out[f"{campaign.name}-{mid}"] = p.spoken(campaign, locale, mid)
+    return out
+
+
+def floor(project: Path, locale: str, out: Path) -> None:
+    """Synthesis once (espeak-ng loaded once), then each output resampled and encoded in
+    process: the least any pipeline that writes these files must spend."""
+    import ctypes
+
+    import espeakng_loader
+    import lameenc
+    import numpy as np
+    from scipy import signal
+    sys.path.insert(0, str(ROOT))
+    from pipeline.audio.codec import wav_bytes
+    from pipeline.audio.dsp import Audio
+    from pipeline.config import load_config
+    config = load_config(project)
+    voice = config.voice_for(locale)
+    lib = ctypes.CDLL(espeakng_loader.get_library_path())
+    lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+    rate = lib.espeak_Initialize(2, 0, espeakng_loader.get_data_path().encode(), 0x8000)
+    chunks: list[np.ndarray] = []
+    callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
+                                ctypes.c_void_p)(
+        lambda wav, n, _e: chunks.append(np.ctypeslib.as_array(wav, (n,)).copy()) or 0
+        if n > 0 else 0)
+    lib.espeak_SetSynthCallback(callback)
+    lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+    lib.espeak_SetVoiceByName(voice.voice.encode())
+    lib.espeak_SetParameter(1, int(voice.options.get("speed", 150)), 0)
+    spoken = texts(project, locale)
+    speech = {}
+    for name, paragraphs in spoken.items():
+        chunks.clear()
+        text = " ".join(paragraphs).encode()
+        lib.espeak_Synth(text, len(text) + 1, 0, 1, 0, 1, None, None)
+        lib.espeak_Synchronize()
+        speech[name] = np.concatenate(chunks).astype(np.float32) / 32768
+    everything = np.concatenate(list(speech.values()))         # the programs' stand-in
+    for profile in (config.profile(p) for p in PROFILES):
+        for name, pcm in [*speech.items(), ("program", everything)]:
+            g = np.gcd(rate, profile.sample_rate)
+            y = signal.resample_poly(pcm, profile.sample_rate // g, rate // g)
+            if profile.format == "wav":
+                data = wav_bytes(Audio(y.astype(np.float32), profile.sample_rate))
+            else:
+                enc = lameenc.Encoder()
+                enc.set_bit_rate(profile.bitrate_kbps)
+                enc.set_in_sample_rate(profile.sample_rate)
+                enc.set_channels(1)
+                enc.set_quality(3)
+                pcm16 = (np.clip(y, -1, 1) * 32767).astype("<i2").tobytes()
+                data = bytes(enc.encode(pcm16) + enc.flush())
+            (out / f"{profile.name}-{name}.{profile.ext}").write_bytes(data)
+
+
+def peer(project: Path, locale: str, out: Path) -> None:
+    """The compliant peer: espeak-ng's command per message, ffmpeg-normalize (EBU R 128,
+    two passes) per output, to the project's targets and ceilings."""
+    sys.path.insert(0, str(ROOT))
+    from pipeline.config import load_config
+    config = load_config(project)
+    voice = config.voice_for(locale)
+    for name, paragraphs in texts(project, locale).items():
+        wav = out / f"{name}.wav"
+        subprocess.run(["espeak-ng", "-v", voice.voice, "-s",
+                        str(voice.options.get("speed", 150)), "-w", str(wav),
+                        " ".join(paragraphs)], check=True)
+        for profile in (config.profile(p) for p in PROFILES):
+            args = ["ffmpeg-normalize", str(wav), "-nt", "ebu", "-t", str(profile.target_lufs),
+                    "-tp", str(profile.max_true_peak), "-ar", str(profile.sample_rate), "-f",
+                    "-q", "-o", str(out / f"{profile.name}-{name}.{profile.ext}")]
+            if profile.format == "mp3":
+                args += ["-c:a", "libmp3lame", "-b:a", f"{profile.bitrate_kbps}k"]
+            subprocess.run(args, check=True)
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+def run_all(tmp: Path, locales: list[str], anchors: bool, scale: int | None) -> dict:
+    def fresh(name: str) -> Path:
+        dest = tmp / name
+        return scaled_project(dest, scale) if scale else copy_project(dest)
+    results = {}
+    results["project cold, 1 worker"] = measure(build(fresh("cold1"), 1, locales))
+    two = fresh("cold2")
+    results["project cold, 2 workers"] = measure(build(two, 2, locales))
+    results["no-op rebuild"] = measure(build(two, 2, locales))
+    for loc in locales:
+        edit_one_paragraph(two, loc)
+    results["one paragraph edited"] = measure(build(two, 2, locales))
+    if anchors:
+        me = [sys.executable, str(Path(__file__).resolve())]
+        loc = locales[0]
+        for label, mode in (("compliant peer (ffmpeg-normalize)", "--peer"),
+                            ("floor (synthesis + encoding)", "--floor")):
+            out = tmp / mode.strip("-")
+            out.mkdir()
+            results[label] = measure(me + [mode, str(two), loc, str(out)])
+        results["naive pydub loop"] = measure(
+            [sys.executable, str(ROOT / "scripts" / "naive_pipeline.py"), "--project",
+             str(two), "--locale", loc, "--out", str(tmp / "naive")])
+    return results
+
+
+def report(results: dict, title: str) -> None:
+    cold = results["project cold, 1 worker"]
+    print(f"\n{title}")
+    print("| case | wall s | CPU s | peak MiB (all processes) | CPU vs project cold |")
+    print("|---|---|---|---|---|")
+    for label, (wall, cpu, mib) in results.items():
+        print(f"| {label} | {wall:.1f} | {cpu:.1f} | {mib:.0f} | {cpu / cold[1]:.2f} |")
+    checks = []
+    if "floor (synthesis + encoding)" in results:
+        checks += [
+            ("cold CPU ≤ 2× the floor", cold[1] / results["floor (synthesis + encoding)"][1], 2.0, "≤"),
+            ("peer CPU ÷ cold CPU ≥ 5", results["compliant peer (ffmpeg-normalize)"][1] / cold[1],
+             5.0, "≥"),
+            ("2 workers wall ÷ naive wall ≤ 1", results["project cold, 2 workers"][0]
+             / results["naive pydub loop"][0], 1.0, "≤")]
+    checks += [("no-op CPU ÷ cold CPU ≤ 0.02", results["no-op rebuild"][1] / cold[1], 0.02, "≤"),
+               ("edit CPU ÷ cold CPU ≤ 0.25", results["one paragraph edited"][1] / cold[1],
+                0.25, "≤"),
+               ("1 worker wall ÷ 2 workers wall ≥ 1.7", cold[0]
+                / results["project cold, 2 workers"][0], 1.7, "≥")]
+    for text, value, bound, op in checks:
+        ok = value <= bound if op == "≤" else value >= bound
+        print(f"- {text}: {value:.3f} {'met' if ok else 'NOT met'}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--locale", action="append", default=[],
-                        help="only these locales (default: all of the example)")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per case; best is kept")
+                        help="locales to build (default: ru, as in the issue's figures)")
+    parser.add_argument("--scale", type=int, nargs="+", metavar="N",
+                        help="instead of the example: synthetic campaigns of N messages")
+    parser.add_argument("--peer", nargs=3, metavar=("PROJECT", "LOCALE", "OUT"),
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--floor", nargs=3, metavar=("PROJECT", "LOCALE", "OUT"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
-    cases = [("cold, 1 worker", 1, True), ("cold, 2 workers", 2, True),
-             ("warm rebuild, 2 workers", 2, False)]
-    results = {}
+    if args.peer:
+        peer(Path(args.peer[0]), args.peer[1], Path(args.peer[2]))
+        return 0
+    if args.floor:
+        floor(Path(args.floor[0]), args.floor[1], Path(args.floor[2]))
+        return 0
+    locales = args.locale or ["ru"]
     with tempfile.TemporaryDirectory(prefix="broadcast-bench-") as tmp:
-        for label, jobs, cold in cases:
-            best = None
-            for i in range(args.repeat):
-                project = Path(tmp) / f"{jobs}-{cold}-{i}"
-                if cold or not project.exists():
-                    copy_project(project)
-                if not cold:
-                    run(project, jobs, args.locale)         # fill the cache first
-                measured = run(project, jobs, args.locale)
-                best = measured if best is None or measured[0] < best[0] else best
-            results[label] = best
-    base = results["cold, 1 worker"][0]
-    print(f"{'case':<26} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} {'wall ratio':>11}")
-    for label, (wall, cpu, rss) in results.items():
-        print(f"{label:<26} {wall:8.1f} {cpu:8.1f} {rss:9.0f} {wall / base:11.2f}")
+        if args.scale:
+            for n in args.scale:
+                where = Path(tmp) / f"scale-{n}"
+                where.mkdir()
+                report(run_all(where, locales, False, n), f"--scale {n} ({', '.join(locales)})")
+        else:
+            report(run_all(Path(tmp), locales, True, None),
+                   f"the example campaign ({', '.join(locales)})")
     return 0
 
 

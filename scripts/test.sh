@@ -34,7 +34,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The optional engines and the speech judge are installed too: the tests use them for real.
-python3 -m pip install --quiet --disable-pip-version-check -e '.[test,kokoro,asr]'
+python3 -m pip install --quiet --disable-pip-version-check -e '.[test,kokoro,asr,cluster]'
 python3 -m ruff check pipeline tests scripts
 python3 -m mypy
 lint-imports

@@ -13,6 +13,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import polib
 import pytest
 from conftest import TESTS, process_env, run_broadcast, snapshot
@@ -357,8 +358,21 @@ def test_a_read_only_folder_is_one_line(project, which, command):
 
 
 def test_ffmpeg_missing_at_run_time_keeps_outputs(project, tmp_path):
+    """TTS renders without ffmpeg (MP3 is encoded and decoded in process); a human
+    recording needs it to be decoded, and its locale then fails and keeps its outputs."""
     before = _built_ko(project)
-    _amplitude(project, 0.2)
+    from pipeline.audio.codec import wav_bytes
+    from pipeline.audio.dsp import Audio
+    from pipeline.project import open_project
+    opened = open_project(project)
+    campaign = opened.campaigns[0]
+    folder = project / "locales" / "ko_KP" / "recordings"
+    folder.mkdir(parents=True)
+    t = np.arange(48000) / 48000
+    (folder / "ident.wav").write_bytes(wav_bytes(Audio(
+        (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 48000)))
+    (folder / "ident.txt").write_text("\n\n".join(opened.paragraphs(campaign, "ko_KP", "ident")),
+                                      encoding="utf-8")
     env = process_env() | {"PATH": str(tmp_path), "IMAGEIO_FFMPEG_EXE": str(tmp_path / "ffmpeg")}
     result = run_broadcast("build", "--project", project, "--locale", "ko_KP", "--jobs", "1",
                            env=env)

@@ -271,7 +271,7 @@ def test_program_longer_than_max_seconds_warns_and_fails_with_strict(project, cl
     assert (out(project, "ru", "shortwave") / "01-ident.wav").exists()
 
 
-def test_without_system_ffmpeg_the_wheel_encodes(monkeypatch, project, cli):
+def test_without_system_ffmpeg_mp3s_are_made_in_process(monkeypatch, project, cli):
     import imageio_ffmpeg
 
     from pipeline.audio import codec as ffmpeg

@@ -1,5 +1,6 @@
-"""Codecs: WAV written and read in process; ffmpeg (the system's, or the imageio-ffmpeg
-wheel's) for decoding other formats and MP3 encoding."""
+"""Codecs: WAV and MP3 written and read in process (MP3: LAME through lameenc, mpg123
+through libsndfile); ffmpeg (the system's, or the imageio-ffmpeg wheel's) decodes
+anything else a user brings (recordings, intros)."""
 
 from __future__ import annotations
 
@@ -62,20 +63,66 @@ def decode(source: Path | bytes, rate: int = 48000) -> Audio:
     return Audio(np.frombuffer(raw, dtype="<f4").copy(), rate)
 
 
+MP3_QUALITY = 3                 # LAME's own default: -q 3
+
+
+def mp3_encoder_id() -> str:
+    """What encodes MP3s, for cache keys: a new LAME re-encodes."""
+    import importlib.metadata
+    return f"lameenc {importlib.metadata.version('lameenc')} q{MP3_QUALITY}"
+
+
+class Mp3Writer:
+    """CBR MP3 encoded in process (LAME through lameenc), fed in pieces: a long program
+    is never held whole. No encoder tag, no Xing/LAME header, no dates; an ID3v2.4 tag
+    with the title only when asked."""
+
+    def __init__(self, rate: int, bitrate_kbps: int, title: str | None = None):
+        import lameenc
+        self._encoder = lameenc.Encoder()
+        self._encoder.set_bit_rate(bitrate_kbps)
+        self._encoder.set_in_sample_rate(rate)
+        self._encoder.set_out_sample_rate(rate)
+        self._encoder.set_channels(1)
+        self._encoder.set_quality(MP3_QUALITY)
+        self._header = id3_title(title) if title else b""
+
+    def write(self, audio: Audio) -> bytes:
+        """The MP3 bytes that ``audio`` completes (the tag first)."""
+        out = self._header + bytes(self._encoder.encode(audio.to_int16().tobytes()))
+        self._header = b""
+        return out
+
+    def finish(self) -> bytes:
+        out = self._header + bytes(self._encoder.flush())
+        self._header = b""
+        return out
+
+
 def encode_mp3(audio: Audio, bitrate_kbps: int, title: str | None = None) -> bytes:
     """CBR MP3 with no encoder tag, no Xing/LAME header, no dates, no ID3 but the title."""
-    args = ["-f", "s16le", "-ar", str(audio.rate), "-ac", "1", "-i", "pipe:0",
-            "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
-            "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k", "-write_xing", "0",
-            "-write_id3v1", "0"]
-    if title:
-        args += ["-id3v2_version", "4", "-metadata", f"title={title}"]
-    else:
-        args += ["-id3v2_version", "0"]
-    args += ["-f", "mp3", "pipe:1"]
-    # libmp3lame still writes "LAME3.100" into frames' padding bits, as in nearly every
-    # MP3 in circulation; they are part of the coded stream and cannot be blanked safely.
-    return _run(args, audio.to_int16().tobytes(), "encode MP3", None)
+    writer = Mp3Writer(audio.rate, bitrate_kbps, title)
+    return writer.write(audio) + writer.finish()
+
+
+def id3_title(title: str) -> bytes:
+    """An ID3v2.4 tag holding one TIT2 (title) frame, UTF-8."""
+    def syncsafe(n: int) -> bytes:
+        return bytes([(n >> 21) & 0x7F, (n >> 14) & 0x7F, (n >> 7) & 0x7F, n & 0x7F])
+    body = b"\x03" + title.encode("utf-8")
+    frame = b"TIT2" + syncsafe(len(body)) + b"\x00\x00" + body
+    return b"ID3\x04\x00\x00" + syncsafe(len(frame)) + frame
+
+
+def decode_mp3(data: bytes) -> Audio:
+    """MP3 bytes → mono float32 at their own rate, in process (libsndfile's mpg123)."""
+    import soundfile
+    try:
+        samples, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    except (RuntimeError, soundfile.LibsndfileError) as exc:
+        raise AudioError(f"the MP3 cannot be decoded: {exc}",
+                         fix="render it again") from None
+    return Audio(samples.mean(axis=1).astype(np.float32), int(rate))
 
 
 def read_wav(source: Path | bytes) -> Audio:

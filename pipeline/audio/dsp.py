@@ -1,6 +1,6 @@
 """Audio processing: mono, resample, band limit, trim and pad, loudness and true peak.
 
-Measurement follows ITU-R BS.1770 (pyloudnorm's meter). True peak is measured on a ×4
+Measurement follows ITU-R BS.1770-4 (:mod:`.meter`). True peak is measured on a ×4
 oversampled signal, and a look-ahead limiter keeps it under the profile's ceiling, so a
 fixed gain to the target never clips. ffmpeg's ``loudnorm`` is not used on purpose: its
 defaults are not EBU R 128 and it silently switches to dynamic mode.
@@ -8,11 +8,11 @@ defaults are not EBU R 128 and it silently switches to dynamic mode.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import meter
 from .profiles import Profile
 
 SILENCE_DB = -40.0              # a 10 ms frame this far below the loudest one is silence
@@ -120,59 +120,39 @@ def pad(audio: Audio, lead_in: float, lead_out: float) -> Audio:
                    Audio.silence(lead_out, audio.rate)])
 
 
+def strip_pads(audio: Audio, lead_in: float, lead_out: float) -> Audio:
+    """``audio`` without the silence :func:`pad` put around it."""
+    start = int(round(lead_in * audio.rate))
+    stop = len(audio.samples) - int(round(lead_out * audio.rate))
+    return Audio(audio.samples[start:max(start, stop)], audio.rate)
+
+
 def loudness(audio: Audio) -> float:
     """Integrated loudness in LUFS (BS.1770-4, gated); -inf for silence."""
-    if audio.duration < 0.4:
-        audio = pad(audio, 0.0, 0.4 - audio.duration)
-    import pyloudnorm  # imported here: it costs a second, and most commands never measure
-    meter = pyloudnorm.Meter(audio.rate)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return float(meter.integrated_loudness(audio.samples.astype(np.float64)))
-
-
-PEAK_BLOCK = 1 << 18            # samples per block when oversampling (bounds memory)
-PEAK_OVERLAP = 64               # longer than the interpolation filter's reach
-
-
-def _oversampled_peaks(x: np.ndarray) -> np.ndarray:
-    """Per input sample, the largest magnitude of the ×4 oversampled signal around it.
-
-    Done in overlapping blocks, so that a long program needs no more memory than a
-    message; the overlap keeps block edges free of filter transients.
-    """
-    from scipy import signal  # lazily: scipy is slow to import
-    n = len(x)
-    out = np.empty(n, dtype=np.float64)
-    for start in range(0, n, PEAK_BLOCK):
-        stop = min(n, start + PEAK_BLOCK)
-        a, b = max(0, start - PEAK_OVERLAP), min(n, stop + PEAK_OVERLAP)
-        up = signal.resample_poly(x[a:b].astype(np.float64), 4, 1)
-        peaks = np.abs(up[: (b - a) * 4]).reshape(b - a, 4).max(axis=1)
-        out[start:stop] = peaks[start - a: stop - a]
-    return out
+    return meter.loudness(audio.samples, audio.rate)
 
 
 def true_peak(audio: Audio) -> float:
     """True peak in dBTP (×4 oversampling, as BS.1770-4 Annex 2)."""
-    if len(audio.samples) == 0:
-        return float("-inf")
-    peak = float(_oversampled_peaks(audio.samples).max())
-    return float(20 * np.log10(peak)) if peak > 0 else float("-inf")
+    return meter.true_peak(audio.samples)
 
 
 def limit(audio: Audio, ceiling_db: float) -> Audio:
     """Look-ahead true-peak limiter: smooth gain reduction wherever peaks pass the ceiling.
 
-    The needed gain per sample is min-filtered (look-ahead and hold) and then averaged
-    over the same half-width, which keeps the applied gain at or below the need.
+    Only the stretches whose samples come near the ceiling are oversampled. The needed
+    gain per sample is min-filtered (look-ahead and hold) and then averaged over the same
+    half-width, which keeps the applied gain at or below the need.
     """
     from scipy import ndimage  # lazily: scipy is slow to import
     x = audio.samples.astype(np.float64)
     if len(x) == 0:
         return audio
     ceiling = 10 ** (ceiling_db / 20)
-    need = np.minimum(1.0, ceiling / np.maximum(_oversampled_peaks(x), 1e-12))
+    windows = meter.candidate_windows(np.abs(x), ceiling)
+    if not windows:
+        return audio
+    need = np.minimum(1.0, ceiling / np.maximum(meter.oversampled_peaks(x, windows), 1e-12))
     if need.min() >= 1.0:
         return audio
     half = max(1, int(LIMITER_WINDOW_S * audio.rate))
@@ -187,16 +167,21 @@ def apply_gain(audio: Audio, db: float) -> Audio:
                  audio.rate)
 
 
-def normalize_loudness(audio: Audio, target_lufs: float, ceiling_db: float) -> Audio:
-    """Fixed gain to the target, then the limiter; repeated until both hold."""
+def normalize_loudness(audio: Audio, target_lufs: float, ceiling_db: float,
+                       tolerance: float = 0.1) -> Audio:
+    """The gain to the target in closed form (loudness scales with gain), then the limiter
+    where peaks pass the ceiling; measured again only if the limiter worked, and made up
+    while the loudness is more than ``tolerance`` off."""
     current = loudness(audio)
     if not np.isfinite(current):
         return audio
-    for _ in range(6):
-        audio = apply_gain(audio, target_lufs - current)
-        audio = limit(audio, ceiling_db - LIMITER_MARGIN_DB)
-        current = loudness(audio)
-        if abs(current - target_lufs) < 0.1:
+    for _ in range(4):
+        gained = apply_gain(audio, target_lufs - current)
+        limited = limit(gained, ceiling_db - LIMITER_MARGIN_DB)
+        if limited is gained:
+            return gained               # no peak passed the ceiling: exactly on target
+        audio, current = limited, loudness(limited)
+        if abs(current - target_lufs) < tolerance:
             break
     return audio
 

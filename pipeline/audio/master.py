@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import warnings
+import wave
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+
 from ..errors import AudioError
-from . import dsp
-from .codec import decode, encode_mp3, ffmpeg_version, read_wav, wav_bytes
+from ..fsutil import temp_beside
+from . import dsp, meter
+from .codec import Mp3Writer, decode_mp3, encode_mp3, mp3_encoder_id, read_wav, wav_bytes
 from .dsp import Audio, Measured
 from .profiles import Profile
 
+DECODE_BLOCK_S = 10.0           # an encoded program is measured in blocks this long
+
 
 def encoder_id(profile: Profile) -> str:
-    """What encodes this profile's files, for cache keys: a new ffmpeg re-encodes."""
-    return "wave" if profile.format == "wav" else ffmpeg_version()
+    """What encodes this profile's files, for cache keys: a new encoder re-encodes."""
+    return "wave" if profile.format == "wav" else mp3_encoder_id()
 
 
 def encode(audio: Audio, profile: Profile, title: str | None) -> bytes:
@@ -21,9 +31,8 @@ def encode(audio: Audio, profile: Profile, title: str | None) -> bytes:
 
 
 def measure_encoded(data: bytes, profile: Profile) -> Measured:
-    """Measure the file as a listener gets it: decoded again."""
-    decoded = read_wav(data) if profile.format == "wav" else decode(data, profile.sample_rate)
-    return dsp.measure(decoded)
+    """Measure the file as a listener gets it: decoded again (in process)."""
+    return dsp.measure(read_wav(data) if profile.format == "wav" else decode_mp3(data))
 
 
 def finish(audio: Audio, profile: Profile, title: str | None) -> tuple[bytes, Measured, int]:
@@ -43,10 +52,130 @@ def finish(audio: Audio, profile: Profile, title: str | None) -> tuple[bytes, Me
         data = encode(audio, profile, title)
         encodings += 1
         measured = measure_encoded(data, profile)
+    _check(measured, profile)
+    return data, measured, encodings
+
+
+def _check(measured: Measured, profile: Profile) -> None:
     if (abs(measured.lufs - profile.target_lufs) > profile.tolerance_lu
             or measured.true_peak > profile.max_true_peak):
         raise AudioError(f"after encoding, {measured.lufs} LUFS and {measured.true_peak} dBTP "
                          f"miss the {profile.name} profile's {profile.target_lufs:g} LUFS "
                          f"±{profile.tolerance_lu:g} and {profile.max_true_peak:g} dBTP",
                          fix="check the source audio: is it mostly silence or noise?")
-    return data, measured, encodings
+
+
+# --- programs: built from mastered pieces, streamed ------------------------------------------
+
+Pieces = list[Callable[[], Audio]]
+
+
+def program_file(pieces: Pieces, gap_seconds: float, profile: Profile, title: str | None,
+                 near: Path) -> tuple[Path, Measured, int]:
+    """A program from mastered pieces (each without its lead-in and lead-out), streamed
+    into a temp file beside ``near``: (that file, what it measures, encodings done).
+
+    The pieces already meet the profile, so the program is measured in one pass that
+    keeps no audio; a fixed gain is applied only if it misses the target by more than a
+    quarter of the tolerance, and the limiter runs only where that gain lifts a peak past
+    the ceiling. The encoded file is measured again as a listener gets it.
+    """
+    loud = meter.StreamLoudness(profile.sample_rate)
+    peak = float("-inf")
+    for part in _composed(pieces, gap_seconds, profile, 0.0):
+        loud.add(part.samples)
+        peak = max(peak, dsp.true_peak(part))
+    current = loud.loudness()
+    gain = profile.target_lufs - current if np.isfinite(current) else 0.0
+    if abs(gain) <= profile.tolerance_lu / 4:
+        gain = 0.0
+    encodings = 0
+    for _ in range(3):
+        tmp = _write_program(pieces, gap_seconds, profile, title, near, gain)
+        encodings += 1
+        if profile.format == "wav" and gain == 0.0:
+            # The file holds the samples just measured (messages come from 16-bit WAVs;
+            # an intro or outro moves by at most one 16-bit step): no second pass.
+            measured = Measured(round(loud.samples / profile.sample_rate, 3),
+                                round(current, 2), round(peak, 2))
+        else:
+            measured = measure_file(tmp, profile)
+        excess = measured.true_peak - profile.max_true_peak
+        if excess <= -0.05:
+            break
+        tmp.unlink()
+        gain -= excess + 0.2
+    try:
+        _check(measured, profile)
+    except AudioError:
+        tmp.unlink()
+        raise
+    return tmp, measured, encodings
+
+
+def _composed(pieces: Pieces, gap_seconds: float, profile: Profile,
+              gain_db: float) -> Iterator[Audio]:
+    """The program in order, one part at a time: lead-in, pieces with gaps (composed by
+    pydub), lead-out; with ``gain_db`` applied and peaks limited where it lifts them."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # pydub warns when ffmpeg is not on PATH
+        from pydub import AudioSegment
+    rate = profile.sample_rate
+    yield Audio.silence(profile.lead_in, rate)
+    gap = AudioSegment.silent(duration=int(round(gap_seconds * 1000)), frame_rate=rate)
+    for i, load in enumerate(pieces):
+        piece = load()
+        if gain_db:
+            piece = dsp.apply_gain(piece, gain_db)
+            if gain_db > 0:
+                piece = dsp.limit(piece, profile.max_true_peak - dsp.LIMITER_MARGIN_DB)
+        segment = AudioSegment(data=piece.to_int16().tobytes(), sample_width=2,
+                               frame_rate=rate, channels=1)
+        yield Audio.from_int16((gap + segment if i else segment).raw_data, rate)
+    yield Audio.silence(profile.lead_out, rate)
+
+
+def _write_program(pieces: Pieces, gap_seconds: float, profile: Profile, title: str | None,
+                   near: Path, gain_db: float) -> Path:
+    tmp = temp_beside(near)
+    try:
+        if profile.format == "wav":
+            with wave.open(str(tmp), "wb") as out:
+                out.setnchannels(1)
+                out.setsampwidth(2)
+                out.setframerate(profile.sample_rate)
+                for part in _composed(pieces, gap_seconds, profile, gain_db):
+                    out.writeframes(part.to_int16().tobytes())
+        else:
+            writer = Mp3Writer(profile.sample_rate, profile.bitrate_kbps, title)
+            with open(tmp, "wb") as fh:
+                for part in _composed(pieces, gap_seconds, profile, gain_db):
+                    fh.write(writer.write(part))
+                fh.write(writer.finish())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def measure_file(path: Path, profile: Profile) -> Measured:
+    """Loudness, true peak and length of an encoded file, decoded in blocks (in process):
+    memory does not grow with its length."""
+    import soundfile
+    rate = profile.sample_rate
+    block = int(DECODE_BLOCK_S * rate)
+    overlap = 2 * meter.REACH
+    loud = meter.StreamLoudness(rate)
+    peak, samples, first = 0.0, 0, True
+    with soundfile.SoundFile(str(path)) as f:
+        for chunk in f.blocks(blocksize=block, overlap=overlap, dtype="float32",
+                              always_2d=True):
+            mono = chunk.mean(axis=1)
+            new = mono if first else mono[overlap:]         # overlap: context for peaks
+            loud.add(new)
+            samples += len(new)
+            first = False
+            if len(mono):
+                peak = max(peak, 10 ** (meter.true_peak(mono) / 20) if np.any(mono) else 0.0)
+    true_peak = float(20 * np.log10(peak)) if peak > 0 else float("-inf")
+    return Measured(round(samples / rate, 3), round(loud.loudness(), 2), round(true_peak, 2))

@@ -8,9 +8,10 @@ against ``SHA256SUMS`` and the manifest, and the signature, when there is one.
 
 from __future__ import annotations
 
-import io
+import hashlib
 import os
 import re
+import shutil
 import stat
 import time
 import zipfile
@@ -19,12 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BundleError, SignatureError
-from ..fsutil import sha256_bytes, write_if_changed
+from ..fsutil import replace_durably, sha256_bytes, temp_beside
 from ..layout import INDEX_PAGE, MANIFEST, PLAYLIST, SUMS
 from ..render.manifest import Manifest, ManifestError
 from . import signing
 
 FIXED_NAMES = {SUMS, MANIFEST, PLAYLIST, INDEX_PAGE}
+CHUNK = 1 << 20
 MEMBER_RE = re.compile(r"\A(programs/)?[0-9A-Za-z_-]{1,80}\.(wav|mp3|txt)\Z")
 FAT_EPOCH = 315532800               # 1980-01-01 00:00 UTC, the oldest time FAT can hold
 
@@ -63,39 +65,58 @@ def make_bundle(folder: Path, out: Path) -> bool:
     sums = _sums(sums_path.read_bytes(), str(sums_path))
     names = sorted(set(sums) | {"SHA256SUMS"})
     stamp = _zip_time()
-    contents = {}
+    members: dict[str, tuple[int, int]] = {}        # name → (size, CRC-32), read in chunks
     for name in names:
         path = folder / name
         if path.is_symlink() or not path.is_file():
             raise BundleError(f"'{name}' listed in SHA256SUMS is missing or not a plain file",
                               folder, fix="render again (broadcast render) before bundling")
-        contents[name] = path.read_bytes()
-        if name != "SHA256SUMS" and sha256_bytes(contents[name]) != sums[name]:
+        digest, crc, size = _digest(path)
+        if name != "SHA256SUMS" and digest != sums[name]:
             raise BundleError(f"'{name}' differs from SHA256SUMS: the folder is inconsistent",
                               folder, fix="render again (broadcast render) before bundling")
-    if _same_zip(out, contents, stamp):
+        members[name] = (size, crc)
+    if _same_zip(out, members, stamp):
         return False                # compressing again would give the same bytes
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name in names:
-            info = zipfile.ZipInfo(name, stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3
-            info.external_attr = (stat.S_IFREG | 0o644) << 16
-            zf.writestr(info, contents[name], compresslevel=6)
-    return write_if_changed(out, buf.getvalue())
+    tmp = temp_beside(out)
+    try:
+        with zipfile.ZipFile(tmp, "w") as zf:
+            for name in names:      # streamed: a member is never held whole
+                info = zipfile.ZipInfo(name, stamp)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.create_system = 3
+                info.external_attr = (stat.S_IFREG | 0o644) << 16
+                info.file_size = members[name][0]
+                with open(folder / name, "rb") as src, \
+                        zf.open(info, "w", force_zip64=False) as dest:
+                    shutil.copyfileobj(src, dest, CHUNK)
+        replace_durably(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return True
 
 
-def _same_zip(path: Path, contents: dict[str, bytes], stamp) -> bool:
+def _digest(path: Path) -> tuple[str, int, int]:
+    """SHA-256, CRC-32 and size of a file, read in chunks."""
+    sha, crc, size = hashlib.sha256(), 0, 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            sha.update(chunk)
+            crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+    return sha.hexdigest(), crc, size
+
+
+def _same_zip(path: Path, members: dict[str, tuple[int, int]], stamp) -> bool:
     """True if the zip at ``path`` already holds exactly these members, as we write them."""
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
     except (OSError, zipfile.BadZipFile):
         return False
-    return ([i.filename for i in infos] == list(contents) and
-            all(i.date_time == stamp and i.CRC == zlib.crc32(contents[i.filename]) and
-                i.file_size == len(contents[i.filename]) and
+    return ([i.filename for i in infos] == list(members) and
+            all(i.date_time == stamp and (i.file_size, i.CRC) == members[i.filename] and
                 i.compress_type == zipfile.ZIP_DEFLATED for i in infos))
 
 

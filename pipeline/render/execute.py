@@ -8,28 +8,30 @@ does no synthesis and no encoding; the report counts both.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
-import warnings
+import wave
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..audio import dsp
-from ..audio.codec import decode
-from ..audio.master import encoder_id, finish
+from ..audio.codec import decode, read_wav, wav_bytes
+from ..audio.master import encoder_id, finish, program_file
 from ..audio.profiles import Profile
 from ..content.sources import Program
 from ..errors import AudioError, PipelineError
-from ..fsutil import atomic_write, inside, sha256_file
+from ..fsutil import atomic_write, inside, replace_durably, sha256_file
 from ..layout import Layout
 from ..voice import asr
 from ..voice.speech import PARAGRAPH_PAUSE_S, SPEECH_RATE, speech
 from .outputs import FolderResult, Withdrawn, write_folder
 from .plan import LocalePlan, MessageJob
 
-PROCESSING_VERSION = "1"        # bump when audio processing changes its output
+PROCESSING_VERSION = "2"        # bump when audio processing changes its output
 
 Progress = Callable[[int, int, str], None]     # (done, total, what was just done)
 
@@ -56,35 +58,60 @@ def _key(*parts) -> str:
 
 
 def _cached(layout: Layout, key: str, profile: Profile, make, done: Done) -> Rendered:
+    """The rendered file under ``key``, made only if the cache does not hold it whole.
+
+    The meta file records the file's size and SHA-256: a truncated or altered cache entry
+    is detected and made again. ``make`` returns the encoded bytes, or the path of a
+    temporary file it streamed them into (a program).
+    """
     out = layout.final_cache(key, profile.ext)
     meta = layout.final_cache(key, "json")
     if out.exists() and meta.exists():
         try:
-            return Rendered(key, dsp.Measured(**json.loads(meta.read_text())))
-        except (ValueError, TypeError):
+            info = json.loads(meta.read_text())
+            if info.pop("size") == out.stat().st_size and info.pop("sha256") == sha256_file(out):
+                return Rendered(key, dsp.Measured(**info))
+        except (ValueError, TypeError, KeyError, OSError):
             pass
     data, measured, encodings = make()
     done.encodings += encodings
-    atomic_write(out, data)
-    atomic_write(meta, json.dumps(dataclasses.asdict(measured)).encode())
+    if isinstance(data, Path):
+        replace_durably(data, out)
+    else:
+        atomic_write(out, data)
+    info = {**dataclasses.asdict(measured), "size": out.stat().st_size,
+            "sha256": sha256_file(out)}
+    atomic_write(meta, json.dumps(info).encode())
     return Rendered(key, measured)
+
+
+def message_key(job: MessageJob, profile: Profile) -> str:
+    return _key("message", PROCESSING_VERSION, job.voicing.keys(), PARAGRAPH_PAUSE_S,
+                dataclasses.asdict(profile), encoder_id(profile),
+                job.title if profile.title_tag else "")
+
+
+def _master_path(layout: Layout, key: str, profile: Profile) -> Path:
+    """The mastered PCM of a message: the file itself for WAV profiles, a WAV beside the
+    MP3 otherwise (programs are built from it)."""
+    return layout.final_cache(key, "wav" if profile.format == "wav" else "master.wav")
 
 
 def render_message(job: MessageJob, profiles: list[Profile], layout: Layout) -> Done:
     """One message in one locale, every profile (runs in a worker process)."""
-    keys = job.voicing.keys()
     done = Done({})
     raw: list[dsp.Audio] = []
     for profile in profiles:
-        key = _key("message", PROCESSING_VERSION, keys, PARAGRAPH_PAUSE_S,
-                   dataclasses.asdict(profile), encoder_id(profile),
-                   job.title if profile.title_tag else "")
+        key = message_key(job, profile)
 
-        def make(profile=profile):
+        def make(profile=profile, key=key):
             if not raw:
                 audio, done.syntheses = speech(job.voicing, layout)
                 raw.append(audio)
-            return finish(dsp.process(raw[0], profile), profile, job.title)
+            mastered = dsp.process(raw[0], profile)
+            if profile.format != "wav":
+                atomic_write(_master_path(layout, key, profile), wav_bytes(mastered))
+            return finish(mastered, profile, job.title)
         done.rendered[profile.name] = _cached(layout, key, profile, make, done)
     if job.speech_check:
         # What the listener gets, heard by the judge: every profile's file.
@@ -100,7 +127,12 @@ def render_message(job: MessageJob, profiles: list[Profile], layout: Layout) -> 
 
 def render_program(program: Program, jobs: list[MessageJob], profiles: list[Profile],
                    layout: Layout) -> Done:
-    """A program: its messages in order with gaps, intro and outro, loudness as a whole."""
+    """A program: its messages in order with gaps, intro and outro.
+
+    Built from the messages' mastered audio, which already meets the profile, streamed
+    piece by piece: the program is measured, not mastered again, and only if it misses
+    the target (a gap-heavy program, an intro) is a fixed gain applied to every piece.
+    """
     extras = {}
     for name in ("intro", "outro"):
         path = getattr(program, name)
@@ -115,43 +147,43 @@ def render_program(program: Program, jobs: list[MessageJob], profiles: list[Prof
             extras[name] = sha256_file(full)
     item_keys = [j.voicing.keys() for j in jobs]
     done = Done({})
-    raw: list[dsp.Audio] = []           # loaded once, for the first profile not cached
     for profile in profiles:
         key = _key("program", PROCESSING_VERSION, item_keys, program.gap_seconds, extras,
                    PARAGRAPH_PAUSE_S, dataclasses.asdict(profile), encoder_id(profile),
                    program.title if profile.title_tag else "")
 
-        def make(profile=profile):
-            if not raw:
-                for j in jobs:
-                    audio, syntheses = speech(j.voicing, layout)
-                    done.syntheses += syntheses
-                    raw.append(audio)
-                if "intro" in extras:
-                    raw.insert(0, decode(layout.root / str(program.intro), SPEECH_RATE))
-                if "outro" in extras:
-                    raw.append(decode(layout.root / str(program.outro), SPEECH_RATE))
-            pieces = [dsp.prepare(piece, profile) for piece in raw]
-            joined = join_with_gaps(pieces, program.gap_seconds)
-            return finish(dsp.process(joined, profile, trim_first=False), profile,
-                          program.title)
+        def make(profile=profile, key=key):
+            pieces = _program_pieces(program, jobs, profile, layout, done)
+            return program_file(pieces, program.gap_seconds, profile,
+                                program.title if profile.title_tag else None,
+                                layout.final_cache(key, profile.ext))
         done.rendered[profile.name] = _cached(layout, key, profile, make, done)
     return done
 
 
-def join_with_gaps(pieces: list[dsp.Audio], gap_seconds: float) -> dsp.Audio:
-    """Compose pieces with silent gaps (pydub does the composition)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")     # pydub warns when ffmpeg is not on PATH
-        from pydub import AudioSegment
-    rate = pieces[0].rate
-    program = AudioSegment.empty().set_frame_rate(rate)
-    gap = AudioSegment.silent(duration=int(round(gap_seconds * 1000)), frame_rate=rate)
-    for i, piece in enumerate(pieces):
-        segment = AudioSegment(data=piece.to_int16().tobytes(), sample_width=2,
-                               frame_rate=rate, channels=1)
-        program = program + gap + segment if i else program + segment
-    return dsp.Audio.from_int16(program.raw_data, rate)
+def _program_pieces(program: Program, jobs: list[MessageJob], profile: Profile,
+                    layout: Layout, done: Done) -> list[Callable[[], dsp.Audio]]:
+    """Loaders of the program's pieces, mastered, without their lead-in and lead-out: one
+    piece is in memory at a time."""
+    def message(job: MessageJob) -> dsp.Audio:
+        path = _master_path(layout, message_key(job, profile), profile)
+        try:
+            audio = read_wav(path)
+        except (OSError, EOFError, wave.Error):     # gone from the cache: master it again
+            raw, done.syntheses = speech(job.voicing, layout)
+            audio = dsp.process(raw, profile)
+        return dsp.strip_pads(audio, profile.lead_in, profile.lead_out)
+
+    def extra(name: str) -> dsp.Audio:
+        decoded = decode(layout.root / str(getattr(program, name)), SPEECH_RATE)
+        return dsp.strip_pads(dsp.process(decoded, profile), profile.lead_in, profile.lead_out)
+
+    loaders: list[Callable[[], dsp.Audio]] = [functools.partial(message, j) for j in jobs]
+    if program.intro:
+        loaders.insert(0, functools.partial(extra, "intro"))
+    if program.outro:
+        loaders.append(functools.partial(extra, "outro"))
+    return loaders
 
 
 @dataclass
@@ -167,7 +199,38 @@ class RenderReport:
         return sum(f.files for f in self.folders)
 
 
-def _pool(workers: int):
+class _Cluster:
+    """A Dask distributed cluster behind the pool's interface (``submit``, ``shutdown``).
+
+    The workers run the same functions on the same picklable jobs; they must see the
+    project folder at the same path (one machine, or a shared file system) and have this
+    package installed.
+    """
+
+    def __init__(self, address: str):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise PipelineError("a cluster build needs Dask", "--scheduler",
+                                fix="pip install -e '.[cluster]'") from None
+        try:
+            self._client = Client(address, timeout="20s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise PipelineError(f"no Dask scheduler answers at {address} ({exc})",
+                                "--scheduler", fix="start one with 'dask scheduler' and "
+                                "workers with 'dask worker ADDRESS', or drop --scheduler"
+                                ) from None
+
+    def submit(self, fn, *args):
+        return self._client.submit(fn, *args, pure=False)
+
+    def shutdown(self) -> None:
+        self._client.close()
+
+
+def _pool(workers: int, scheduler: str | None = None):
+    if scheduler:
+        return _Cluster(scheduler)
     count = workers if workers and workers > 0 else (os.cpu_count() or 1)
     if count <= 1:
         return None
@@ -194,8 +257,9 @@ class _Now:
 
 def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
             workers: int = 0, strict: bool = False,
-            progress: Progress | None = None) -> RenderReport:
-    """Render everything the plans call for and write the output folders."""
+            progress: Progress | None = None, scheduler: str | None = None) -> RenderReport:
+    """Render everything the plans call for and write the output folders: in a local
+    process pool, or on the Dask cluster whose scheduler is at ``scheduler``."""
     report = RenderReport()
     tasks = [(lp, job) for lp in plans for job in lp.jobs]
     program_tasks = []
@@ -229,7 +293,7 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
             if progress:
                 progress(finished, total, label)
 
-    pool = _pool(workers)
+    pool = _pool(workers, scheduler)
     message_results: dict[tuple[str, str, str], dict[str, Rendered]] = {}
     program_results: dict[tuple[str, str, str], dict[str, Rendered]] = {}
     try:

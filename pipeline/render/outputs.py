@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import filecmp
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..audio.profiles import Profile
 from ..content.sources import Program
-from ..fsutil import sha256_bytes, staging_of, swap_folder
+from ..fsutil import sha256_bytes, sha256_file, staging_of, swap_folder
 from ..layout import (
     INDEX_PAGE,
     MANIFEST,
@@ -55,17 +56,17 @@ def write_folder(folder: Path, layout: Layout, profile: Profile, lp: "LocalePlan
     result = FolderResult(lp.campaign.name, lp.locale, profile.name, folder,
                           skipped=dict(lp.skipped), programs_skipped=dict(program_skips))
     width = max(2, len(str(len(messages))))
-    audio: dict[str, bytes] = {}
+    audio: dict[str, Path] = {}         # file name → the cached file (never read whole)
     entries = []
     for index, (job, rendered) in enumerate(messages, 1):
         name = message_file(index, width, job.message_id, profile.ext)
-        audio[name] = layout.final_cache(rendered.key, profile.ext).read_bytes()
+        audio[name] = layout.final_cache(rendered.key, profile.ext)
         entries.append(_entry(name, "message", job.message_id, job.title, job.text, audio[name],
                               rendered, job.voicing.made_by(), job.source_text))
         result.seconds += rendered.measured.duration
     for program, rendered in programs:
         name = program_file(program.id, profile.ext)
-        audio[name] = layout.final_cache(rendered.key, profile.ext).read_bytes()
+        audio[name] = layout.final_cache(rendered.key, profile.ext)
         entries.append(_entry(name, "program", program.id, program.title,
                               " | ".join(program.items), audio[name], rendered,
                               {"items": list(program.items), "gap_seconds": program.gap_seconds},
@@ -79,9 +80,9 @@ def write_folder(folder: Path, layout: Layout, profile: Profile, lp: "LocalePlan
     return result
 
 
-def folder_files(manifest: Manifest, audio: dict[str, bytes]) -> dict[str, bytes]:
-    """Everything an output folder holds, from its manifest and its audio."""
-    wanted = dict(audio)
+def folder_files(manifest: Manifest, audio: dict[str, Path]) -> dict[str, bytes | Path]:
+    """Everything an output folder holds, from its manifest and its audio files."""
+    wanted: dict[str, bytes | Path] = dict(audio)
     playlist = ["#EXTM3U"]
     for entry in manifest.messages:
         playlist += [f"#EXTINF:{int(round(entry.duration))},{entry.title}", entry.file]
@@ -89,12 +90,16 @@ def folder_files(manifest: Manifest, audio: dict[str, bytes]) -> dict[str, bytes
     wanted[PLAYLIST] = ("\n".join(playlist) + "\n").encode("utf-8")
     wanted[INDEX_PAGE] = index_html(manifest).encode("utf-8")
     wanted[MANIFEST] = manifest.to_json()
-    sums = "".join(f"{sha256_bytes(data)}  {name}\n" for name, data in sorted(wanted.items()))
+    sums = "".join(f"{_sha256(data)}  {name}\n" for name, data in sorted(wanted.items()))
     wanted[SUMS] = sums.encode("utf-8")
     return wanted
 
 
-def commit_folder(folder: Path, wanted: dict[str, bytes]) -> bool:
+def _sha256(data: bytes | Path) -> str:
+    return sha256_file(data) if isinstance(data, Path) else sha256_bytes(data)
+
+
+def commit_folder(folder: Path, wanted: dict[str, bytes | Path]) -> bool:
     """Make ``folder`` hold exactly ``wanted`` (plus any file that is not ours), all at once.
 
     Nothing is written when the folder already holds it. Otherwise the new folder is
@@ -114,8 +119,12 @@ def commit_folder(folder: Path, wanted: dict[str, bytes]) -> bool:
         dest.parent.mkdir(parents=True, exist_ok=True)
         old = folder / name
         if name in wanted and name not in same:
+            data = wanted[name]
+            if isinstance(data, Path):      # a cached file: linked, not read
+                _link_or_copy(data, dest)
+                continue
             with open(dest, "wb") as fh:
-                fh.write(wanted[name])
+                fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
         else:
@@ -136,8 +145,19 @@ def _files(folder: Path) -> dict[str, Path]:
             if p.is_file() and not p.is_symlink()}
 
 
-def _same(path: Path, data: bytes) -> bool:
+def _link_or_copy(source: Path, dest: Path) -> None:
     try:
+        os.link(source, dest)
+    except OSError:
+        shutil.copyfile(source, dest)
+        with open(dest, "rb+") as fh:
+            os.fsync(fh.fileno())
+
+
+def _same(path: Path, data: bytes | Path) -> bool:
+    try:
+        if isinstance(data, Path):
+            return filecmp.cmp(path, data, shallow=False)
         return path.stat().st_size == len(data) and path.read_bytes() == data
     except OSError:
         return False
@@ -179,14 +199,14 @@ def withdraw(folder: Path, approved: dict[str, tuple[str, str]],
     if not gone:
         return []
     width = max(2, len(str(len(keep))))
-    audio: dict[str, bytes] = {}
+    audio: dict[str, Path] = {}
     files = []
     for index, entry in enumerate(keep, 1):
         name = message_file(index, width, entry.id, Path(entry.file).suffix[1:])
-        audio[name] = (folder / entry.file).read_bytes()
+        audio[name] = folder / entry.file
         files.append(dataclasses.replace(entry, file=name))
     for entry in keep_programs:
-        audio[entry.file] = (folder / entry.file).read_bytes()
+        audio[entry.file] = folder / entry.file
         files.append(entry)
     skipped = list(manifest.skipped) + [Skip(e.id, "withdrawn: no longer the approved "
                                                    "translation") for e in manifest.messages
@@ -196,8 +216,9 @@ def withdraw(folder: Path, approved: dict[str, tuple[str, str]],
     return gone
 
 
-def _entry(name, kind, ident, title, text, data, rendered, made_by, source_text) -> ManifestFile:
+def _entry(name, kind, ident, title, text, path: Path, rendered, made_by,
+           source_text) -> ManifestFile:
     m = rendered.measured
     return ManifestFile(name, kind, ident, title, text, m.duration, m.lufs, m.true_peak,
-                        sha256_bytes(data), len(data), made_by, source_text,
+                        sha256_file(path), path.stat().st_size, made_by, source_text,
                         None if rendered.cer is None else round(rendered.cer, 3))
