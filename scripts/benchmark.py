@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -169,7 +170,8 @@ def edit_one_paragraph(project: Path, locale: str) -> None:
     import polib
     path = next((project / "locales" / locale / "LC_MESSAGES").glob("*.po"))
     po = polib.pofile(str(path))
-    entry = next(e for e in po if e.msgctxt in ("family", "family-0000") and e.msgstr)
+    entry = next(e for e in po if re.fullmatch(r"family(-\d{4})?", e.msgctxt or "")
+                 and e.msgstr and not e.msgid.startswith("This is message"))
     entry.msgstr += ADDED[locale]
     po.save(str(path))
 

@@ -90,10 +90,11 @@ def program_file(pieces: Pieces, gap_seconds: float, profile: Profile, title: st
     if abs(gain) <= profile.tolerance_lu / 4:
         gain = 0.0
     encodings = 0
+    mastered_to = ceiling = profile.max_true_peak - dsp.LIMITER_MARGIN_DB
     for _ in range(3):
-        tmp = _write_program(pieces, gap_seconds, profile, title, near, gain)
+        tmp = _write_program(pieces, gap_seconds, profile, title, near, gain, ceiling)
         encodings += 1
-        if profile.format == "wav" and gain == 0.0:
+        if profile.format == "wav" and gain == 0.0 and ceiling == mastered_to:
             # The file holds the samples just measured (messages come from 16-bit WAVs;
             # an intro or outro moves by at most one 16-bit step): no second pass.
             measured = Measured(round(loud.samples / profile.sample_rate, 3),
@@ -104,7 +105,7 @@ def program_file(pieces: Pieces, gap_seconds: float, profile: Profile, title: st
         if excess <= -0.05:
             break
         tmp.unlink()
-        gain -= excess + 0.2
+        ceiling -= excess + 0.2         # the codec overshot: limit lower, keep the level
     try:
         _check(measured, profile)
     except AudioError:
@@ -113,10 +114,13 @@ def program_file(pieces: Pieces, gap_seconds: float, profile: Profile, title: st
     return tmp, measured, encodings
 
 
-def _composed(pieces: Pieces, gap_seconds: float, profile: Profile,
-              gain_db: float) -> Iterator[Audio]:
+def _composed(pieces: Pieces, gap_seconds: float, profile: Profile, gain_db: float,
+              ceiling_db: float | None = None) -> Iterator[Audio]:
     """The program in order, one part at a time: lead-in, pieces with gaps (composed by
-    pydub), lead-out; with ``gain_db`` applied and peaks limited where it lifts them."""
+    pydub), lead-out; with ``gain_db`` applied and true peaks limited to ``ceiling_db``
+    where the gain lifts them or the ceiling is lower than the pieces were mastered to."""
+    mastered_to = profile.max_true_peak - dsp.LIMITER_MARGIN_DB
+    ceiling = mastered_to if ceiling_db is None else ceiling_db
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # pydub warns when ffmpeg is not on PATH
         from pydub import AudioSegment
@@ -127,8 +131,8 @@ def _composed(pieces: Pieces, gap_seconds: float, profile: Profile,
         piece = load()
         if gain_db:
             piece = dsp.apply_gain(piece, gain_db)
-            if gain_db > 0:
-                piece = dsp.limit(piece, profile.max_true_peak - dsp.LIMITER_MARGIN_DB)
+        if gain_db > 0 or ceiling < mastered_to:
+            piece = dsp.limit(piece, ceiling)
         segment = AudioSegment(data=piece.to_int16().tobytes(), sample_width=2,
                                frame_rate=rate, channels=1)
         yield Audio.from_int16((gap + segment if i else segment).raw_data, rate)
@@ -136,7 +140,7 @@ def _composed(pieces: Pieces, gap_seconds: float, profile: Profile,
 
 
 def _write_program(pieces: Pieces, gap_seconds: float, profile: Profile, title: str | None,
-                   near: Path, gain_db: float) -> Path:
+                   near: Path, gain_db: float, ceiling_db: float) -> Path:
     tmp = temp_beside(near)
     try:
         if profile.format == "wav":
@@ -144,12 +148,12 @@ def _write_program(pieces: Pieces, gap_seconds: float, profile: Profile, title: 
                 out.setnchannels(1)
                 out.setsampwidth(2)
                 out.setframerate(profile.sample_rate)
-                for part in _composed(pieces, gap_seconds, profile, gain_db):
+                for part in _composed(pieces, gap_seconds, profile, gain_db, ceiling_db):
                     out.writeframes(part.to_int16().tobytes())
         else:
             writer = Mp3Writer(profile.sample_rate, profile.bitrate_kbps, title)
             with open(tmp, "wb") as fh:
-                for part in _composed(pieces, gap_seconds, profile, gain_db):
+                for part in _composed(pieces, gap_seconds, profile, gain_db, ceiling_db):
                     fh.write(writer.write(part))
                 fh.write(writer.finish())
     except BaseException:

@@ -170,7 +170,8 @@ def _program_pieces(program: Program, jobs: list[MessageJob], profile: Profile,
         try:
             audio = read_wav(path)
         except (OSError, EOFError, wave.Error):     # gone from the cache: master it again
-            raw, done.syntheses = speech(job.voicing, layout)
+            raw, syntheses = speech(job.voicing, layout)
+            done.syntheses += syntheses
             audio = dsp.process(raw, profile)
         return dsp.strip_pads(audio, profile.lead_in, profile.lead_out)
 
@@ -273,7 +274,7 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
                                      ", ".join(dict.fromkeys(missing)))
             else:
                 program_tasks.append((lp, program))
-    total, finished = len(tasks) + len(program_tasks), 0
+    total, finished = len(tasks) + len(program_tasks) * len(profiles), 0
 
     failed: set[tuple[str, str]] = set()       # (campaign, locale) with a failed render
 
@@ -311,10 +312,14 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
                 program_skips[(lp.campaign.name, lp.locale)][program.id] = \
                     "a message of the program failed to render"
                 continue
-            pfutures.append(((lp.campaign.name, lp.locale, program.id),
-                             f"program '{program.id}' in {lp.locale}",
-                             run(render_program, program, in_order, profiles, layout)))
-        gather(pfutures, program_results)
+            for profile in profiles:        # one job per profile: a long program in parallel
+                pfutures.append(((lp.campaign.name, lp.locale, program.id, profile.name),
+                                 f"program '{program.id}' in {lp.locale} ({profile.name})",
+                                 run(render_program, program, in_order, [profile], layout)))
+        per_profile: dict[tuple[str, str, str, str], dict[str, Rendered]] = {}
+        gather(pfutures, per_profile)
+        for key, rendered in per_profile.items():
+            program_results.setdefault(key[:3], {}).update(rendered)
     finally:
         if pool:
             pool.shutdown()
