@@ -192,8 +192,11 @@ class Scripts:
 def recording_scripts(project: Project, locale: str, out: Path) -> Scripts:
     """Per campaign, a printable page for the studio and one ``<id>.txt`` per ready message,
     exactly the script :mod:`pipeline.voice.recordings` binds a take to."""
-    from .fsutil import atomic_write
+    from .fsutil import write_if_changed
     from .render.pages import ScriptItem, script_html
+
+    def write(path: Path, text: str) -> Written:
+        return Written(path, write_if_changed(path, text.encode("utf-8")))
     result = Scripts()
     folder = project.layout.recordings_dir(locale)
     for campaign in project.campaigns:
@@ -203,21 +206,13 @@ def recording_scripts(project: Project, locale: str, out: Path) -> Scripts:
             if reasons.get(message.id) is not None:
                 result.not_ready[f"{campaign.name}/{message.id}"] = str(reasons[message.id])
                 continue
-            title, _ = project.status(campaign, locale).translation(message.id,
-                                                                    campaign.variables)
-            text = "\n\n".join(project.paragraphs(campaign, locale, message.id))
+            title, paragraphs = project.status(campaign, locale).translation(
+                message.id, campaign.variables)
+            text = "\n\n".join(paragraphs)
             spoken = "\n\n".join(project.spoken(campaign, locale, message.id))
             items.append(ScriptItem(message.id, title, text, spoken, message.note,
                                     message.max_seconds, project.rel(folder)))
-            result.written.append(_write(out / f"{message.id}.txt", text + "\n", atomic_write))
-        page = script_html(campaign.name, locale, items)
-        result.written.append(_write(out / f"{campaign.name}.html", page, atomic_write))
+            result.written.append(write(out / f"{message.id}.txt", text + "\n"))
+        result.written.append(write(out / f"{campaign.name}.html",
+                                    script_html(campaign.name, locale, items)))
     return result
-
-
-def _write(path: Path, text: str, atomic_write) -> Written:
-    data = text.encode("utf-8")
-    changed = not path.is_file() or path.read_bytes() != data
-    if changed:
-        atomic_write(path, data)
-    return Written(path, changed)

@@ -266,10 +266,12 @@ def test_a_take_is_checked_for_clipping_and_noise(make, problem):
     gated = np.where((t % 1) < 0.6, 1.0, 0.0)           # speech with pauses
     audio = Audio(make(tone, gated).astype(np.float32), 48000)
     found = take_problems(audio, None)
-    assert len(found) == 1 and problem in found[0], found
+    assert len(found) == 1 and problem in found[0][1], found
+    assert found[0][0] == ("error" if problem == "clipped" else "warning")
     clean_take = Audio((tone * gated).astype(np.float32), 48000)
     assert take_problems(clean_take, None) == []
-    assert "too long" in take_problems(clean_take, 2)[0]
+    assert take_problems(clean_take, 2)[0][0] == "error"
+    assert "too long" in take_problems(clean_take, 2)[0][1]
 
 
 # --- say, scripts, status -------------------------------------------------------------------

@@ -75,34 +75,25 @@ def program_file(pieces: Pieces, gap_seconds: float, profile: Profile, title: st
     """A program from mastered pieces (each without its lead-in and lead-out), streamed
     into a temp file beside ``near``: (that file, what it measures, encodings done).
 
-    The pieces already meet the profile, so the program is measured in one pass that
-    keeps no audio; a fixed gain is applied only if it misses the target by more than a
-    quarter of the tolerance, and the limiter runs only where that gain lifts a peak past
-    the ceiling. The encoded file is measured again as a listener gets it.
+    The pieces already meet the profile, so the first pass writes them as they are and
+    measures what it writes; only if the program misses the target by more than a quarter
+    of the tolerance is it written again with one fixed gain (limited where that lifts a
+    peak past the ceiling). An MP3 is measured again as a listener gets it, and written
+    again with a lower ceiling if the codec overshot.
     """
-    loud = meter.StreamLoudness(profile.sample_rate)
-    peak = float("-inf")
-    for part in _composed(pieces, gap_seconds, profile, 0.0):
-        loud.add(part.samples)
-        peak = max(peak, dsp.true_peak(part))
-    current = loud.loudness()
-    gain = profile.target_lufs - current if np.isfinite(current) else 0.0
-    if abs(gain) <= profile.tolerance_lu / 4:
-        gain = 0.0
-    encodings = 0
     mastered_to = ceiling = profile.max_true_peak - dsp.LIMITER_MARGIN_DB
-    for _ in range(3):
-        tmp = _write_program(pieces, gap_seconds, profile, title, near, gain, ceiling)
-        encodings += 1
-        if profile.format == "wav" and gain == 0.0 and ceiling == mastered_to:
-            # The file holds the samples just measured (messages come from 16-bit WAVs;
-            # an intro or outro moves by at most one 16-bit step): no second pass.
-            measured = Measured(round(loud.samples / profile.sample_rate, 3),
-                                round(current, 2), round(peak, 2))
-        else:
-            measured = measure_file(tmp, profile)
+    gain = 0.0
+    for encodings in range(1, 5):
+        tmp, written = _write_program(pieces, gap_seconds, profile, title, near, gain,
+                                      ceiling, mastered_to)
+        miss = profile.target_lufs - written.lufs
+        if encodings == 1 and np.isfinite(miss) and abs(miss) > profile.tolerance_lu / 4:
+            tmp.unlink()
+            gain = miss
+            continue
+        measured = written if profile.format == "wav" else measure_file(tmp, profile)
         excess = measured.true_peak - profile.max_true_peak
-        if excess <= -0.05:
+        if excess <= -0.05 or encodings == 4:
             break
         tmp.unlink()
         ceiling -= excess + 0.2         # the codec overshot: limit lower, keep the level
@@ -115,12 +106,10 @@ def program_file(pieces: Pieces, gap_seconds: float, profile: Profile, title: st
 
 
 def _composed(pieces: Pieces, gap_seconds: float, profile: Profile, gain_db: float,
-              ceiling_db: float | None = None) -> Iterator[Audio]:
+              ceiling_db: float, mastered_to: float) -> Iterator[Audio]:
     """The program in order, one part at a time: lead-in, pieces with gaps (composed by
     pydub), lead-out; with ``gain_db`` applied and true peaks limited to ``ceiling_db``
     where the gain lifts them or the ceiling is lower than the pieces were mastered to."""
-    mastered_to = profile.max_true_peak - dsp.LIMITER_MARGIN_DB
-    ceiling = mastered_to if ceiling_db is None else ceiling_db
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # pydub warns when ffmpeg is not on PATH
         from pydub import AudioSegment
@@ -131,8 +120,8 @@ def _composed(pieces: Pieces, gap_seconds: float, profile: Profile, gain_db: flo
         piece = load()
         if gain_db:
             piece = dsp.apply_gain(piece, gain_db)
-        if gain_db > 0 or ceiling < mastered_to:
-            piece = dsp.limit(piece, ceiling)
+        if gain_db > 0 or ceiling_db < mastered_to:
+            piece = dsp.limit(piece, ceiling_db)
         segment = AudioSegment(data=piece.to_int16().tobytes(), sample_width=2,
                                frame_rate=rate, channels=1)
         yield Audio.from_int16((gap + segment if i else segment).raw_data, rate)
@@ -140,26 +129,40 @@ def _composed(pieces: Pieces, gap_seconds: float, profile: Profile, gain_db: flo
 
 
 def _write_program(pieces: Pieces, gap_seconds: float, profile: Profile, title: str | None,
-                   near: Path, gain_db: float, ceiling_db: float) -> Path:
+                   near: Path, gain_db: float, ceiling_db: float,
+                   mastered_to: float) -> tuple[Path, Measured]:
+    """The program written to a temp file, and what the samples written measure (the
+    true peak only for WAV: an MP3 is measured as decoded)."""
     tmp = temp_beside(near)
+    loud = meter.StreamLoudness(profile.sample_rate)
+    peak = float("-inf")
+    parts = _composed(pieces, gap_seconds, profile, gain_db, ceiling_db, mastered_to)
     try:
-        if profile.format == "wav":
-            with wave.open(str(tmp), "wb") as out:
-                out.setnchannels(1)
-                out.setsampwidth(2)
-                out.setframerate(profile.sample_rate)
-                for part in _composed(pieces, gap_seconds, profile, gain_db, ceiling_db):
-                    out.writeframes(part.to_int16().tobytes())
-        else:
-            writer = Mp3Writer(profile.sample_rate, profile.bitrate_kbps, title)
-            with open(tmp, "wb") as fh:
-                for part in _composed(pieces, gap_seconds, profile, gain_db, ceiling_db):
-                    fh.write(writer.write(part))
-                fh.write(writer.finish())
+        with open(tmp, "wb") as fh:
+            wav = wave.open(fh, "wb") if profile.format == "wav" else None
+            mp3 = None if wav else Mp3Writer(profile.sample_rate, profile.bitrate_kbps, title)
+            if wav:
+                wav.setnchannels(1)
+                wav.setsampwidth(2)
+                wav.setframerate(profile.sample_rate)
+            for part in parts:
+                if wav:
+                    wav.writeframes(part.to_int16().tobytes())
+                elif mp3:
+                    fh.write(mp3.write(part))
+                loud.add(part.samples)
+                if wav:                 # an MP3's peak is measured decoded, later
+                    peak = max(peak, dsp.true_peak(part))
+            if wav:
+                wav.close()
+            elif mp3:
+                fh.write(mp3.finish())
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return tmp
+    written = Measured(round(loud.samples / profile.sample_rate, 3), round(loud.loudness(), 2),
+                       round(peak, 2))
+    return tmp, written
 
 
 def measure_file(path: Path, profile: Profile) -> Measured:
@@ -170,7 +173,7 @@ def measure_file(path: Path, profile: Profile) -> Measured:
     block = int(DECODE_BLOCK_S * rate)
     overlap = 2 * meter.REACH
     loud = meter.StreamLoudness(rate)
-    peak, samples, first = 0.0, 0, True
+    peak, samples, first = float("-inf"), 0, True
     with soundfile.SoundFile(str(path)) as f:
         for chunk in f.blocks(blocksize=block, overlap=overlap, dtype="float32",
                               always_2d=True):
@@ -179,7 +182,5 @@ def measure_file(path: Path, profile: Profile) -> Measured:
             loud.add(new)
             samples += len(new)
             first = False
-            if len(mono):
-                peak = max(peak, 10 ** (meter.true_peak(mono) / 20) if np.any(mono) else 0.0)
-    true_peak = float(20 * np.log10(peak)) if peak > 0 else float("-inf")
-    return Measured(round(samples / rate, 3), round(loud.loudness(), 2), round(true_peak, 2))
+            peak = max(peak, meter.true_peak(mono))
+    return Measured(round(samples / rate, 3), round(loud.loudness(), 2), round(peak, 2))

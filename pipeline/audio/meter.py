@@ -1,8 +1,9 @@
 """Loudness and true peak, measured once and fast (ITU-R BS.1770-4).
 
 Integrated loudness: K-weighting (the standard's two biquads, designed for any rate as
-pyloudnorm designs them), mean square over 400 ms blocks every 100 ms from one cumulative
-sum, the -70 LUFS absolute and -10 LU relative gates. pyloudnorm loops over blocks in
+pyloudnorm designs them), mean square over 400 ms blocks every 100 ms from sums per
+100 ms (so audio may come whole or in pieces), the -70 LUFS absolute and -10 LU relative
+gates. pyloudnorm loops over blocks in
 Python; this is the same arithmetic, vectorized (the tests hold it to pyloudnorm and to
 ffmpeg's ebur128).
 
@@ -26,13 +27,9 @@ TRUE_PEAK_REACH_DB = 6.0        # how far over its neighbour samples an inter-sa
 OVERSAMPLE = 4
 REACH = 48                      # samples of context around a candidate (filter support)
 
-_sos_cache: dict[int, np.ndarray] = {}
-
-
+@lru_cache(maxsize=None)
 def k_weighting(rate: int) -> np.ndarray:
     """The K-weighting filter at ``rate`` as second-order sections."""
-    if rate in _sos_cache:
-        return _sos_cache[rate]
     # Stage 1: high shelf, +4 dB above about 1.5 kHz (the head's acoustic effect).
     gain_db, q, fc = 4.0, 1 / np.sqrt(2.0), 1500.0
     a = 10 ** (gain_db / 40.0)
@@ -51,26 +48,8 @@ def k_weighting(rate: int) -> np.ndarray:
     alpha = np.sin(w0) / (2.0 * q)
     cos = np.cos(w0)
     highpass = [(1 + cos) / 2, -(1 + cos), (1 + cos) / 2, 1 + alpha, -2 * cos, 1 - alpha]
-    sos = np.array([[*(c / s[3] for c in s[:3]), 1.0, s[4] / s[3], s[5] / s[3]]
-                    for s in (shelf, highpass)])
-    _sos_cache[rate] = sos
-    return sos
-
-
-def block_powers(samples: np.ndarray, rate: int) -> np.ndarray:
-    """Mean square of the K-weighted signal in each gating block (pyloudnorm's blocks)."""
-    from scipy import signal  # lazily: scipy is slow to import
-    x = np.asarray(samples, dtype=np.float64)
-    if len(x) < BLOCK_S * rate:
-        x = np.concatenate([x, np.zeros(int(np.ceil(BLOCK_S * rate)) - len(x))])
-    y = signal.sosfilt(k_weighting(rate), x)
-    power = np.concatenate(([0.0], np.cumsum(y * y)))
-    length = len(x) / rate
-    count = int(np.round((length - BLOCK_S) / (BLOCK_S * STEP))) + 1
-    starts = np.arange(count) * STEP
-    lower = (BLOCK_S * starts * rate).astype(np.int64)
-    upper = np.minimum((BLOCK_S * (starts + 1) * rate).astype(np.int64), len(x))
-    return (power[upper] - power[lower]) / (BLOCK_S * rate)
+    return np.array([[*(c / s[3] for c in s[:3]), 1.0, s[4] / s[3], s[5] / s[3]]
+                     for s in (shelf, highpass)])
 
 
 def integrated(powers: np.ndarray) -> float:
@@ -90,7 +69,9 @@ def integrated(powers: np.ndarray) -> float:
 
 def loudness(samples: np.ndarray, rate: int) -> float:
     """Integrated loudness in LUFS (BS.1770-4, gated); -inf for silence."""
-    return integrated(block_powers(samples, rate))
+    meter = StreamLoudness(rate)
+    meter.add(samples)
+    return meter.loudness()
 
 
 def candidate_windows(magnitude: np.ndarray, level: float) -> list[tuple[int, int]]:
@@ -157,9 +138,9 @@ def true_peak(samples: np.ndarray) -> float:
 
 
 class StreamLoudness:
-    """Integrated loudness of audio fed in pieces, in the blocks of :func:`block_powers`:
-    the filter state carries over, and only one sum per 100 ms is kept, so an hour costs
-    no more memory than a minute."""
+    """Integrated loudness of audio fed whole or in pieces, in pyloudnorm's blocks: the
+    filter state carries over, and only one sum per 100 ms is kept, so an hour costs no
+    more memory than a minute."""
 
     def __init__(self, rate: int):
         self.rate = rate

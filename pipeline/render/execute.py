@@ -24,7 +24,7 @@ from ..audio.master import encoder_id, finish, program_file
 from ..audio.profiles import Profile
 from ..content.sources import Program
 from ..errors import AudioError, PipelineError
-from ..fsutil import atomic_write, inside, replace_durably, sha256_file
+from ..fsutil import atomic_write, inside, replace_durably, sha256_bytes, sha256_file
 from ..layout import Layout
 from ..voice import asr
 from ..voice.speech import PARAGRAPH_PAUSE_S, SPEECH_RATE, speech
@@ -40,6 +40,8 @@ Progress = Callable[[int, int, str], None]     # (done, total, what was just don
 class Rendered:
     key: str                            # the cache key: final/<key>.<ext> holds the file
     measured: dsp.Measured
+    sha256: str                         # of that file, checked when it was taken or made
+    size: int
     cer: float | None = None            # the speech judge's character error rate
 
 
@@ -69,20 +71,23 @@ def _cached(layout: Layout, key: str, profile: Profile, make, done: Done) -> Ren
     if out.exists() and meta.exists():
         try:
             info = json.loads(meta.read_text())
-            if info.pop("size") == out.stat().st_size and info.pop("sha256") == sha256_file(out):
-                return Rendered(key, dsp.Measured(**info))
+            size, digest = info.pop("size"), info.pop("sha256")
+            if size == out.stat().st_size and digest == sha256_file(out):
+                return Rendered(key, dsp.Measured(**info), digest, size)
         except (ValueError, TypeError, KeyError, OSError):
             pass
     data, measured, encodings = make()
     done.encodings += encodings
     if isinstance(data, Path):
+        digest = sha256_file(data)
         replace_durably(data, out)
     else:
+        digest = sha256_bytes(data)
         atomic_write(out, data)
-    info = {**dataclasses.asdict(measured), "size": out.stat().st_size,
-            "sha256": sha256_file(out)}
-    atomic_write(meta, json.dumps(info).encode())
-    return Rendered(key, measured)
+    size = out.stat().st_size
+    atomic_write(meta, json.dumps({**dataclasses.asdict(measured), "size": size,
+                                   "sha256": digest}).encode())
+    return Rendered(key, measured, digest, size)
 
 
 def message_key(job: MessageJob, profile: Profile) -> str:
@@ -116,11 +121,11 @@ def render_message(job: MessageJob, profiles: list[Profile], layout: Layout) -> 
     if job.speech_check:
         # What the listener gets, heard by the judge: every profile's file.
         said = " ".join(job.voicing.texts) or job.text
-        for name, rendered in done.rendered.items():
-            profile = next(p for p in profiles if p.name == name)
+        for profile in profiles:
+            rendered = done.rendered[profile.name]
             heard = asr.transcribe(layout.final_cache(rendered.key, profile.ext), job.locale,
                                    layout.transcript_cache)
-            done.rendered[name] = dataclasses.replace(
+            done.rendered[profile.name] = dataclasses.replace(
                 rendered, cer=asr.cer(said, heard, job.locale))
     return done
 

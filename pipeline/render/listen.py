@@ -53,11 +53,10 @@ def listen(project: Project, profiles: list[str], progress: Progress | None = No
                 work.append((campaign, locale, profile))
             work.append((campaign, locale, ""))         # "" : the locale's recordings
     for n, (campaign, locale, profile) in enumerate(work, 1):
-        texts = _texts(project, campaign, locale)
         if profile:
             _rendered(project, campaign, locale, profile, out)
         else:
-            _recordings(project, campaign, locale, texts, out)
+            _recordings(project, campaign, locale, _texts(project, campaign, locale), out)
         if progress:
             progress(n, len(work), f"{campaign.name}/{locale}/{profile or 'recordings'}")
     return out
@@ -114,9 +113,8 @@ def _recordings(project: Project, campaign: Campaign, locale: str, texts: dict[s
             continue                    # no text to hold it to
         rel = project.rel(rec.path)
         audio = decode(rec.path, SPEECH_RATE)
-        for problem in take_problems(audio, message.max_seconds):
-            out.findings.append(_finding(ERROR if "clipped" in problem or "long" in problem
-                                         else WARNING, campaign, locale, message.id, rel,
+        for severity, problem in take_problems(audio, message.max_seconds):
+            out.findings.append(_finding(severity, campaign, locale, message.id, rel,
                                          problem, "", check="recording"))
         heard = asr.transcribe(rec.path, locale, project.layout.transcript_cache)
         others = {mid: t for mid, t in texts.items() if mid != message.id}
@@ -127,9 +125,10 @@ def _recordings(project: Project, campaign: Campaign, locale: str, texts: dict[s
                                          verdict.problem, heard))
 
 
-def take_problems(audio: Audio, max_seconds: float | None) -> list[str]:
-    """What is wrong with how a take sounds: clipping, a noisy room, too long."""
-    problems = []
+def take_problems(audio: Audio, max_seconds: float | None) -> list[tuple[str, str]]:
+    """What is wrong with how a take sounds, with its severity: clipping and a take too
+    long are errors, a noisy room a warning."""
+    problems: list[tuple[str, str]] = []
     x = np.abs(audio.samples)
     hot = x >= CLIPPED
     if hot.any():
@@ -138,19 +137,20 @@ def take_problems(audio: Audio, max_seconds: float | None) -> list[str]:
         runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
         clips = int(np.sum(runs >= CLIPPED_RUN))
         if clips:
-            problems.append(f"clipped in {clips} place{'s' if clips > 1 else ''}: record "
-                            "again with less input gain")
+            problems.append((ERROR, f"clipped in {clips} place{'s' if clips > 1 else ''}: "
+                                    "record again with less input gain"))
     size = int(WINDOW_S * audio.rate)
     if len(x) >= 10 * size:
         frames = audio.samples[: len(x) // size * size].reshape(-1, size)
         rms = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1))
         floor = 20 * np.log10(max(float(np.percentile(rms, 10)), 1e-10))
         if floor > NOISE_FLOOR_DBFS:
-            problems.append(f"noise floor {floor:.0f} dBFS, above {NOISE_FLOOR_DBFS:.0f}: "
-                            "record in a quieter room or closer to the microphone")
+            problems.append((WARNING, f"noise floor {floor:.0f} dBFS, above "
+                                      f"{NOISE_FLOOR_DBFS:.0f}: record in a quieter room or "
+                                      "closer to the microphone"))
     if max_seconds and audio.duration > max_seconds:
-        problems.append(f"lasts {audio.duration:.0f} s, too long for max_seconds "
-                        f"{max_seconds:g}: read it again, or shorten the text")
+        problems.append((ERROR, f"lasts {audio.duration:.0f} s, too long for max_seconds "
+                                f"{max_seconds:g}: read it again, or shorten the text"))
     return problems
 
 

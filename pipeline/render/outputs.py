@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..audio.profiles import Profile
 from ..content.sources import Program
-from ..fsutil import sha256_bytes, sha256_file, staging_of, swap_folder
+from ..fsutil import sha256_bytes, staging_of, swap_folder
 from ..layout import (
     INDEX_PAGE,
     MANIFEST,
@@ -61,14 +61,14 @@ def write_folder(folder: Path, layout: Layout, profile: Profile, lp: "LocalePlan
     for index, (job, rendered) in enumerate(messages, 1):
         name = message_file(index, width, job.message_id, profile.ext)
         audio[name] = layout.final_cache(rendered.key, profile.ext)
-        entries.append(_entry(name, "message", job.message_id, job.title, job.text, audio[name],
+        entries.append(_entry(name, "message", job.message_id, job.title, job.text,
                               rendered, job.voicing.made_by(), job.source_text))
         result.seconds += rendered.measured.duration
     for program, rendered in programs:
         name = program_file(program.id, profile.ext)
         audio[name] = layout.final_cache(rendered.key, profile.ext)
         entries.append(_entry(name, "program", program.id, program.title,
-                              " | ".join(program.items), audio[name], rendered,
+                              " | ".join(program.items), rendered,
                               {"items": list(program.items), "gap_seconds": program.gap_seconds},
                               ""))
         result.seconds += rendered.measured.duration
@@ -81,8 +81,10 @@ def write_folder(folder: Path, layout: Layout, profile: Profile, lp: "LocalePlan
 
 
 def folder_files(manifest: Manifest, audio: dict[str, Path]) -> dict[str, bytes | Path]:
-    """Everything an output folder holds, from its manifest and its audio files."""
+    """Everything an output folder holds, from its manifest and its audio files (whose
+    hashes the manifest holds: they are not read here)."""
     wanted: dict[str, bytes | Path] = dict(audio)
+    digests = {entry.file: entry.sha256 for entry in manifest.files}
     playlist = ["#EXTM3U"]
     for entry in manifest.messages:
         playlist += [f"#EXTINF:{int(round(entry.duration))},{entry.title}", entry.file]
@@ -90,13 +92,10 @@ def folder_files(manifest: Manifest, audio: dict[str, Path]) -> dict[str, bytes 
     wanted[PLAYLIST] = ("\n".join(playlist) + "\n").encode("utf-8")
     wanted[INDEX_PAGE] = index_html(manifest).encode("utf-8")
     wanted[MANIFEST] = manifest.to_json()
-    sums = "".join(f"{_sha256(data)}  {name}\n" for name, data in sorted(wanted.items()))
+    sums = "".join(f"{digests[name] if isinstance(data, Path) else sha256_bytes(data)}  {name}\n"
+                   for name, data in sorted(wanted.items()))
     wanted[SUMS] = sums.encode("utf-8")
     return wanted
-
-
-def _sha256(data: bytes | Path) -> str:
-    return sha256_file(data) if isinstance(data, Path) else sha256_bytes(data)
 
 
 def commit_folder(folder: Path, wanted: dict[str, bytes | Path]) -> bool:
@@ -156,8 +155,8 @@ def _link_or_copy(source: Path, dest: Path) -> None:
 
 def _same(path: Path, data: bytes | Path) -> bool:
     try:
-        if isinstance(data, Path):
-            return filecmp.cmp(path, data, shallow=False)
+        if isinstance(data, Path):              # linked from the cache: usually the same file
+            return os.path.samefile(path, data) or filecmp.cmp(path, data, shallow=False)
         return path.stat().st_size == len(data) and path.read_bytes() == data
     except OSError:
         return False
@@ -216,9 +215,8 @@ def withdraw(folder: Path, approved: dict[str, tuple[str, str]],
     return gone
 
 
-def _entry(name, kind, ident, title, text, path: Path, rendered, made_by,
-           source_text) -> ManifestFile:
+def _entry(name, kind, ident, title, text, rendered, made_by, source_text) -> ManifestFile:
     m = rendered.measured
     return ManifestFile(name, kind, ident, title, text, m.duration, m.lufs, m.true_peak,
-                        sha256_file(path), path.stat().st_size, made_by, source_text,
+                        rendered.sha256, rendered.size, made_by, source_text,
                         None if rendered.cer is None else round(rendered.cer, 3))

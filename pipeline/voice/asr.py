@@ -20,6 +20,7 @@ import threading
 import tomllib
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,6 +39,7 @@ _lock = threading.Lock()
 _model: dict[str, Any] = {}
 
 
+@lru_cache(maxsize=1)
 def judge_id() -> str:
     """What makes a transcript: the model and the recognizer's version (a cache key)."""
     try:
@@ -109,6 +111,7 @@ def transcribe(path: Path, locale: str, cache: Path | None = None) -> str:
     return text
 
 
+@lru_cache(maxsize=4096)              # each message's text is compared with every file
 def comparable(text: str, locale: str) -> str:
     """Text as the judge compares it: numbers spelled out, lower case, ё as е, southern
     Korean forms in their northern spelling for ko_KP, and no punctuation or spaces
@@ -140,6 +143,7 @@ class Thresholds:
     short: float
 
 
+@lru_cache(maxsize=None)
 def thresholds(locale: str) -> Thresholds:
     data = tomllib.loads((importlib.resources.files("pipeline") / "data" / "speech_match.toml")
                          .read_text(encoding="utf-8"))
