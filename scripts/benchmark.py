@@ -200,7 +200,7 @@ def floor(project: Path, locale: str, out: Path) -> None:
     import espeakng_loader
     import lameenc
     import numpy as np
-    from scipy import signal
+    import soxr
     sys.path.insert(0, str(ROOT))
     from pipeline.audio.codec import wav_bytes
     from pipeline.audio.dsp import Audio
@@ -230,8 +230,7 @@ def floor(project: Path, locale: str, out: Path) -> None:
     everything = np.concatenate(list(speech.values()))         # the programs' stand-in
     for profile in (config.profile(p) for p in PROFILES):
         for name, pcm in [*speech.items(), ("program", everything)]:
-            g = np.gcd(rate, profile.sample_rate)
-            y = signal.resample_poly(pcm, profile.sample_rate // g, rate // g)
+            y = soxr.resample(pcm, rate, profile.sample_rate, quality="VHQ")
             if profile.format == "wav":
                 data = wav_bytes(Audio(y.astype(np.float32), profile.sample_rate))
             else:

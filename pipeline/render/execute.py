@@ -31,7 +31,7 @@ from ..voice.speech import PARAGRAPH_PAUSE_S, SPEECH_RATE, speech
 from .outputs import FolderResult, Withdrawn, write_folder
 from .plan import LocalePlan, MessageJob
 
-PROCESSING_VERSION = "2"        # bump when audio processing changes its output
+PROCESSING_VERSION = "3"        # bump when audio processing changes its output
 
 Progress = Callable[[int, int, str], None]     # (done, total, what was just done)
 
