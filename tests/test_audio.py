@@ -123,6 +123,17 @@ def test_the_dsp_filters_agree_with_scipy():
         assert np.allclose(dsp._moving_mean(need, half),
                            ndimage.uniform_filter1d(need, 2 * half + 1, mode="nearest"),
                            rtol=0, atol=1e-9)
+    # ... and the limiter's gain, computed only around the stretches that need it
+    need = np.ones(50000)
+    for start in rng.integers(0, 49000, 30):
+        need[start: start + rng.integers(1, 400)] = rng.uniform(0.5, 1.0)
+    need[:2], need[-1:] = 0.7, 0.8                  # the edges too
+    for half in (1, 10, 176):
+        whole = ndimage.uniform_filter1d(ndimage.minimum_filter1d(need, 2 * half + 1,
+                                                                  mode="nearest"),
+                                         2 * half + 1, mode="nearest")
+        assert np.allclose(dsp._smoothed_gain(need, half), np.minimum(whole, need),
+                           rtol=0, atol=1e-9)
     rate = 22050
     x = _speechlike(rate, 5.0, 3)
     x[: rate // 2] = 0

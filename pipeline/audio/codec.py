@@ -64,12 +64,13 @@ def decode(source: Path | bytes, rate: int = 48000) -> Audio:
 
 
 MP3_QUALITY = 3                 # LAME's own default: -q 3
+LAME_SCALE = 0.95               # libmp3lame scales its input by this (lameenc cannot set it)
 
 
 def mp3_encoder_id() -> str:
     """What encodes MP3s, for cache keys: a new LAME re-encodes."""
     import importlib.metadata
-    return f"lameenc {importlib.metadata.version('lameenc')} q{MP3_QUALITY}"
+    return f"lameenc {importlib.metadata.version('lameenc')} q{MP3_QUALITY} s{LAME_SCALE}"
 
 
 class Mp3Writer:
@@ -89,7 +90,9 @@ class Mp3Writer:
 
     def write(self, audio: Audio) -> bytes:
         """The MP3 bytes that ``audio`` completes (the tag first)."""
-        out = self._header + bytes(self._encoder.encode(audio.to_int16().tobytes()))
+        # Undo the library's scale, so that the decoded file has the level mastered.
+        pcm = Audio(audio.samples / LAME_SCALE, audio.rate).to_int16()
+        out = self._header + bytes(self._encoder.encode(pcm.tobytes()))
         self._header = b""
         return out
 
@@ -112,6 +115,15 @@ def id3_title(title: str) -> bytes:
     body = b"\x03" + title.encode("utf-8")
     frame = b"TIT2" + syncsafe(len(body)) + b"\x00\x00" + body
     return b"ID3\x04\x00\x00" + syncsafe(len(frame)) + frame
+
+
+def mp3_frames(data: bytes) -> bytes:
+    """An MP3 file's frames: the bytes after its ID3v2 tag, if it has one."""
+    if data[:3] != b"ID3" or len(data) < 10:
+        return data
+    size = (data[6] & 0x7F) << 21 | (data[7] & 0x7F) << 14 | (data[8] & 0x7F) << 7 | data[9] & 0x7F
+    footer = 10 if data[5] & 0x10 else 0
+    return data[10 + size + footer:]
 
 
 def decode_mp3(data: bytes) -> Audio:

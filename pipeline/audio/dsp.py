@@ -20,6 +20,8 @@ SILENCE_FLOOR_DB = -90.0        # ... and anything below this is silence whateve
 LIMITER_MARGIN_DB = 0.3         # aim under the ceiling: reconstruction adds a little
 LIMITER_WINDOW_S = 0.004        # look-ahead and smoothing of gain changes
 FADE_S = 0.010                  # fades at cut points, against clicks
+MAKEUP_ROUNDS = 6               # limiter rounds at most, to bring the loudness to target
+MAKEUP_STEP_DB = 6.0            # the largest change of gain between two rounds
 
 
 @dataclass
@@ -129,13 +131,6 @@ def pad(audio: Audio, lead_in: float, lead_out: float) -> Audio:
                    Audio.silence(lead_out, audio.rate)])
 
 
-def strip_pads(audio: Audio, lead_in: float, lead_out: float) -> Audio:
-    """``audio`` without the silence :func:`pad` put around it."""
-    start = int(round(lead_in * audio.rate))
-    stop = len(audio.samples) - int(round(lead_out * audio.rate))
-    return Audio(audio.samples[start:max(start, stop)], audio.rate)
-
-
 def loudness(audio: Audio) -> float:
     """Integrated loudness in LUFS (BS.1770-4, gated); -inf for silence."""
     return meter.loudness(audio.samples, audio.rate)
@@ -164,9 +159,30 @@ def limit(audio: Audio, ceiling_db: float) -> Audio:
     if need.min() >= 1.0:
         return audio
     half = max(1, int(LIMITER_WINDOW_S * audio.rate))
-    gain = _moving_mean(_moving_min(need, half), half)
-    gain = np.minimum(gain, need)
+    gain = _smoothed_gain(need, half)
     return Audio((x * gain).astype(np.float32), audio.rate)
+
+
+def _smoothed_gain(need: np.ndarray, half: int) -> np.ndarray:
+    """The gain that keeps at or under ``need`` (1 where nothing is to be done): its moving
+    minimum, then moving mean, over ``2 * half + 1`` samples, computed only around the
+    stretches where ``need`` is under 1 (a sample's gain depends on ``need`` within
+    ``2 * half`` of it; elsewhere it is 1)."""
+    reach = 2 * half
+    low = np.flatnonzero(need < 1.0)
+    gain = np.ones(len(need))
+    if len(low) == 0:
+        return gain
+    breaks = np.flatnonzero(np.diff(low) > 2 * reach)
+    firsts = np.concatenate(([low[0]], low[breaks + 1]))
+    lasts = np.concatenate((low[breaks], [low[-1]]))
+    n = len(need)
+    for first, last in zip(firsts.tolist(), lasts.tolist(), strict=True):
+        start, stop = max(0, first - reach), min(n, last + reach + 1)
+        context = max(0, start - reach)
+        smooth = _moving_mean(_moving_min(need[context: min(n, stop + reach)], half), half)
+        gain[start:stop] = smooth[start - context: stop - context]
+    return np.minimum(gain, need)
 
 
 def _moving_min(x: np.ndarray, half: int) -> np.ndarray:
@@ -197,20 +213,31 @@ def apply_gain(audio: Audio, db: float) -> Audio:
 def normalize_loudness(audio: Audio, target_lufs: float, ceiling_db: float,
                        tolerance: float = 0.1) -> Audio:
     """The gain to the target in closed form (loudness scales with gain), then the limiter
-    where peaks pass the ceiling; measured again only if the limiter worked, and made up
-    while the loudness is more than ``tolerance`` off."""
+    where peaks pass the ceiling. The limiter takes some loudness back; if that leaves the
+    result more than ``tolerance`` off, the gain before the limiter is found by the
+    secant method on the loudness it gives (from the original audio each time, so the
+    limiter never works on its own output)."""
     current = loudness(audio)
     if not np.isfinite(current):
         return audio
-    for _ in range(4):
-        gained = apply_gain(audio, target_lufs - current)
+    gain = target_lufs - current
+    tried: list[tuple[float, float, Audio]] = []        # (gain, loudness, result)
+    for _ in range(MAKEUP_ROUNDS):
+        gained = apply_gain(audio, gain)
         limited = limit(gained, ceiling_db - LIMITER_MARGIN_DB)
         if limited is gained:
             return gained               # no peak passed the ceiling: exactly on target
-        audio, current = limited, loudness(limited)
-        if abs(current - target_lufs) < tolerance:
+        got = loudness(limited)
+        tried.append((gain, got, limited))
+        if abs(got - target_lufs) < tolerance:
             break
-    return audio
+        if len(tried) == 1:
+            slope = 0.5                 # the limiter takes back about half of what is added
+        else:
+            (g1, y1, _), (g2, y2, _) = tried[-2:]
+            slope = max((y2 - y1) / (g2 - g1), 0.1) if g2 != g1 else 0.5
+        gain += float(np.clip((target_lufs - got) / slope, -MAKEUP_STEP_DB, MAKEUP_STEP_DB))
+    return min(tried, key=lambda t: abs(t[1] - target_lufs))[2]
 
 
 @dataclass(frozen=True)

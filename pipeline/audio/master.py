@@ -12,7 +12,8 @@ import numpy as np
 from ..errors import AudioError
 from ..fsutil import temp_beside
 from . import dsp, meter
-from .codec import Mp3Writer, decode_mp3, encode_mp3, mp3_encoder_id, read_wav, wav_bytes
+from .codec import (Mp3Writer, decode_mp3, encode_mp3, id3_title, mp3_encoder_id, mp3_frames,
+                    read_wav, wav_bytes)
 from .dsp import Audio, Measured
 from .profiles import Profile
 
@@ -70,10 +71,16 @@ def _check(measured: Measured, profile: Profile) -> None:
 Pieces = list[Callable[[], Audio]]
 
 
+def pause_fill(gap_seconds: float, profile: Profile) -> float:
+    """Seconds of silence between two pieces of a program: each piece keeps its lead-out
+    and lead-in, and this tops the pause between them up to ``gap_seconds``."""
+    return max(0.0, gap_seconds - profile.lead_in - profile.lead_out)
+
+
 def program_file(pieces: Pieces, gap_seconds: float, profile: Profile, title: str | None,
                  near: Path) -> tuple[Path, Measured, int]:
-    """A program from mastered pieces (each without its lead-in and lead-out), streamed
-    into a temp file beside ``near``: (that file, what it measures, encodings done).
+    """A program from mastered pieces (each with its lead-in and lead-out), streamed into a
+    temp file beside ``near``: (that file, what it measures, encodings done).
 
     The pieces already meet the profile, so the first pass writes them as they are and
     measures what it writes; only if the program misses the target by more than a quarter
@@ -107,15 +114,15 @@ def program_file(pieces: Pieces, gap_seconds: float, profile: Profile, title: st
 
 def _composed(pieces: Pieces, gap_seconds: float, profile: Profile, gain_db: float,
               ceiling_db: float, mastered_to: float) -> Iterator[Audio]:
-    """The program in order, one part at a time: lead-in, pieces with gaps (composed by
-    pydub), lead-out; with ``gain_db`` applied and true peaks limited to ``ceiling_db``
+    """The program in order, one part at a time: the pieces with silence between them
+    (composed by pydub); with ``gain_db`` applied and true peaks limited to ``ceiling_db``
     where the gain lifts them or the ceiling is lower than the pieces were mastered to."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # pydub warns when ffmpeg is not on PATH
         from pydub import AudioSegment
     rate = profile.sample_rate
-    yield Audio.silence(profile.lead_in, rate)
-    gap = AudioSegment.silent(duration=int(round(gap_seconds * 1000)), frame_rate=rate)
+    fill = AudioSegment.silent(duration=int(round(pause_fill(gap_seconds, profile) * 1000)),
+                               frame_rate=rate)
     for i, load in enumerate(pieces):
         piece = load()
         if gain_db:
@@ -124,8 +131,7 @@ def _composed(pieces: Pieces, gap_seconds: float, profile: Profile, gain_db: flo
             piece = dsp.limit(piece, ceiling_db)
         segment = AudioSegment(data=piece.to_int16().tobytes(), sample_width=2,
                                frame_rate=rate, channels=1)
-        yield Audio.from_int16((gap + segment if i else segment).raw_data, rate)
-    yield Audio.silence(profile.lead_out, rate)
+        yield Audio.from_int16((fill + segment if i else segment).raw_data, rate)
 
 
 def _write_program(pieces: Pieces, gap_seconds: float, profile: Profile, title: str | None,
@@ -134,8 +140,7 @@ def _write_program(pieces: Pieces, gap_seconds: float, profile: Profile, title: 
     """The program written to a temp file, and what the samples written measure (the
     true peak only for WAV: an MP3 is measured as decoded)."""
     tmp = temp_beside(near)
-    loud = meter.StreamLoudness(profile.sample_rate)
-    peak = float("-inf")
+    measure = _Measure(profile.sample_rate)
     parts = _composed(pieces, gap_seconds, profile, gain_db, ceiling_db, mastered_to)
     try:
         with open(tmp, "wb") as fh:
@@ -146,13 +151,12 @@ def _write_program(pieces: Pieces, gap_seconds: float, profile: Profile, title: 
                 wav.setsampwidth(2)
                 wav.setframerate(profile.sample_rate)
             for part in parts:
+                pcm = part.to_int16()
                 if wav:
-                    wav.writeframes(part.to_int16().tobytes())
+                    wav.writeframes(pcm.tobytes())
                 elif mp3:
                     fh.write(mp3.write(part))
-                loud.add(part.samples)
-                if wav:                 # an MP3's peak is measured decoded, later
-                    peak = max(peak, dsp.true_peak(part))
+                measure.add(pcm)        # an MP3's peak is measured again decoded, later
             if wav:
                 wav.close()
             elif mp3:
@@ -160,27 +164,104 @@ def _write_program(pieces: Pieces, gap_seconds: float, profile: Profile, title: 
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    written = Measured(round(loud.samples / profile.sample_rate, 3), round(loud.loudness(), 2),
-                       round(peak, 2))
-    return tmp, written
+    return tmp, measure.result()
+
+
+class _Measure:
+    """Length, loudness and true peak of audio fed in order, in pieces: the samples just
+    before each piece are carried over as the true peak's context."""
+
+    def __init__(self, rate: int):
+        self.rate = rate
+        self.loud = meter.StreamLoudness(rate)
+        self.peak = float("-inf")
+        self._tail = np.zeros(0, dtype=np.float32)
+
+    def add(self, samples: np.ndarray) -> None:
+        """Float samples in [-1, 1], or 16-bit PCM."""
+        if len(samples) == 0:
+            return
+        self.loud.add(samples)
+        x = samples.astype(np.float32) / 32768 if samples.dtype == np.int16 else samples
+        context = np.concatenate([self._tail, x])
+        self.peak = max(self.peak, meter.true_peak(context))
+        self._tail = context[-2 * meter.REACH:]
+
+    def result(self) -> Measured:
+        return Measured(round(self.loud.samples / self.rate, 3), round(self.loud.loudness(), 2),
+                        round(self.peak, 2))
 
 
 def measure_file(path: Path, profile: Profile) -> Measured:
     """Loudness, true peak and length of an encoded file, decoded in blocks (in process):
     memory does not grow with its length."""
     import soundfile
-    rate = profile.sample_rate
-    block = int(DECODE_BLOCK_S * rate)
-    overlap = 2 * meter.REACH
-    loud = meter.StreamLoudness(rate)
-    peak, samples, first = float("-inf"), 0, True
+    measure = _Measure(profile.sample_rate)
     with soundfile.SoundFile(str(path)) as f:
-        for chunk in f.blocks(blocksize=block, overlap=overlap, dtype="float32",
-                              always_2d=True):
-            mono = chunk.mean(axis=1)
-            new = mono if first else mono[overlap:]         # overlap: context for peaks
-            loud.add(new)
-            samples += len(new)
-            first = False
-            peak = max(peak, meter.true_peak(mono))
-    return Measured(round(samples / rate, 3), round(loud.loudness(), 2), round(peak, 2))
+        for chunk in f.blocks(blocksize=int(DECODE_BLOCK_S * profile.sample_rate),
+                              dtype="float32", always_2d=True):
+            measure.add(chunk.mean(axis=1))
+    return measure.result()
+
+
+# --- programs from finished files: nothing processed or encoded again ----------------------
+
+def program_from_files(files: list[Path], gap_seconds: float, profile: Profile,
+                       title: str | None, near: Path) -> tuple[Path, Measured] | None:
+    """A program made of its messages' finished files, in order, with silence topping up
+    the pause between two of them (:func:`pause_fill`), written to a temp file beside
+    ``near``: (that file, what it measures), or None if it misses the profile (then it is
+    mastered as a whole by :func:`program_file`).
+
+    WAV: the files' PCM is copied (composed by pydub) and measured as it is written. MP3:
+    the files' frames are copied after their tags; each file was encoded from silence to
+    silence by an encoder of its own, so its frames decode alone, and the silence between
+    them is encoded once. The program is then decoded and measured as a listener gets it.
+    Changing one message re-encodes that message only.
+    """
+    tmp = temp_beside(near)
+    fill_s = pause_fill(gap_seconds, profile)
+    try:
+        if profile.format == "wav":
+            measured = _wav_program(files, fill_s, profile, tmp)
+        else:
+            with open(tmp, "wb") as fh:
+                if title:
+                    fh.write(id3_title(title))
+                fill = encode_mp3(Audio.silence(fill_s, profile.sample_rate),
+                                  profile.bitrate_kbps) if fill_s else b""
+                for i, path in enumerate(files):
+                    if i:
+                        fh.write(fill)
+                    fh.write(mp3_frames(path.read_bytes()))
+            measured = measure_file(tmp, profile)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if (abs(measured.lufs - profile.target_lufs) > profile.tolerance_lu / 4
+            or measured.true_peak > profile.max_true_peak - 0.05):
+        tmp.unlink()
+        return None
+    return tmp, measured
+
+
+def _wav_program(files: list[Path], fill_s: float, profile: Profile, tmp: Path) -> Measured:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # pydub warns when ffmpeg is not on PATH
+        from pydub import AudioSegment
+    rate = profile.sample_rate
+    fill = AudioSegment.silent(duration=int(round(fill_s * 1000)), frame_rate=rate)
+    measure = _Measure(rate)
+    with open(tmp, "wb") as fh, wave.open(fh, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        for i, path in enumerate(files):
+            piece = AudioSegment.from_wav(str(path))
+            if (piece.frame_rate, piece.channels, piece.sample_width) != (rate, 1, 2):
+                raise AudioError("a message file does not have the profile's format", path,
+                                 fix="delete the render cache (audio_out/.cache) and build")
+            part = (fill + piece if i else piece).raw_data
+            out.writeframes(part)
+            measure.add(np.frombuffer(part, dtype="<i2"))
+    return measure.result()

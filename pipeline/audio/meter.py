@@ -115,9 +115,11 @@ class StreamLoudness:
         self._state = pyebur128.R128State(1, rate, pyebur128.MeasurementMode.MODE_I)
 
     def add(self, samples: np.ndarray) -> None:
+        """Float samples in [-1, 1], or 16-bit PCM (read as libebur128 reads it: / 32768)."""
         if len(samples) == 0:
             return
-        x = np.ascontiguousarray(samples, dtype=np.float32)
+        dtype = np.int16 if samples.dtype == np.int16 else np.float32
+        x = np.ascontiguousarray(samples, dtype=dtype)
         self._state.add_frames(x, len(x))
         self.samples += len(x)
 

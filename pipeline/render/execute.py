@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..audio import dsp
 from ..audio.codec import decode, read_wav, wav_bytes
-from ..audio.master import encoder_id, finish, program_file
+from ..audio.master import encoder_id, finish, program_file, program_from_files
 from ..audio.profiles import Profile
 from ..content.sources import Program
 from ..errors import AudioError, PipelineError
@@ -134,9 +134,10 @@ def render_program(program: Program, jobs: list[MessageJob], profiles: list[Prof
                    layout: Layout) -> Done:
     """A program: its messages in order with gaps, intro and outro.
 
-    Built from the messages' mastered audio, which already meets the profile, streamed
-    piece by piece: the program is measured, not mastered again, and only if it misses
-    the target (a gap-heavy program, an intro) is a fixed gain applied to every piece.
+    Made of the messages' finished files, which already meet the profile (their PCM or
+    their MP3 frames copied, silence between), and measured, not mastered again. Only a
+    program with an intro or outro, or one that misses the target, is composed from the
+    mastered audio piece by piece, streamed, with one fixed gain applied to every piece.
     """
     extras = {}
     for name in ("intro", "outro"):
@@ -158,17 +159,22 @@ def render_program(program: Program, jobs: list[MessageJob], profiles: list[Prof
                    program.title if profile.title_tag else "")
 
         def make(profile=profile, key=key):
+            title = program.title if profile.title_tag else None
+            near = layout.final_cache(key, profile.ext)
+            files = [layout.final_cache(message_key(j, profile), profile.ext) for j in jobs]
+            if not extras and all(f.is_file() for f in files):
+                made = program_from_files(files, program.gap_seconds, profile, title, near)
+                if made:
+                    return (*made, 0)
             pieces = _program_pieces(program, jobs, profile, layout, done)
-            return program_file(pieces, program.gap_seconds, profile,
-                                program.title if profile.title_tag else None,
-                                layout.final_cache(key, profile.ext))
+            return program_file(pieces, program.gap_seconds, profile, title, near)
         done.rendered[profile.name] = _cached(layout, key, profile, make, done)
     return done
 
 
 def _program_pieces(program: Program, jobs: list[MessageJob], profile: Profile,
                     layout: Layout, done: Done) -> list[Callable[[], dsp.Audio]]:
-    """Loaders of the program's pieces, mastered, without their lead-in and lead-out: one
+    """Loaders of the program's pieces, mastered (lead-in and lead-out included): one
     piece is in memory at a time."""
     def message(job: MessageJob) -> dsp.Audio:
         path = _master_path(layout, message_key(job, profile), profile)
@@ -178,11 +184,11 @@ def _program_pieces(program: Program, jobs: list[MessageJob], profile: Profile,
             raw, syntheses = speech(job.voicing, layout)
             done.syntheses += syntheses
             audio = dsp.process(raw, profile)
-        return dsp.strip_pads(audio, profile.lead_in, profile.lead_out)
+        return audio
 
     def extra(name: str) -> dsp.Audio:
         decoded = decode(layout.root / str(getattr(program, name)), SPEECH_RATE)
-        return dsp.strip_pads(dsp.process(decoded, profile), profile.lead_in, profile.lead_out)
+        return dsp.process(decoded, profile)
 
     loaders: list[Callable[[], dsp.Audio]] = [functools.partial(message, j) for j in jobs]
     if program.intro:
