@@ -15,7 +15,7 @@ import traceback
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from . import __version__, checks, workflow
+from . import __version__, checks, stamp, workflow
 from .errors import PipelineError, os_error
 from .layout import CONFIG_NAME, PUBLIC_KEY, SECRET_KEY, Layout
 from .lock import project_lock
@@ -24,12 +24,27 @@ from .report import write_report
 from .status import project_status
 
 
+_replay: list[tuple[str, str]] = []       # what a build with nothing to do says again
+
+
 def _print(*args, **kwargs) -> None:
     print(*args, **kwargs, flush=True)
 
 
 def _err(text: str) -> None:
     print(f"broadcast: {text}", file=sys.stderr, flush=True)
+
+
+def _say(text: str) -> None:
+    """Print a line that a rebuild with nothing changed prints again."""
+    _replay.append(("out", text))
+    _print(text)
+
+
+def _warn(text: str) -> None:
+    """A warning that a rebuild with nothing changed gives again."""
+    _replay.append(("err", f"broadcast: warning: {text}"))
+    _err(f"warning: {text}")
 
 
 def _said(project: Project, written: list[workflow.Written], yes: str, no: str) -> None:
@@ -173,24 +188,24 @@ def _render(project: Project, args) -> int:
     _withdrawn(project, report.withdrawn)
     for lp in plans:
         for mid, reason in lp.skipped.items():
-            _print(f"skipped {lp.campaign.name}/{lp.locale}/{mid}: {reason}")
+            _say(f"skipped {lp.campaign.name}/{lp.locale}/{mid}: {reason}")
     seen = set()
     for f in report.folders:
         for pid, reason in f.programs_skipped.items():
             if (f.campaign, f.locale, pid) not in seen:
                 seen.add((f.campaign, f.locale, pid))
-                _print(f"skipped program {f.campaign}/{f.locale}/{pid}: {reason}")
+                _say(f"skipped program {f.campaign}/{f.locale}/{pid}: {reason}")
         for w in f.warnings:
-            _err(f"warning: {w}")
+            _warn(w)
     rows = [("campaign", "locale", "profile", "files", "minutes", "skipped")]
     rows += [(f.campaign, f.locale, f.profile, "kept" if f.kept else str(f.files),
               "" if f.kept else f"{f.seconds / 60:.1f}", str(len(f.skipped)))
              for f in report.folders]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    _print("")
+    _say("")
     for r in rows:
-        _print("  ".join(c.rjust(w) if i >= 3 else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip())
+        _say("  ".join(c.rjust(w) if i >= 3 else c.ljust(w)
+                       for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip())
     _print(f"{report.syntheses} syntheses, {report.encodings} encodings")
     for error in report.errors:
         _err(error)
@@ -214,15 +229,22 @@ def cmd_render(project: Project, args) -> int:
 
 
 def cmd_build(project: Project, args) -> int:
+    stamp.forget(project.layout)        # whatever happens now, the last build's stamp is old
+    _replay.clear()
     project.validate_catalogs()
     project.validate_voices()           # bad engine options fail before anything is written
     workflow.profiles_of(project, args.profile)
     workflow.update(project)
     for p in _compile(project):
-        _err(f"warning: {project.rel(Path(p.file))}:{p.line}: {p.text}")
+        _warn(f"{project.rel(Path(p.file))}:{p.line}: {p.text}")
     code = _render(project, args)
     _bundle(project, args, withdraw=False)      # the render withdrew already
     write_report(project)
+    if code == 0 and not args.sign:
+        stamp.record(project.layout, {"--campaign": [args.campaign] if args.campaign else [],
+                                      "--locale": list(args.locale or []),
+                                      "--profile": list(args.profile or []),
+                                      "--strict": [True] if args.strict else []}, _replay)
     return code
 
 
