@@ -23,7 +23,6 @@ from .project import Project, open_project
 from .report import write_report
 from .status import project_status
 
-
 _replay: list[tuple[str, str]] = []       # what a build with nothing to do says again
 
 

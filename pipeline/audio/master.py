@@ -12,8 +12,7 @@ import numpy as np
 from ..errors import AudioError
 from ..fsutil import temp_beside
 from . import dsp, meter
-from .codec import (Mp3Writer, decode_mp3, encode_mp3, id3_title, mp3_encoder_id, mp3_frames,
-                    read_wav, wav_bytes)
+from .codec import Mp3Writer, decode_mp3, encode_mp3, id3_title, mp3_encoder_id, mp3_frames, read_wav, wav_bytes
 from .dsp import Audio, Measured
 from .profiles import Profile
 
