@@ -43,7 +43,8 @@ def request(argv: list[str]) -> tuple[Path, dict] | None:
     understood here; None for anything else (the full command line parser decides)."""
     if not argv or argv[0] != "build":
         return None
-    root, asked = Path("."), {name: [] for name in RECORDED}
+    root = Path(".")
+    asked: dict[str, list] = {name: [] for name in RECORDED}
     items = iter(argv[1:])
     for item in items:
         name, has_value, value = item.partition("=")

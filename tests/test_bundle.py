@@ -69,6 +69,29 @@ def test_zip_times_follow_source_date_epoch(built, tmp_path, monkeypatch):
         assert zf.infolist()[0].date_time[:3] == (2023, 11, 14)
 
 
+def test_a_member_that_differs_from_its_sum_stops_the_bundle(built, tmp_path):
+    """Members are hashed once, as they are zipped: a file that differs from SHA256SUMS
+    stops the bundle and leaves nothing behind; an up-to-date zip is left as it is, and
+    audio is stored, text deflated."""
+    from pipeline.distribute.bundle import make_bundle
+    from pipeline.errors import BundleError
+    folder = shutil.copytree(built / "audio_out" / "demo" / "uk" / "usb", tmp_path / "usb")
+    out = tmp_path / "b.zip"
+    assert make_bundle(folder, out) is True
+    assert make_bundle(folder, out) is False
+    with zipfile.ZipFile(out) as zf:
+        kinds = {i.filename.rsplit(".", 1)[-1]: i.compress_type for i in zf.infolist()}
+    assert kinds["mp3"] == zipfile.ZIP_STORED and kinds["json"] == zipfile.ZIP_DEFLATED
+    message = next(folder.glob("*.mp3"))
+    data = bytearray(message.read_bytes())
+    data[-1] ^= 0xFF                                    # the same size, another byte
+    message.write_bytes(bytes(data))
+    out.unlink()
+    with pytest.raises(BundleError, match="differs from SHA256SUMS"):
+        make_bundle(folder, out)
+    assert list(tmp_path.glob("b.zip*")) == [] and not list(tmp_path.glob(".b.zip*"))
+
+
 def test_verify_accepts_an_intact_bundle(bundled, cli):
     result = cli("verify", bundled)
     assert result.code == 0, result.err

@@ -170,10 +170,12 @@ class _Measure:
     """Length, loudness and true peak of audio fed in order, in pieces: the samples just
     before each piece are carried over as the true peak's context."""
 
-    def __init__(self, rate: int):
+    def __init__(self, rate: int, peak: float | None = None):
+        """``peak``: the true peak, known already (then it is not measured)."""
         self.rate = rate
         self.loud = meter.StreamLoudness(rate)
-        self.peak = float("-inf")
+        self.known = peak is not None
+        self.peak = float("-inf") if peak is None else peak
         self._tail = np.zeros(0, dtype=np.float32)
 
     def add(self, samples: np.ndarray) -> None:
@@ -181,6 +183,8 @@ class _Measure:
         if len(samples) == 0:
             return
         self.loud.add(samples)
+        if self.known:
+            return
         x = samples.astype(np.float32) / 32768 if samples.dtype == np.int16 else samples
         context = np.concatenate([self._tail, x])
         self.peak = max(self.peak, meter.true_peak(context))
@@ -205,14 +209,18 @@ def measure_file(path: Path, profile: Profile) -> Measured:
 
 # --- programs from finished files: nothing processed or encoded again ----------------------
 
-def program_from_files(files: list[Path], gap_seconds: float, profile: Profile,
-                       title: str | None, near: Path) -> tuple[Path, Measured] | None:
+def program_from_files(files: list[Path], peaks: list[float], gap_seconds: float,
+                       profile: Profile, title: str | None,
+                       near: Path) -> tuple[Path, Measured] | None:
     """A program made of its messages' finished files, in order, with silence topping up
     the pause between two of them (:func:`pause_fill`), written to a temp file beside
     ``near``: (that file, what it measures), or None if it misses the profile (then it is
     mastered as a whole by :func:`program_file`).
 
-    WAV: the files' PCM is copied (composed by pydub) and measured as it is written. MP3:
+    WAV: the files' PCM is copied (composed by pydub) and its loudness measured as it is
+    written. Its true peak is the largest of the files' ``peaks``: each file's samples lie
+    between silences longer than the interpolation filter's reach, in the file and in the
+    program alike, so every interpolated sample is the same in both. MP3:
     the files' frames are copied after their tags; each file was encoded from silence to
     silence by an encoder of its own, so its frames decode alone, and the silence between
     them is encoded once. The program is then decoded and measured as a listener gets it.
@@ -222,7 +230,9 @@ def program_from_files(files: list[Path], gap_seconds: float, profile: Profile,
     fill_s = pause_fill(gap_seconds, profile)
     try:
         if profile.format == "wav":
-            measured = _wav_program(files, fill_s, profile, tmp)
+            quiet = min(profile.lead_in, profile.lead_out) * profile.sample_rate
+            measured = _wav_program(files, fill_s, profile, tmp,
+                                    max(peaks) if quiet >= meter.REACH else None)
         else:
             with open(tmp, "wb") as fh:
                 if title:
@@ -244,13 +254,14 @@ def program_from_files(files: list[Path], gap_seconds: float, profile: Profile,
     return tmp, measured
 
 
-def _wav_program(files: list[Path], fill_s: float, profile: Profile, tmp: Path) -> Measured:
+def _wav_program(files: list[Path], fill_s: float, profile: Profile, tmp: Path,
+                 peak: float | None) -> Measured:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # pydub warns when ffmpeg is not on PATH
         from pydub import AudioSegment
     rate = profile.sample_rate
     fill = AudioSegment.silent(duration=int(round(fill_s * 1000)), frame_rate=rate)
-    measure = _Measure(rate)
+    measure = _Measure(rate, peak)
     with open(tmp, "wb") as fh, wave.open(fh, "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import stat
 import time
 import zipfile
@@ -59,28 +58,30 @@ AUDIO_SUFFIXES = (".wav", ".mp3")
 
 
 def make_bundle(folder: Path, out: Path) -> bool:
-    """Zip an output folder deterministically: sorted members, fixed times and modes."""
+    """Zip an output folder deterministically: sorted members, fixed times and modes.
+
+    Each member is read once, streamed into the zip while its SHA-256 is checked against
+    SHA256SUMS. A zip that already holds this SHA256SUMS and members of these names and
+    sizes, written as we write them, is left as it is (False).
+    """
     folder = Path(folder)
     sums_path = folder / "SHA256SUMS"
     if not sums_path.exists():
         raise BundleError("no SHA256SUMS in the output folder", folder,
                           fix="render first (broadcast render or broadcast build)")
-    sums = _sums(sums_path.read_bytes(), str(sums_path))
+    sums_data = sums_path.read_bytes()
+    sums = _sums(sums_data, str(sums_path))
     names = sorted(set(sums) | {"SHA256SUMS"})
     stamp = _zip_time()
-    members: dict[str, tuple[int, int]] = {}        # name → (size, CRC-32), read in chunks
+    sizes: dict[str, int] = {}
     for name in names:
         path = folder / name
         if path.is_symlink() or not path.is_file():
             raise BundleError(f"'{name}' listed in SHA256SUMS is missing or not a plain file",
                               folder, fix="render again (broadcast render) before bundling")
-        digest, crc, size = _digest(path)
-        if name != "SHA256SUMS" and digest != sums[name]:
-            raise BundleError(f"'{name}' differs from SHA256SUMS: the folder is inconsistent",
-                              folder, fix="render again (broadcast render) before bundling")
-        members[name] = (size, crc)
-    if _same_zip(out, members, stamp):
-        return False                # compressing again would give the same bytes
+        sizes[name] = path.stat().st_size
+    if _same_zip(out, sizes, sums_data, stamp):
+        return False                # writing again would give the same bytes
     tmp = temp_beside(out)
     try:
         with zipfile.ZipFile(tmp, "w") as zf:
@@ -89,10 +90,17 @@ def make_bundle(folder: Path, out: Path) -> bool:
                 info.compress_type = _compression(name)
                 info.create_system = 3
                 info.external_attr = (stat.S_IFREG | 0o644) << 16
-                info.file_size = members[name][0]
+                info.file_size = sizes[name]
+                digest = hashlib.sha256()
                 with open(folder / name, "rb") as src, \
                         zf.open(info, "w", force_zip64=False) as dest:
-                    shutil.copyfileobj(src, dest, CHUNK)
+                    while chunk := src.read(CHUNK):
+                        digest.update(chunk)
+                        dest.write(chunk)
+                if name != "SHA256SUMS" and digest.hexdigest() != sums[name]:
+                    raise BundleError(f"'{name}' differs from SHA256SUMS: the folder is "
+                                      "inconsistent", folder,
+                                      fix="render again (broadcast render) before bundling")
         replace_durably(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -100,27 +108,19 @@ def make_bundle(folder: Path, out: Path) -> bool:
     return True
 
 
-def _digest(path: Path) -> tuple[str, int, int]:
-    """SHA-256, CRC-32 and size of a file, read in chunks."""
-    sha, crc, size = hashlib.sha256(), 0, 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            sha.update(chunk)
-            crc = zlib.crc32(chunk, crc)
-            size += len(chunk)
-    return sha.hexdigest(), crc, size
-
-
-def _same_zip(path: Path, members: dict[str, tuple[int, int]], stamp) -> bool:
-    """True if the zip at ``path`` already holds exactly these members, as we write them."""
+def _same_zip(path: Path, sizes: dict[str, int], sums_data: bytes, stamp) -> bool:
+    """True if the zip at ``path`` already holds these members, as we write them, and this
+    SHA256SUMS (which the members were checked against when it was written)."""
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-    except (OSError, zipfile.BadZipFile):
+            if not ([i.filename for i in infos] == list(sizes) and
+                    all(i.date_time == stamp and i.file_size == sizes[i.filename] and
+                        i.compress_type == _compression(i.filename) for i in infos)):
+                return False
+            return zf.read("SHA256SUMS") == sums_data
+    except (OSError, zipfile.BadZipFile, KeyError, zlib.error):
         return False
-    return ([i.filename for i in infos] == list(members) and
-            all(i.date_time == stamp and (i.file_size, i.CRC) == members[i.filename] and
-                i.compress_type == _compression(i.filename) for i in infos))
 
 
 def _compression(name: str) -> int:

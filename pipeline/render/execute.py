@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import os
+import sys
 import wave
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -62,20 +63,26 @@ def _key(*parts) -> str:
 def _cached(layout: Layout, key: str, profile: Profile, make, done: Done) -> Rendered:
     """The rendered file under ``key``, made only if the cache does not hold it whole.
 
-    The meta file records the file's size and SHA-256: a truncated or altered cache entry
-    is detected and made again. ``make`` returns the encoded bytes, or the path of a
-    temporary file it streamed them into (a program).
+    The meta file records the file's size and SHA-256, and its modification time and inode
+    when written: a file that kept all of them is taken as it is, one that did not is
+    hashed again, so a truncated or altered cache entry is detected and made again.
+    ``make`` returns the encoded bytes, or the path of a temporary file it streamed them
+    into (a program).
     """
     out = layout.final_cache(key, profile.ext)
     meta = layout.final_cache(key, "json")
-    if out.exists() and meta.exists():
-        try:
-            info = json.loads(meta.read_text())
-            size, digest = info.pop("size"), info.pop("sha256")
-            if size == out.stat().st_size and digest == sha256_file(out):
+    try:
+        info = json.loads(meta.read_text())
+        size, digest, written = info.pop("size"), info.pop("sha256"), info.pop("stat", None)
+        st = out.stat()
+        if size == st.st_size:
+            now = [st.st_mtime_ns, st.st_ino]
+            if written == now or digest == sha256_file(out):
+                if written != now:      # the same bytes, moved or copied: remember it so
+                    _write_meta(meta, dsp.Measured(**info), size, digest, out)
                 return Rendered(key, dsp.Measured(**info), digest, size)
-        except (ValueError, TypeError, KeyError, OSError):
-            pass
+    except (ValueError, TypeError, KeyError, OSError):
+        pass
     data, measured, encodings = make()
     done.encodings += encodings
     if isinstance(data, Path):
@@ -85,9 +92,24 @@ def _cached(layout: Layout, key: str, profile: Profile, make, done: Done) -> Ren
         digest = sha256_bytes(data)
         atomic_write(out, data)
     size = out.stat().st_size
-    atomic_write(meta, json.dumps({**dataclasses.asdict(measured), "size": size,
-                                   "sha256": digest}).encode())
+    _write_meta(meta, measured, size, digest, out)
     return Rendered(key, measured, digest, size)
+
+
+def _write_meta(meta: Path, measured: dsp.Measured, size: int, digest: str, out: Path) -> None:
+    st = out.stat()
+    atomic_write(meta, json.dumps({**dataclasses.asdict(measured), "size": size,
+                                   "sha256": digest,
+                                   "stat": [st.st_mtime_ns, st.st_ino]}).encode())
+
+
+def _measured(layout: Layout, key: str) -> dsp.Measured | None:
+    """What the cached file under ``key`` measured, from its meta file."""
+    try:
+        info = json.loads(layout.final_cache(key, "json").read_text())
+        return dsp.Measured(info["duration"], info["lufs"], info["true_peak"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
 
 
 def message_key(job: MessageJob, profile: Profile) -> str:
@@ -161,9 +183,12 @@ def render_program(program: Program, jobs: list[MessageJob], profiles: list[Prof
         def make(profile=profile, key=key):
             title = program.title if profile.title_tag else None
             near = layout.final_cache(key, profile.ext)
-            files = [layout.final_cache(message_key(j, profile), profile.ext) for j in jobs]
-            if not extras and all(f.is_file() for f in files):
-                made = program_from_files(files, program.gap_seconds, profile, title, near)
+            keys = [message_key(j, profile) for j in jobs]
+            files = [layout.final_cache(k, profile.ext) for k in keys]
+            peaks = [_measured(layout, k) for k in keys]
+            if not extras and all(f.is_file() for f in files) and None not in peaks:
+                made = program_from_files(files, [m.true_peak for m in peaks if m],
+                                          program.gap_seconds, profile, title, near)
                 if made:
                     return (*made, 0)
             pieces = _program_pieces(program, jobs, profile, layout, done)
@@ -247,9 +272,14 @@ def _pool(workers: int, scheduler: str | None = None):
     if count <= 1:
         return None
     import multiprocessing
-    # spawn: workers start clean, without the parent's threads, locks or loaded libraries.
+    # fork on Linux: the workers start with the parent's modules already imported (numpy,
+    # the codecs, the engines' Python side), which costs a spawned worker about half a
+    # second each. The pool forks all its workers at the first submit, before it starts
+    # its own thread; the parent has no other thread then and has loaded no engine (it
+    # plans, it does not synthesize). Elsewhere fork is unsafe: spawn.
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
     return ProcessPoolExecutor(max_workers=count,
-                               mp_context=multiprocessing.get_context("spawn"))
+                               mp_context=multiprocessing.get_context(method))
 
 
 class _Now:
