@@ -335,3 +335,51 @@ def test_usb_title_tag_is_the_only_tag_when_asked_for(project, cli):
     assert "Позивні станції".encode("utf-8") in data[:200]
     assert b"Lavf" not in data and b"Lavc" not in data and b"TSSE" not in data
     assert b"TDRC" not in data and b"TDEN" not in data      # no dates
+
+
+def test_programs_are_their_messages_files_laid_end_to_end(built):
+    """A program is its messages' finished files with silence between (no sample processed
+    or encoded again): its true peak, taken from its messages, is what a meter reads on
+    the whole file, and a decoded MP3 program is its decoded messages end to end."""
+    from pipeline.audio import dsp, meter
+    from pipeline.audio.codec import decode_mp3, encode_mp3, mp3_frames, read_wav
+    from pipeline.audio.profiles import DEFAULT_PROFILES as PROFILES
+    items = ["ident", "not-alone", "rights", "ident"]
+    for profile in ("radio", "usb", "shortwave"):
+        folder = out(built, "ru", profile)
+        manifest = json.loads((folder / "manifest.json").read_text())
+        files = {e["id"]: e for e in manifest["files"]}
+        program = files["evening"]
+        ext = "wav" if profile != "usb" else "mp3"
+        data = (folder / "programs" / f"evening.{ext}").read_bytes()
+        audio = read_wav(data) if ext == "wav" else decode_mp3(data)
+        assert abs(meter.true_peak(audio.samples) - program["true_peak_dbtp"]) <= 0.01
+        assert program["true_peak_dbtp"] == max(files[i]["true_peak_dbtp"] for i in items)
+        fill = 1.0 - PROFILES[profile].lead_in - PROFILES[profile].lead_out
+        if ext == "wav":
+            expected = sum(files[i]["duration"] for i in items) + 3 * fill
+            assert abs(program["duration"] - expected) < 0.002
+        else:
+            def decoded(b: bytes):
+                return decode_mp3(b).samples
+            silence = decoded(encode_mp3(dsp.Audio.silence(fill, 44100), 128))
+            parts = []
+            for n, i in enumerate(items):
+                parts += ([silence] if n else []) + [
+                    decoded(mp3_frames((folder / files[i]["file"]).read_bytes()))]
+            joined = np.concatenate(parts)
+            assert len(joined) == len(audio.samples)
+            assert np.abs(joined - audio.samples).max() < 1e-6
+
+
+def test_an_edited_paragraph_re_encodes_its_message_only(project, cli):
+    args = ("build", "--project", project, "--locale", "ru", "--jobs", "1")
+    assert cli(*args).code == 0
+    po = project / "locales" / "ru" / "LC_MESSAGES" / "demo.po"
+    po.write_text(po.read_text(encoding="utf-8").replace(
+        "Слушайте, когда это безопасно.", "Слушайте, когда это безопасно для вас."),
+        encoding="utf-8")
+    result = cli(*args)
+    # ident: one paragraph synthesized again, its file in each of 3 profiles encoded again;
+    # the programs that hold it are made of the files, encoded again nowhere.
+    assert result.code == 0 and "\n1 syntheses, 3 encodings\n" in result.out, result.out

@@ -17,6 +17,7 @@ from .dsp import Audio, Measured
 from .profiles import Profile
 
 DECODE_BLOCK_S = 10.0           # an encoded program is measured in blocks this long
+MP3_QUIET_SAMPLES = 2 * 1152    # silence around a file that resets an MP3 decoder: 2 frames
 
 
 def encoder_id(profile: Profile) -> str:
@@ -195,11 +196,11 @@ class _Measure:
                         round(self.peak, 2))
 
 
-def measure_file(path: Path, profile: Profile) -> Measured:
-    """Loudness, true peak and length of an encoded file, decoded in blocks (in process):
-    memory does not grow with its length."""
+def measure_file(path: Path, profile: Profile, peak: float | None = None) -> Measured:
+    """Loudness, true peak (unless known: ``peak``) and length of an encoded file, decoded
+    in blocks (in process): memory does not grow with its length."""
     import soundfile
-    measure = _Measure(profile.sample_rate)
+    measure = _Measure(profile.sample_rate, peak)
     with soundfile.SoundFile(str(path)) as f:
         for chunk in f.blocks(blocksize=int(DECODE_BLOCK_S * profile.sample_rate),
                               dtype="float32", always_2d=True):
@@ -223,14 +224,17 @@ def program_from_files(files: list[Path], peaks: list[float], gap_seconds: float
     program alike, so every interpolated sample is the same in both. MP3:
     the files' frames are copied after their tags; each file was encoded from silence to
     silence by an encoder of its own, so its frames decode alone, and the silence between
-    them is encoded once. The program is then decoded and measured as a listener gets it.
+    them is encoded once. The program is then decoded and its loudness measured as a
+    listener gets it. Its true peak is again the files' (as decoded): a decoder enters
+    each file after frames of pure silence, in the state it starts in, so the decoded
+    program is the decoded files laid end to end (to within 2e-7, tested).
     Changing one message re-encodes that message only.
     """
     tmp = temp_beside(near)
     fill_s = pause_fill(gap_seconds, profile)
+    quiet = min(profile.lead_in, profile.lead_out) * profile.sample_rate
     try:
         if profile.format == "wav":
-            quiet = min(profile.lead_in, profile.lead_out) * profile.sample_rate
             measured = _wav_program(files, fill_s, profile, tmp,
                                     max(peaks) if quiet >= meter.REACH else None)
         else:
@@ -243,7 +247,8 @@ def program_from_files(files: list[Path], peaks: list[float], gap_seconds: float
                     if i:
                         fh.write(fill)
                     fh.write(mp3_frames(path.read_bytes()))
-            measured = measure_file(tmp, profile)
+            measured = measure_file(tmp, profile,
+                                    max(peaks) if quiet >= MP3_QUIET_SAMPLES else None)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -303,7 +303,9 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
     """Render everything the plans call for and write the output folders: in a local
     process pool, or on the Dask cluster whose scheduler is at ``scheduler``."""
     report = RenderReport()
-    tasks = [(lp, job) for lp in plans for job in lp.jobs]
+    # The longest messages first, so that the last to finish are short ones.
+    tasks = sorted(((lp, job) for lp in plans for job in lp.jobs),
+                   key=lambda task: -len(task[1].text))
     program_tasks = []
     program_skips: dict[tuple[str, str], dict[str, str]] = {}
     for lp in plans:
