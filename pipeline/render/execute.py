@@ -69,6 +69,25 @@ def _cached(layout: Layout, key: str, profile: Profile, make, done: Done) -> Ren
     ``make`` returns the encoded bytes, or the path of a temporary file it streamed them
     into (a program).
     """
+    hit = _hit(layout, key, profile)
+    if hit:
+        return hit
+    out = layout.final_cache(key, profile.ext)
+    data, measured, encodings = make()
+    done.encodings += encodings
+    if isinstance(data, Path):
+        digest = sha256_file(data)
+        replace_durably(data, out)
+    else:
+        digest = sha256_bytes(data)
+        atomic_write(out, data)
+    size = out.stat().st_size
+    _write_meta(layout.final_cache(key, "json"), measured, size, digest, out)
+    return Rendered(key, measured, digest, size)
+
+
+def _hit(layout: Layout, key: str, profile: Profile) -> Rendered | None:
+    """The cache's whole file under ``key``, or None."""
     out = layout.final_cache(key, profile.ext)
     meta = layout.final_cache(key, "json")
     try:
@@ -83,17 +102,21 @@ def _cached(layout: Layout, key: str, profile: Profile, make, done: Done) -> Ren
                 return Rendered(key, dsp.Measured(**info), digest, size)
     except (ValueError, TypeError, KeyError, OSError):
         pass
-    data, measured, encodings = make()
-    done.encodings += encodings
-    if isinstance(data, Path):
-        digest = sha256_file(data)
-        replace_durably(data, out)
-    else:
-        digest = sha256_bytes(data)
-        atomic_write(out, data)
-    size = out.stat().st_size
-    _write_meta(meta, measured, size, digest, out)
-    return Rendered(key, measured, digest, size)
+    return None
+
+
+def cached_message(job: MessageJob, profiles: list[Profile], layout: Layout) -> Done | None:
+    """A message whose every profile's file the cache holds whole (and that needs no
+    hearing): taken without running anything."""
+    if job.speech_check:
+        return None
+    done = Done({})
+    for profile in profiles:
+        hit = _hit(layout, message_key(job, profile), profile)
+        if hit is None:
+            return None
+        done.rendered[profile.name] = hit
+    return done
 
 
 def _write_meta(meta: Path, measured: dsp.Measured, size: int, digest: str, out: Path) -> None:
@@ -337,16 +360,24 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
             if progress:
                 progress(finished, total, label)
 
-    pool = _pool(workers, scheduler)
+    # Messages the cache holds are taken here; a pool starts only if at least two are
+    # to be rendered (one, as after an edit, is quicker here than in a started worker).
+    taken = {id(job): done for _, job in tasks
+             if (done := cached_message(job, profiles, layout)) is not None}
+    to_render = len(tasks) - len(taken)
+    pool = _pool(workers, scheduler) if scheduler or to_render >= 2 else None
     message_results: dict[tuple[str, str, str], dict[str, Rendered]] = {}
     program_results: dict[tuple[str, str, str], dict[str, Rendered]] = {}
     try:
         def run(fn, *args):
             return pool.submit(fn, *args) if pool else _Now(fn, *args)
+
+        def message(job: MessageJob):
+            done = taken.get(id(job))
+            return _Now(lambda: done) if done else run(render_message, job, profiles, layout)
         gather([((lp.campaign.name, lp.locale, job.message_id),
-                 f"message '{job.message_id}' in {job.locale}",
-                 run(render_message, job, profiles, layout)) for lp, job in tasks],
-               message_results)
+                 f"message '{job.message_id}' in {job.locale}", message(job))
+                for lp, job in tasks], message_results)
         pfutures = []
         for lp, program in program_tasks:
             in_order = [j for j in (lp.job(m) for m in program.items) if j is not None]
