@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import wave
 from pathlib import Path
 
@@ -383,3 +384,24 @@ def test_an_edited_paragraph_re_encodes_its_message_only(project, cli):
     # ident: one paragraph synthesized again, its file in each of 3 profiles encoded again;
     # the programs that hold it are made of the files, encoded again nowhere.
     assert result.code == 0 and "\n1 syntheses, 3 encodings\n" in result.out, result.out
+
+
+def test_workers_fork_only_where_it_is_safe():
+    """A command's process forks its workers (they inherit its imports); a process running
+    another thread, or holding a library with a thread pool of its own, spawns them."""
+    import threading
+
+    from pipeline.render.execute import _start_method
+    code = ("import sys; from pipeline.render.execute import _start_method; "
+            "print(_start_method()); import onnxruntime; print(_start_method())")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["fork", "spawn"]
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert _start_method() == "spawn"
+    finally:
+        stop.set()
+        thread.join()

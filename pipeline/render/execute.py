@@ -295,14 +295,30 @@ def _pool(workers: int, scheduler: str | None = None):
     if count <= 1:
         return None
     import multiprocessing
-    # fork on Linux: the workers start with the parent's modules already imported (numpy,
-    # the codecs, the engines' Python side), which costs a spawned worker about half a
-    # second each. The pool forks all its workers at the first submit, before it starts
-    # its own thread; the parent has no other thread then and has loaded no engine (it
-    # plans, it does not synthesize). Elsewhere fork is unsafe: spawn.
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
     return ProcessPoolExecutor(max_workers=count,
-                               mp_context=multiprocessing.get_context(method))
+                               mp_context=multiprocessing.get_context(_start_method()))
+
+
+THREAD_POOLS = ("ctranslate2", "onnxruntime", "faster_whisper", "torch", "distributed")
+
+
+def _start_method() -> str:
+    """fork where it is safe, spawn elsewhere.
+
+    A forked worker starts with the parent's modules already imported (numpy, the codecs,
+    the engines' Python side), which a spawned one pays about half a second for. It is
+    safe when the parent runs no other Python thread (no lock can be held by a thread the
+    child would not have) and has loaded no library that keeps a thread pool of its own
+    (a recognizer, a neural voice, Dask; OpenBLAS's, which numpy starts, re-creates itself
+    in a forked child). The pool forks all its workers at the first submit, before it
+    starts a thread of its own. A command's process plans and does not synthesize, so it
+    forks; a process that has already run models (a test session, a program calling this
+    twice) spawns.
+    """
+    import threading
+    if not sys.platform.startswith("linux") or threading.active_count() > 1:
+        return "spawn"
+    return "spawn" if any(name in sys.modules for name in THREAD_POOLS) else "fork"
 
 
 class _Now:
