@@ -3,7 +3,9 @@ did as values. Only :mod:`pipeline.cli` prints them."""
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,21 +141,26 @@ def bundle_all(project: Project, profiles: list[Profile],
     no longer approved has left the folders (``withdraw=False``: the caller has just
     done that, under the same lock)."""
     withdrawn = withdraw_unapproved(project) if withdraw else []
-    written = []
+    todo = []
     for c in project.campaigns:
         for locale in project.locales:
             for profile in profiles:
                 folder = project.layout.output_folder(c.name, locale, profile.name)
-                if not (folder / SUMS).exists():
-                    continue
-                out = project.layout.bundle(c.name, locale, profile.name)
-                changed = bundle.make_bundle(folder, out)
-                if secret is not None:
-                    comment = f"campaign:{c.name}\tlocale:{locale}\tprofile:{profile.name}"
-                    if timestamp:
-                        comment += f"\ttimestamp:{int(time.time())}"
-                    signing.write_signature(out, secret, comment)
-                written.append(Written(out, changed, signed=secret is not None))
+                if (folder / SUMS).exists():
+                    todo.append((c.name, locale, profile.name, folder,
+                                 project.layout.bundle(c.name, locale, profile.name)))
+
+    def one(name: str, locale: str, profile: str, folder: Path, out: Path) -> Written:
+        changed = bundle.make_bundle(folder, out)
+        if secret is not None:
+            comment = f"campaign:{name}\tlocale:{locale}\tprofile:{profile}"
+            if timestamp:
+                comment += f"\ttimestamp:{int(time.time())}"
+            signing.write_signature(out, secret, comment)
+        return Written(out, changed, signed=secret is not None)
+    # Zipping is reading, hashing and writing, which release the GIL: a thread per core.
+    with ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1))) as pool:
+        written = list(pool.map(lambda item: one(*item), todo))
     return written, withdrawn
 
 

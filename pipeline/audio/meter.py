@@ -58,8 +58,10 @@ def _phases() -> tuple[np.ndarray, ...]:
 def _upsampled_peaks(x: np.ndarray) -> np.ndarray:
     """Per input sample k, the largest magnitude of the ×4 interpolated samples 4k..4k+3."""
     delay = 10                              # input samples to the filter's centre
-    peaks = np.zeros(len(x))
-    for row in _phases():
+    centre, *others = _phases()
+    # Phase 0 falls on the samples themselves: its other taps are the sinc's zeros (1e-17).
+    peaks = np.abs(x) * abs(centre[delay])
+    for row in others:
         y = np.convolve(x, row)[delay: delay + len(x)]
         np.maximum(peaks, np.abs(y), out=peaks)
     return peaks

@@ -360,21 +360,20 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
 
     failed: set[tuple[str, str]] = set()       # (campaign, locale) with a failed render
 
-    def gather(futures, results: dict) -> None:
+    def collect(key, label: str, future, results: dict) -> None:
         nonlocal finished
-        for key, label, future in futures:
-            try:
-                done = future.result()
-            except PipelineError as exc:
-                report.errors.append(f"{label}: {exc}")
-                failed.add(key[:2])
-            else:
-                results[key] = done.rendered
-                report.syntheses += done.syntheses
-                report.encodings += done.encodings
-            finished += 1
-            if progress:
-                progress(finished, total, label)
+        try:
+            done = future.result()
+        except PipelineError as exc:
+            report.errors.append(f"{label}: {exc}")
+            failed.add(key[:2])
+        else:
+            results[key] = done.rendered
+            report.syntheses += done.syntheses
+            report.encodings += done.encodings
+        finished += 1
+        if progress:
+            progress(finished, total, label)
 
     # Messages the cache holds are taken here; a pool starts only if at least two are
     # to be rendered (one, as after an edit, is quicker here than in a started worker).
@@ -391,23 +390,38 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
         def message(job: MessageJob):
             done = taken.get(id(job))
             return _Now(lambda: done) if done else run(render_message, job, profiles, layout)
-        gather([((lp.campaign.name, lp.locale, job.message_id),
-                 f"message '{job.message_id}' in {job.locale}", message(job))
-                for lp, job in tasks], message_results)
+        futures = [((lp.campaign.name, lp.locale, job.message_id),
+                    f"message '{job.message_id}' in {job.locale}", message(job))
+                   for lp, job in tasks]
+        gathered: set[tuple[str, str, str]] = set()
+        waiting = [(lp, program, [j for j in (lp.job(m) for m in program.items)
+                                  if j is not None]) for lp, program in program_tasks]
         pfutures = []
-        for lp, program in program_tasks:
-            in_order = [j for j in (lp.job(m) for m in program.items) if j is not None]
-            if any((lp.campaign.name, lp.locale, j.message_id) not in message_results
-                   for j in in_order):
-                program_skips[(lp.campaign.name, lp.locale)][program.id] = \
-                    "a message of the program failed to render"
-                continue
-            for profile in profiles:        # one job per profile: a long program in parallel
-                pfutures.append(((lp.campaign.name, lp.locale, program.id, profile.name),
-                                 f"program '{program.id}' in {lp.locale} ({profile.name})",
-                                 run(render_program, program, in_order, [profile], layout)))
+
+        def start_programs() -> None:
+            """Programs whose messages are all done start now, while others render."""
+            for item in list(waiting):
+                lp, program, in_order = item
+                keys = [(lp.campaign.name, lp.locale, j.message_id) for j in in_order]
+                if not all(k in gathered for k in keys):
+                    continue
+                waiting.remove(item)
+                if not all(k in message_results for k in keys):
+                    program_skips[(lp.campaign.name, lp.locale)][program.id] = \
+                        "a message of the program failed to render"
+                    continue
+                for profile in profiles:    # one job per profile: a long program in parallel
+                    pfutures.append(((lp.campaign.name, lp.locale, program.id, profile.name),
+                                     f"program '{program.id}' in {lp.locale} ({profile.name})",
+                                     run(render_program, program, in_order, [profile],
+                                         layout)))
+        for key, label, future in futures:
+            collect(key, label, future, message_results)
+            gathered.add(key)
+            start_programs()
         per_profile: dict[tuple[str, str, str, str], dict[str, Rendered]] = {}
-        gather(pfutures, per_profile)
+        for key, label, future in pfutures:
+            collect(key, label, future, per_profile)
         for key, rendered in per_profile.items():
             program_results.setdefault(key[:3], {}).update(rendered)
     finally:
