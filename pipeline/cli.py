@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -237,8 +238,12 @@ def cmd_build(project: Project, args) -> int:
     for p in _compile(project):
         _warn(f"{project.rel(Path(p.file))}:{p.line}: {p.text}")
     code = _render(project, args)
-    _bundle(project, args, withdraw=False)      # the render withdrew already
-    write_report(project)
+    # The report reads the status and the folders' pages, the bundles only the folders:
+    # one is written while the others are zipped.
+    with ThreadPoolExecutor(max_workers=1) as side:
+        report = side.submit(write_report, project)
+        _bundle(project, args, withdraw=False)      # the render withdrew already
+        report.result()
     if code == 0 and not args.sign:
         stamp.record(project.layout, {"--campaign": [args.campaign] if args.campaign else [],
                                       "--locale": list(args.locale or []),

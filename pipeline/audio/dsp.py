@@ -80,8 +80,8 @@ def band_limit(audio: Audio, low_hz: float = 0.0, high_hz: float = 0.0) -> Audio
     rate = audio.rate
     if not len(x) or not (low_hz or (high_hz and high_hz < rate / 2)):
         return audio
-    pad = rate                                      # 1 s: far beyond the filters' ring
-    size = 1 << int(np.ceil(np.log2(len(x) + 2 * pad)))
+    pad = rate // 4                                 # 250 ms: far beyond the filters' ring
+    size = _fft_size(len(x) + 2 * pad)
     spectrum = np.fft.rfft(np.concatenate([np.zeros(pad), x]), size)
     warped = np.tan(np.pi * np.fft.rfftfreq(size, 1 / rate) / rate)   # bilinear warping
     response = np.ones(len(warped))
@@ -92,6 +92,22 @@ def band_limit(audio: Audio, low_hz: float = 0.0, high_hz: float = 0.0) -> Audio
             response /= 1 + (np.tan(np.pi * low_hz / rate) / warped) ** 8
     y = np.fft.irfft(spectrum * response, size)[pad: pad + len(x)]
     return Audio(y.astype(np.float32), rate)
+
+
+def _fft_size(n: int) -> int:
+    """The smallest length ≥ ``n`` with no prime factor over 5 (a fast FFT length)."""
+    best = 1 << max(0, (n - 1).bit_length())
+    fives = 1
+    while fives < best:
+        threes = fives
+        while threes < best:
+            size = threes
+            while size < n:
+                size *= 2
+            best = min(best, size)
+            threes *= 3
+        fives *= 5
+    return best
 
 
 def trim(audio: Audio, threshold_db: float = SILENCE_DB, keep_s: float = 0.02) -> Audio:
