@@ -181,10 +181,10 @@ def _withdrawn(project: Project, withdrawn: list[workflow.Withdrawn]) -> None:
                                                  for p in w.bundles_removed))
 
 
-def _render(project: Project, args) -> int:
+def _render(project: Project, args, pool=None) -> int:
     profiles = workflow.profiles_of(project, args.profile)
     plans, report = workflow.render(project, profiles, args.workers, args.strict,
-                                    _progress("render"), args.scheduler)
+                                    _progress("render"), args.scheduler, pool)
     _withdrawn(project, report.withdrawn)
     for lp in plans:
         for mid, reason in lp.skipped.items():
@@ -231,13 +231,19 @@ def cmd_render(project: Project, args) -> int:
 def cmd_build(project: Project, args) -> int:
     stamp.forget(project.layout)        # whatever happens now, the last build's stamp is old
     _replay.clear()
-    project.validate_catalogs()
-    project.validate_voices()           # bad engine options fail before anything is written
-    workflow.profiles_of(project, args.profile)
-    workflow.update(project)
-    for p in _compile(project):
-        _warn(f"{project.rel(Path(p.file))}:{p.line}: {p.text}")
-    code = _render(project, args)
+    pool = workflow.start_workers(project, args.workers, args.scheduler)
+    try:
+        project.validate_catalogs()
+        project.validate_voices()       # bad engine options fail before anything is written
+        workflow.profiles_of(project, args.profile)
+        workflow.update(project)
+        for p in _compile(project):
+            _warn(f"{project.rel(Path(p.file))}:{p.line}: {p.text}")
+    except BaseException:
+        if pool:
+            pool.shutdown()
+        raise
+    code = _render(project, args, pool)
     # The report reads the status and the folders' pages, the bundles only the folders:
     # one is written while the others are zipped.
     with ThreadPoolExecutor(max_workers=1) as side:

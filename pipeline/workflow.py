@@ -16,7 +16,7 @@ from .distribute import bundle, signing
 from .layout import LOCALE_RE, PROFILE_RE, SUMS
 from .project import Project
 from .render import outputs
-from .render.execute import Progress, RenderReport, execute
+from .render.execute import Progress, RenderReport, execute, open_pool
 from .render.outputs import Withdrawn
 from .render.plan import LocalePlan, plan
 
@@ -120,15 +120,30 @@ def withdraw_unapproved(project: Project, plans: list[LocalePlan] | None = None
     return out
 
 
+def start_workers(project: Project, workers: int | None = None, scheduler: str | None = None):
+    """The render's worker pool (or cluster), started before the project's catalogs and
+    plans are read, so that forked workers carry none of them; None for one worker."""
+    return open_pool(workers if workers is not None else project.config.workers, scheduler)
+
+
 def render(project: Project, profiles: list[Profile], workers: int | None = None,
            strict: bool = False, progress: Progress | None = None,
-           scheduler: str | None = None) -> tuple[list[LocalePlan], RenderReport]:
-    project.validate_catalogs()
-    project.validate_voices()
-    plans = plan(project)
-    withdrawn = withdraw_unapproved(project, plans)
+           scheduler: str | None = None, pool=None) -> tuple[list[LocalePlan], RenderReport]:
+    """Plan, withdraw what is no longer approved, and render (in ``pool``, if started
+    already by :func:`start_workers`; it is shut down when the render ends)."""
     count = workers if workers is not None else project.config.workers
-    report = execute(project.layout, plans, profiles, count, strict, progress, scheduler)
+    if pool is None:
+        pool = open_pool(count, scheduler)
+    try:
+        project.validate_catalogs()
+        project.validate_voices()
+        plans = plan(project)
+        withdrawn = withdraw_unapproved(project, plans)
+    except BaseException:
+        if pool:
+            pool.shutdown()
+        raise
+    report = execute(project.layout, plans, profiles, count, strict, progress, scheduler, pool)
     report.withdrawn = withdrawn
     return plans, report
 

@@ -295,8 +295,35 @@ def _pool(workers: int, scheduler: str | None = None):
     if count <= 1:
         return None
     import multiprocessing
-    return ProcessPoolExecutor(max_workers=count,
+    return ProcessPoolExecutor(max_workers=count, initializer=_worker_start,
                                mp_context=multiprocessing.get_context(_start_method()))
+
+
+def open_pool(workers: int, scheduler: str | None = None):
+    """The pool a render will run in, its workers started now, before the project's plans
+    are made: forked workers then share the parent's imports and nothing else, so their
+    memory does not grow with the project. None for one worker."""
+    pool = _pool(workers, scheduler)
+    if isinstance(pool, ProcessPoolExecutor):
+        pool.submit(int).result()       # the pool forks (or spawns) all its workers now
+    return pool
+
+
+def _worker_start() -> None:
+    """A worker's memory: every allocation of 256 KiB or more (audio arrays) is mapped on
+    its own and given back to the system when freed. glibc otherwise raises that threshold
+    as large blocks are freed and keeps them in its heap, so a worker's resident memory
+    would grow with the number and mix of messages it has mastered, not with the one it
+    is mastering."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        try:
+            ctypes.CDLL(None).mallopt(-3, 256 * 1024)       # M_MMAP_THRESHOLD
+        except (OSError, AttributeError):
+            pass
+
+
+
 
 
 THREAD_POOLS = ("ctranslate2", "onnxruntime", "faster_whisper", "torch", "distributed")
@@ -338,9 +365,11 @@ class _Now:
 
 def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
             workers: int = 0, strict: bool = False,
-            progress: Progress | None = None, scheduler: str | None = None) -> RenderReport:
+            progress: Progress | None = None, scheduler: str | None = None,
+            pool=None) -> RenderReport:
     """Render everything the plans call for and write the output folders: in a local
-    process pool, or on the Dask cluster whose scheduler is at ``scheduler``."""
+    process pool, or on the Dask cluster whose scheduler is at ``scheduler``; ``pool``:
+    one opened already (:func:`open_pool`), which this shuts down."""
     report = RenderReport()
     # The longest messages first, so that the last to finish are short ones.
     tasks = sorted(((lp, job) for lp in plans for job in lp.jobs),
@@ -380,7 +409,11 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
     taken = {id(job): done for _, job in tasks
              if (done := cached_message(job, profiles, layout)) is not None}
     to_render = len(tasks) - len(taken)
-    pool = _pool(workers, scheduler) if scheduler or to_render >= 2 else None
+    if pool is None and (scheduler or to_render >= 2):
+        pool = _pool(workers, scheduler)
+    elif pool is not None and not scheduler and to_render < 2:
+        pool.shutdown()
+        pool = None
     message_results: dict[tuple[str, str, str], dict[str, Rendered]] = {}
     program_results: dict[tuple[str, str, str], dict[str, Rendered]] = {}
     try:
@@ -420,10 +453,10 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
             gathered.add(key)
             start_programs()
         per_profile: dict[tuple[str, str, str, str], dict[str, Rendered]] = {}
-        for key, label, future in pfutures:
-            collect(key, label, future, per_profile)
-        for key, rendered in per_profile.items():
-            program_results.setdefault(key[:3], {}).update(rendered)
+        for pkey, label, future in pfutures:
+            collect(pkey, label, future, per_profile)
+        for pkey, rendered in per_profile.items():
+            program_results.setdefault(pkey[:3], {}).update(rendered)
     finally:
         if pool:
             pool.shutdown()
