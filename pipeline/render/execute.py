@@ -323,9 +323,6 @@ def _worker_start() -> None:
             pass
 
 
-
-
-
 THREAD_POOLS = ("ctranslate2", "onnxruntime", "faster_whisper", "torch", "distributed")
 
 
@@ -404,8 +401,9 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
         if progress:
             progress(finished, total, label)
 
-    # Messages the cache holds are taken here; a pool starts only if at least two are
-    # to be rendered (one, as after an edit, is quicker here than in a started worker).
+    # Messages the cache holds are taken here; the pool (started here, or already by
+    # open_pool) is used only if at least two are to be rendered: one, as after an edit,
+    # is quicker here than sent to a worker.
     taken = {id(job): done for _, job in tasks
              if (done := cached_message(job, profiles, layout)) is not None}
     to_render = len(tasks) - len(taken)
