@@ -403,7 +403,7 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
 
     # Messages the cache holds are taken here; the pool (started here, or already by
     # open_pool) is used only if at least two are to be rendered: one, as after an edit,
-    # is quicker here than sent to a worker.
+    # costs less here than sent to a worker.
     taken = {id(job): done for _, job in tasks
              if (done := cached_message(job, profiles, layout)) is not None}
     to_render = len(tasks) - len(taken)
