@@ -172,6 +172,7 @@ def render_message(job: MessageJob, profiles: list[Profile], layout: Layout) -> 
                                    layout.transcript_cache)
             done.rendered[profile.name] = dataclasses.replace(
                 rendered, cer=asr.cer(said, heard, job.locale))
+    _trim_memory()
     return done
 
 
@@ -217,6 +218,7 @@ def render_program(program: Program, jobs: list[MessageJob], profiles: list[Prof
             pieces = _program_pieces(program, jobs, profile, layout, done)
             return program_file(pieces, program.gap_seconds, profile, title, near)
         done.rendered[profile.name] = _cached(layout, key, profile, make, done)
+    _trim_memory()
     return done
 
 
@@ -295,7 +297,7 @@ def _pool(workers: int, scheduler: str | None = None):
     if count <= 1:
         return None
     import multiprocessing
-    return ProcessPoolExecutor(max_workers=count, initializer=_worker_start,
+    return ProcessPoolExecutor(max_workers=count,
                                mp_context=multiprocessing.get_context(_start_method()))
 
 
@@ -309,16 +311,15 @@ def open_pool(workers: int, scheduler: str | None = None):
     return pool
 
 
-def _worker_start() -> None:
-    """A worker's memory: every allocation of 256 KiB or more (audio arrays) is mapped on
-    its own and given back to the system when freed. glibc otherwise raises that threshold
-    as large blocks are freed and keeps them in its heap, so a worker's resident memory
-    would grow with the number and mix of messages it has mastered, not with the one it
-    is mastering."""
+def _trim_memory() -> None:
+    """Give the heap's free pages back to the system after a job (glibc's malloc_trim).
+    glibc keeps freed audio arrays in its heap, so without this a worker's resident memory
+    would grow with the number and mix of messages it has mastered, not with the one it is
+    mastering."""
     if sys.platform.startswith("linux"):
         import ctypes
         try:
-            ctypes.CDLL(None).mallopt(-3, 256 * 1024)       # M_MMAP_THRESHOLD
+            ctypes.CDLL(None).malloc_trim(0)
         except (OSError, AttributeError):
             pass
 
