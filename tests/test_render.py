@@ -405,3 +405,28 @@ def test_workers_fork_only_where_it_is_safe():
     finally:
         stop.set()
         thread.join()
+
+
+def test_a_worker_gives_freed_memory_back_after_a_job():
+    """glibc keeps freed blocks in its heap once a large one has been freed; after a job
+    a worker hands them back when more than TRIM_FREE bytes are free (in a process of its
+    own: the measure is the process's resident memory)."""
+    code = """
+from pipeline.render.execute import TRIM_FREE, _glibc, _trim_memory
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) << 10
+x = bytearray(8 << 20)
+del x                                   # the heap now keeps blocks of this size
+blocks = [bytearray(4 << 20) for _ in range(40)]
+keep = blocks[-1]                       # the top of the heap stays in use
+del blocks
+before, free = rss(), _glibc().mallinfo2().fordblks
+assert free > TRIM_FREE, free
+_trim_memory()
+assert rss() < before - free // 2, (before, free, rss())
+print("ok")
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr

@@ -311,17 +311,38 @@ def open_pool(workers: int, scheduler: str | None = None):
     return pool
 
 
+TRIM_FREE = 32 << 20             # free heap a worker keeps before giving it back
+
+
 def _trim_memory() -> None:
-    """Give the heap's free pages back to the system after a job (glibc's malloc_trim).
-    glibc keeps freed audio arrays in its heap, so without this a worker's resident memory
-    would grow with the number and mix of messages it has mastered, not with the one it is
-    mastering."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        try:
-            ctypes.CDLL(None).malloc_trim(0)
-        except (OSError, AttributeError):
-            pass
+    """After a job, give the heap's free pages back to the system (glibc's malloc_trim)
+    if more than ``TRIM_FREE`` bytes of it are free. glibc keeps freed audio arrays in its
+    heap, so otherwise a worker's resident memory would grow with the number and mix of
+    messages it has mastered, not with the one it is mastering; trimming after every job
+    would cost the page faults of mapping that memory again."""
+    libc = _glibc()
+    if libc is not None and libc.mallinfo2().fordblks > TRIM_FREE:
+        libc.malloc_trim(0)
+
+
+@functools.lru_cache(maxsize=1)
+def _glibc():
+    """glibc, with mallinfo2 declared; None elsewhere (or before glibc 2.33)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+            "uordblks", "fordblks", "keepcost")]
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallinfo2.restype = MallInfo2
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+    except (OSError, AttributeError):
+        return None
+    return libc
 
 
 THREAD_POOLS = ("ctranslate2", "onnxruntime", "faster_whisper", "torch", "distributed")
