@@ -229,7 +229,7 @@ def cmd_render(project: Project, args) -> int:
 
 
 def cmd_build(project: Project, args) -> int:
-    stamp.forget(project.layout)        # whatever happens now, the last build's stamp is old
+    stamp.forget(str(project.root))     # whatever happens now, the last build's stamp is old
     _replay.clear()
     pool = workflow.start_workers(project, args.workers, args.scheduler)
     try:
@@ -251,10 +251,10 @@ def cmd_build(project: Project, args) -> int:
         _bundle(project, args, withdraw=False)      # the render withdrew already
         report.result()
     if code == 0 and not args.sign:
-        stamp.record(project.layout, {"--campaign": [args.campaign] if args.campaign else [],
-                                      "--locale": list(args.locale or []),
-                                      "--profile": list(args.profile or []),
-                                      "--strict": [True] if args.strict else []}, _replay)
+        asked = {"--campaign": [args.campaign] if args.campaign else [],
+                 "--locale": list(args.locale or []), "--profile": list(args.profile or []),
+                 "--strict": [True] if args.strict else []}
+        stamp.record(str(project.root), asked, _replay)
     return code
 
 

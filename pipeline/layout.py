@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-CONFIG_NAME = "broadcast.toml"
+from .names import CACHE_DIR, CONFIG_NAME, OUT_DIR
+
 LOCALE_RE = re.compile(r"\A[a-z]{2,3}(_[A-Z][a-z]{3})?(_[A-Z]{2}|_\d{3})?\Z")
 PROFILE_RE = re.compile(r"\A[a-z][a-z0-9_-]{0,31}\Z")
 
@@ -59,11 +60,11 @@ class Layout:
 
     @property
     def out_dir(self) -> Path:
-        return self.root / "audio_out"
+        return self.root / OUT_DIR
 
     @property
     def cache_dir(self) -> Path:
-        return self.out_dir / ".cache"
+        return self.out_dir / CACHE_DIR
 
     @property
     def keys_dir(self) -> Path:

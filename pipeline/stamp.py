@@ -14,7 +14,9 @@ The test is by file state, as make's and git's are: a file changed and then give
 old size and times is not seen. Such tampering is what ``broadcast verify`` is for; a
 touch of any input (``touch broadcast.toml``) forces the whole build.
 
-Only the standard library is imported here: this runs before anything else.
+Only the standard library (and the names of :mod:`.names`) is imported here: this runs
+before anything else, and a rebuild with nothing to do costs little more than Python's own
+start.
 """
 
 from __future__ import annotations
@@ -22,10 +24,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
 
 from . import __version__
-from .layout import CONFIG_NAME, Layout
+from .names import CACHE_DIR, CONFIG_NAME, OUT_DIR
 
 STAMP_NAME = "build-stamp.json"
 FORMAT = 1
@@ -34,22 +35,22 @@ NEUTRAL = {"--jobs": True, "--scheduler": True, "--wait": False, "--debug": Fals
 RECORDED = {"--campaign": True, "--locale": True, "--profile": True, "--strict": False}
 
 
-def stamp_path(layout: Layout) -> Path:
-    return layout.cache_dir / STAMP_NAME
+def stamp_path(root: str) -> str:
+    return os.path.join(root, OUT_DIR, CACHE_DIR, STAMP_NAME)
 
 
-def request(argv: list[str]) -> tuple[Path, dict] | None:
+def request(argv: list[str]) -> tuple[str, dict] | None:
     """(project root, what the build is asked) for a ``build`` whose every option is
     understood here; None for anything else (the full command line parser decides)."""
     if not argv or argv[0] != "build":
         return None
-    root = Path(".")
+    root = "."
     asked: dict[str, list] = {name: [] for name in RECORDED}
     items = iter(argv[1:])
     for item in items:
         name, has_value, value = item.partition("=")
         if name == "--project":
-            root = Path(value if has_value else next(items, ""))
+            root = value if has_value else next(items, "")
         elif name in NEUTRAL:
             if NEUTRAL[name] and not has_value:
                 next(items, None)
@@ -61,7 +62,7 @@ def request(argv: list[str]) -> tuple[Path, dict] | None:
     return root, asked
 
 
-def _state(root: Path, skip: tuple[str, ...] = ()) -> dict[str, list[int]]:
+def _state(root: str, skip: tuple[str, ...] = ()) -> dict[str, list[int]]:
     """Every regular file under ``root`` but hidden ones, ``__pycache__`` and the folders
     ``skip``: relative path → [size, modified, changed (ns), inode]."""
     out: dict[str, list[int]] = {}
@@ -95,30 +96,31 @@ def _environment() -> dict:
             except OSError:
                 continue
     return {"python": sys.version, "version": __version__, "folders": folders,
-            "code": _state(Path(__file__).resolve().parent)}
+            "code": _state(os.path.dirname(os.path.realpath(__file__)))}
 
 
-def snapshot(layout: Layout) -> dict:
-    return {"inputs": _state(layout.root, (os.path.abspath(layout.out_dir),)),
-            "outputs": _state(layout.out_dir),
+def snapshot(root: str) -> dict:
+    out = os.path.join(os.path.abspath(root), OUT_DIR)
+    return {"inputs": _state(root, (out,)), "outputs": _state(out),
             "environment": _environment()}
 
 
-def forget(layout: Layout) -> None:
+def forget(root: str) -> None:
     """Before a build writes anything: the stamp no longer holds."""
     try:
-        stamp_path(layout).unlink()
+        os.unlink(stamp_path(root))
     except FileNotFoundError:
         pass
 
 
-def record(layout: Layout, asked: dict, replay: list[tuple[str, str]]) -> None:
+def record(root: str, asked: dict, replay: list[tuple[str, str]]) -> None:
     """After a successful build: what it was asked, the state it left, what to say again."""
-    data = {"format": FORMAT, "asked": asked, "replay": replay, **snapshot(layout)}
-    path = stamp_path(layout)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{STAMP_NAME}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+    data = {"format": FORMAT, "asked": asked, "replay": replay, **snapshot(root)}
+    path = stamp_path(root)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, sort_keys=True)
     os.replace(tmp, path)
 
 
@@ -128,18 +130,18 @@ def answer(argv: list[str]) -> int | None:
     asked = request(argv)
     if asked is None:
         return None
-    root, what = asked
-    layout = Layout(root.absolute())
-    if not (layout.root / CONFIG_NAME).is_file():
+    root, what = os.path.abspath(asked[0]), asked[1]
+    if not os.path.isfile(os.path.join(root, CONFIG_NAME)):
         return None
     try:
-        stamp = json.loads(stamp_path(layout).read_text(encoding="utf-8"))
+        with open(stamp_path(root), encoding="utf-8") as fh:
+            stamp = json.load(fh)
     except (OSError, ValueError):
         return None
     if (not isinstance(stamp, dict) or stamp.get("format") != FORMAT
             or stamp.get("asked") != what):
         return None
-    now = snapshot(layout)
+    now = snapshot(root)
     if any(stamp.get(part) != now[part] for part in now):
         return None
     for stream, line in stamp.get("replay", []):
