@@ -408,17 +408,20 @@ def test_workers_fork_only_where_it_is_safe():
 
 
 def test_a_worker_gives_freed_memory_back_after_a_job():
-    """glibc keeps freed blocks in its heap once a large one has been freed; after a job
-    a worker hands them back when more than TRIM_FREE bytes are free (in a process of its
-    own: the measure is the process's resident memory)."""
+    """glibc keeps freed blocks in its heap (here made to, as it does by itself once large
+    blocks have been freed); after a job a worker hands them back when more than TRIM_FREE
+    bytes are free (in a process of its own: the measure is the process's resident
+    memory)."""
     code = """
 from pipeline.render.execute import TRIM_FREE, _glibc, _trim_memory
 def rss():
     for line in open("/proc/self/status"):
         if line.startswith("VmRSS"):
             return int(line.split()[1]) << 10
-x = bytearray(8 << 20)
-del x                                   # the heap now keeps blocks of this size
+import ctypes
+libc = ctypes.CDLL(None)
+libc.mallopt(-3, 64 << 20)              # M_MMAP_THRESHOLD: 4 MiB blocks come from the heap
+libc.mallopt(-1, 1 << 30)               # M_TRIM_THRESHOLD: free() gives nothing back itself
 blocks = [bytearray(4 << 20) for _ in range(40)]
 keep = blocks[-1]                       # the top of the heap stays in use
 del blocks
