@@ -79,9 +79,12 @@ def _state(root: str, skip: tuple[str, ...] = ()) -> dict[str, list[int]]:
             if entry.is_dir(follow_symlinks=False):
                 todo.append(entry.path)
             else:
-                st = entry.stat(follow_symlinks=False)
-                out[os.path.relpath(entry.path, root)] = [st.st_size, st.st_mtime_ns,
-                                                          st.st_ctime_ns, st.st_ino]
+                try:                    # a link: the file it leads to
+                    st = entry.stat()
+                    state = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+                except OSError:
+                    state = [-1, -1, -1, -1]
+                out[os.path.relpath(entry.path, root)] = state
     return out
 
 
