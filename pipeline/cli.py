@@ -250,11 +250,10 @@ def cmd_build(project: Project, args) -> int:
         report = side.submit(write_report, project)
         _bundle(project, args, withdraw=False)      # the render withdrew already
         report.result()
-    if code == 0 and not args.sign:
-        asked = {"--campaign": [args.campaign] if args.campaign else [],
-                 "--locale": list(args.locale or []), "--profile": list(args.profile or []),
-                 "--strict": [True] if args.strict else []}
-        stamp.record(str(project.root), asked, _replay)
+    # Asked as the stamp reads a command line (None for one it would not answer: --sign).
+    asked = stamp.request(args.argv)
+    if code == 0 and asked is not None:
+        stamp.record(str(project.root), asked[1], _replay)
     return code
 
 
@@ -533,6 +532,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if args.func in FILE_COMMANDS:
             return args.func(args)

@@ -144,12 +144,19 @@ def read_wav(source: Path | bytes) -> Audio:
                                 w.getnchannels())
 
 
+def wav_writer(fh, rate: int) -> wave.Wave_write:
+    """A writer of PCM 16-bit mono WAV into ``fh``: RIFF, fmt and data chunks only (no
+    INFO, no dates); frames may be written in pieces."""
+    w = wave.open(fh, "wb")
+    w.setnchannels(1)
+    w.setsampwidth(2)
+    w.setframerate(rate)
+    return w
+
+
 def wav_bytes(audio: Audio) -> bytes:
-    """PCM 16-bit mono WAV: RIFF, fmt and data chunks only (no INFO, no dates)."""
+    """PCM 16-bit mono WAV (:func:`wav_writer`) of ``audio``."""
     buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(audio.rate)
+    with wav_writer(buf, audio.rate) as w:
         w.writeframes(audio.to_int16().tobytes())
     return buf.getvalue()

@@ -168,10 +168,10 @@ def limit(audio: Audio, ceiling_db: float) -> Audio:
     if len(x) == 0:
         return audio
     ceiling = 10 ** (ceiling_db / 20)
-    windows = meter.candidate_windows(np.abs(x), ceiling)
-    if not windows:
+    peaks = meter.oversampled_peaks(x, ceiling)
+    if peaks is None:
         return audio
-    need = np.minimum(1.0, ceiling / np.maximum(meter.oversampled_peaks(x, windows), 1e-12))
+    need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
     if need.min() >= 1.0:
         return audio
     half = max(1, int(LIMITER_WINDOW_S * audio.rate))
@@ -185,15 +185,9 @@ def _smoothed_gain(need: np.ndarray, half: int) -> np.ndarray:
     stretches where ``need`` is under 1 (a sample's gain depends on ``need`` within
     ``2 * half`` of it; elsewhere it is 1)."""
     reach = 2 * half
-    low = np.flatnonzero(need < 1.0)
     gain = np.ones(len(need))
-    if len(low) == 0:
-        return gain
-    breaks = np.flatnonzero(np.diff(low) > 2 * reach)
-    firsts = np.concatenate(([low[0]], low[breaks + 1]))
-    lasts = np.concatenate((low[breaks], [low[-1]]))
     n = len(need)
-    for first, last in zip(firsts.tolist(), lasts.tolist(), strict=True):
+    for first, last in meter.runs(np.flatnonzero(need < 1.0), 2 * reach):
         start, stop = max(0, first - reach), min(n, last + reach + 1)
         context = max(0, start - reach)
         smooth = _moving_mean(_moving_min(need[context: min(n, stop + reach)], half), half)
@@ -205,8 +199,7 @@ def _moving_min(x: np.ndarray, half: int) -> np.ndarray:
     """The minimum over each sample's window of ``2 * half + 1``, the edges held (a sparse
     table: minima over windows of powers of two, two overlapping ones per window)."""
     size = 2 * half + 1
-    padded = np.concatenate([np.full(half, x[0]), x, np.full(half, x[-1])])
-    span, m = 1, padded
+    span, m = 1, np.pad(x, half, mode="edge")
     while span * 2 <= size:
         m = np.minimum(m[:-span], m[span:])
         span *= 2
@@ -216,8 +209,7 @@ def _moving_min(x: np.ndarray, half: int) -> np.ndarray:
 def _moving_mean(x: np.ndarray, half: int) -> np.ndarray:
     """The mean over each sample's window of ``2 * half + 1``, the edges held."""
     size = 2 * half + 1
-    padded = np.concatenate([np.full(half, x[0]), x, np.full(half, x[-1])])
-    total = np.concatenate([[0.0], np.cumsum(padded)])
+    total = np.concatenate([[0.0], np.cumsum(np.pad(x, half, mode="edge"))])
     return (total[size:] - total[:-size]) / size
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-import wave
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,7 +11,17 @@ import numpy as np
 from ..errors import AudioError
 from ..fsutil import temp_beside
 from . import dsp, meter
-from .codec import Mp3Writer, decode_mp3, encode_mp3, id3_title, mp3_encoder_id, mp3_frames, read_wav, wav_bytes
+from .codec import (
+    Mp3Writer,
+    decode_mp3,
+    encode_mp3,
+    id3_title,
+    mp3_encoder_id,
+    mp3_frames,
+    read_wav,
+    wav_bytes,
+    wav_writer,
+)
 from .dsp import Audio, Measured
 from .profiles import Profile
 
@@ -112,26 +121,32 @@ def program_file(pieces: Pieces, gap_seconds: float, profile: Profile, title: st
     return tmp, measured, encodings
 
 
-def _composed(pieces: Pieces, gap_seconds: float, profile: Profile, gain_db: float,
-              ceiling_db: float, mastered_to: float) -> Iterator[Audio]:
-    """The program in order, one part at a time: the pieces with silence between them
-    (composed by pydub); with ``gain_db`` applied and true peaks limited to ``ceiling_db``
-    where the gain lifts them or the ceiling is lower than the pieces were mastered to."""
+def _audio_segment():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # pydub warns when ffmpeg is not on PATH
         from pydub import AudioSegment
+    return AudioSegment
+
+
+def _composed(pieces: Pieces, gap_seconds: float, profile: Profile, gain_db: float,
+              ceiling_db: float, mastered_to: float) -> Iterator[np.ndarray]:
+    """The program's 16-bit PCM in order, one part at a time: the pieces with silence
+    between them (composed by pydub); with ``gain_db`` applied and true peaks limited to
+    ``ceiling_db`` where the gain lifts them or the ceiling is lower than the pieces were
+    mastered to."""
+    segment_of = _audio_segment()
     rate = profile.sample_rate
-    fill = AudioSegment.silent(duration=int(round(pause_fill(gap_seconds, profile) * 1000)),
-                               frame_rate=rate)
+    fill = segment_of.silent(duration=int(round(pause_fill(gap_seconds, profile) * 1000)),
+                             frame_rate=rate)
     for i, load in enumerate(pieces):
         piece = load()
         if gain_db:
             piece = dsp.apply_gain(piece, gain_db)
         if gain_db > 0 or ceiling_db < mastered_to:
             piece = dsp.limit(piece, ceiling_db)
-        segment = AudioSegment(data=piece.to_int16().tobytes(), sample_width=2,
-                               frame_rate=rate, channels=1)
-        yield Audio.from_int16((fill + segment if i else segment).raw_data, rate)
+        segment = segment_of(data=piece.to_int16().tobytes(), sample_width=2,
+                             frame_rate=rate, channels=1)
+        yield np.frombuffer((fill + segment if i else segment).raw_data, dtype="<i2")
 
 
 def _write_program(pieces: Pieces, gap_seconds: float, profile: Profile, title: str | None,
@@ -140,22 +155,18 @@ def _write_program(pieces: Pieces, gap_seconds: float, profile: Profile, title: 
     """The program written to a temp file, and what the samples written measure (the
     true peak only for WAV: an MP3 is measured as decoded)."""
     tmp = temp_beside(near)
-    measure = _Measure(profile.sample_rate)
-    parts = _composed(pieces, gap_seconds, profile, gain_db, ceiling_db, mastered_to)
+    rate = profile.sample_rate
+    measure = _Measure(rate)
     try:
         with open(tmp, "wb") as fh:
-            wav = wave.open(fh, "wb") if profile.format == "wav" else None
-            mp3 = None if wav else Mp3Writer(profile.sample_rate, profile.bitrate_kbps, title)
-            if wav:
-                wav.setnchannels(1)
-                wav.setsampwidth(2)
-                wav.setframerate(profile.sample_rate)
-            for part in parts:
-                pcm = part.to_int16()
+            wav = wav_writer(fh, rate) if profile.format == "wav" else None
+            mp3 = None if wav else Mp3Writer(rate, profile.bitrate_kbps, title)
+            for pcm in _composed(pieces, gap_seconds, profile, gain_db, ceiling_db,
+                                 mastered_to):
                 if wav:
                     wav.writeframes(pcm.tobytes())
                 elif mp3:
-                    fh.write(mp3.write(part))
+                    fh.write(mp3.write(Audio.from_int16(pcm, rate)))
                 measure.add(pcm)        # an MP3's peak is measured again decoded, later
             if wav:
                 wav.close()
@@ -261,18 +272,13 @@ def program_from_files(files: list[Path], peaks: list[float], gap_seconds: float
 
 def _wav_program(files: list[Path], fill_s: float, profile: Profile, tmp: Path,
                  peak: float | None) -> Measured:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")     # pydub warns when ffmpeg is not on PATH
-        from pydub import AudioSegment
+    segment_of = _audio_segment()
     rate = profile.sample_rate
-    fill = AudioSegment.silent(duration=int(round(fill_s * 1000)), frame_rate=rate)
+    fill = segment_of.silent(duration=int(round(fill_s * 1000)), frame_rate=rate)
     measure = _Measure(rate, peak)
-    with open(tmp, "wb") as fh, wave.open(fh, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
+    with open(tmp, "wb") as fh, wav_writer(fh, rate) as out:
         for i, path in enumerate(files):
-            piece = AudioSegment.from_wav(str(path))
+            piece = segment_of.from_wav(str(path))
             if (piece.frame_rate, piece.channels, piece.sample_width) != (rate, 1, 2):
                 raise AudioError("a message file does not have the profile's format", path,
                                  fix="delete the render cache (audio_out/.cache) and build")

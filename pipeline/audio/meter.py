@@ -30,17 +30,22 @@ def loudness(samples: np.ndarray, rate: int) -> float:
     return meter.loudness()
 
 
+def runs(indices: np.ndarray, gap: int) -> list[tuple[int, int]]:
+    """Sorted indices grouped into runs: (first, last) of each, a new run wherever two
+    indices are more than ``gap`` apart."""
+    if len(indices) == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(indices) > gap)
+    firsts = np.concatenate(([indices[0]], indices[breaks + 1]))
+    lasts = np.concatenate((indices[breaks], [indices[-1]]))
+    return list(zip(firsts.tolist(), lasts.tolist(), strict=True))
+
+
 def candidate_windows(magnitude: np.ndarray, level: float) -> list[tuple[int, int]]:
     """Stretches of samples (with context) whose 4× interpolated peaks may reach ``level``."""
     hot = np.flatnonzero(magnitude >= level * 10 ** (-TRUE_PEAK_REACH_DB / 20))
-    if len(hot) == 0:
-        return []
-    breaks = np.flatnonzero(np.diff(hot) > 2 * REACH)
-    firsts = np.concatenate(([hot[0]], hot[breaks + 1]))
-    lasts = np.concatenate((hot[breaks], [hot[-1]]))
     n = len(magnitude)
-    return [(max(0, int(a) - REACH), min(n, int(b) + REACH + 1))
-            for a, b in zip(firsts, lasts, strict=True)]
+    return [(max(0, a - REACH), min(n, b + REACH + 1)) for a, b in runs(hot, 2 * REACH)]
 
 
 @lru_cache(maxsize=1)
@@ -67,17 +72,19 @@ def _upsampled_peaks(x: np.ndarray) -> np.ndarray:
     return peaks
 
 
-def oversampled_peaks(samples: np.ndarray, windows: list[tuple[int, int]]) -> np.ndarray:
-    """Per sample, the largest magnitude of the ×4 oversampled signal around it; samples
-    outside ``windows`` keep their own magnitude.
+def oversampled_peaks(samples: np.ndarray, level: float) -> np.ndarray | None:
+    """Per sample, the largest magnitude of the ×4 oversampled signal around it, where it
+    may reach ``level`` (elsewhere the sample's own magnitude); None if it reaches it
+    nowhere.
 
-    All windows are oversampled in one call: laid end to end with silence between them
-    longer than the filter's reach, each is filtered as if alone.
+    All the stretches that may are oversampled in one call: laid end to end with silence
+    between them longer than the filter's reach, each is filtered as if alone.
     """
     x = np.asarray(samples, dtype=np.float64)
     out = np.abs(x)
+    windows = candidate_windows(out, level)
     if not windows:
-        return out
+        return None
     n = len(x)
     spans = [(max(0, start - REACH), min(n, stop + REACH)) for start, stop in windows]
     gap = np.zeros(REACH)
@@ -99,12 +106,11 @@ def true_peak(samples: np.ndarray) -> float:
     x = np.asarray(samples)
     if len(x) == 0:
         return float("-inf")
-    magnitude = np.abs(x.astype(np.float64))
-    top = float(magnitude.max())
+    top = max(float(x.max()), -float(x.min()))
     if top == 0:
         return float("-inf")
-    peak = float(oversampled_peaks(x, candidate_windows(magnitude, top)).max())
-    return float(20 * np.log10(peak))
+    peaks = oversampled_peaks(x, top)
+    return float(20 * np.log10(peaks.max() if peaks is not None else top))
 
 
 class StreamLoudness:

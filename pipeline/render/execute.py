@@ -126,15 +126,6 @@ def _write_meta(meta: Path, measured: dsp.Measured, size: int, digest: str, out:
                                    "stat": [st.st_mtime_ns, st.st_ino]}).encode())
 
 
-def _measured(layout: Layout, key: str) -> dsp.Measured | None:
-    """What the cached file under ``key`` measured, from its meta file."""
-    try:
-        info = json.loads(layout.final_cache(key, "json").read_text())
-        return dsp.Measured(info["duration"], info["lufs"], info["true_peak"])
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
-
-
 def message_key(job: MessageJob, profile: Profile) -> str:
     return _key("message", PROCESSING_VERSION, job.voicing.keys(), PARAGRAPH_PAUSE_S,
                 dataclasses.asdict(profile), encoder_id(profile),
@@ -176,14 +167,15 @@ def render_message(job: MessageJob, profiles: list[Profile], layout: Layout) -> 
     return done
 
 
-def render_program(program: Program, jobs: list[MessageJob], profiles: list[Profile],
-                   layout: Layout) -> Done:
-    """A program: its messages in order with gaps, intro and outro.
+def render_program(program: Program, jobs: list[MessageJob], profile: Profile,
+                   layout: Layout, messages: list[Rendered]) -> Done:
+    """A program in one profile: its messages in order with gaps, intro and outro.
 
-    Made of the messages' finished files, which already meet the profile (their PCM or
-    their MP3 frames copied, silence between), and measured, not mastered again. Only a
-    program with an intro or outro, or one that misses the target, is composed from the
-    mastered audio piece by piece, streamed, with one fixed gain applied to every piece.
+    Made of the messages' finished files (``messages``, rendered in this profile, in
+    order), which already meet the profile: their PCM or their MP3 frames copied, silence
+    between, measured, not mastered again. Only a program with an intro or outro, or one
+    that misses the target, is composed from the mastered audio piece by piece, streamed,
+    with one fixed gain applied to every piece.
     """
     extras = {}
     for name in ("intro", "outro"):
@@ -197,27 +189,23 @@ def render_program(program: Program, jobs: list[MessageJob], profiles: list[Prof
                 raise AudioError(f"program '{program.id}' {name} is a link that leads out of "
                                  "the project", full, fix="copy the file itself into the project")
             extras[name] = sha256_file(full)
-    item_keys = [j.voicing.keys() for j in jobs]
+    key = _key("program", PROCESSING_VERSION, [j.voicing.keys() for j in jobs],
+               program.gap_seconds, extras, PARAGRAPH_PAUSE_S, dataclasses.asdict(profile),
+               encoder_id(profile), program.title if profile.title_tag else "")
     done = Done({})
-    for profile in profiles:
-        key = _key("program", PROCESSING_VERSION, item_keys, program.gap_seconds, extras,
-                   PARAGRAPH_PAUSE_S, dataclasses.asdict(profile), encoder_id(profile),
-                   program.title if profile.title_tag else "")
 
-        def make(profile=profile, key=key):
-            title = program.title if profile.title_tag else None
-            near = layout.final_cache(key, profile.ext)
-            keys = [message_key(j, profile) for j in jobs]
-            files = [layout.final_cache(k, profile.ext) for k in keys]
-            peaks = [_measured(layout, k) for k in keys]
-            if not extras and all(f.is_file() for f in files) and None not in peaks:
-                made = program_from_files(files, [m.true_peak for m in peaks if m],
-                                          program.gap_seconds, profile, title, near)
-                if made:
-                    return (*made, 0)
-            pieces = _program_pieces(program, jobs, profile, layout, done)
-            return program_file(pieces, program.gap_seconds, profile, title, near)
-        done.rendered[profile.name] = _cached(layout, key, profile, make, done)
+    def make():
+        title = program.title if profile.title_tag else None
+        near = layout.final_cache(key, profile.ext)
+        files = [layout.final_cache(m.key, profile.ext) for m in messages]
+        if not extras and all(f.is_file() for f in files):
+            made = program_from_files(files, [m.measured.true_peak for m in messages],
+                                      program.gap_seconds, profile, title, near)
+            if made:
+                return (*made, 0)
+        pieces = _program_pieces(program, jobs, profile, layout, done)
+        return program_file(pieces, program.gap_seconds, profile, title, near)
+    done.rendered[profile.name] = _cached(layout, key, profile, make, done)
     _trim_memory()
     return done
 
@@ -464,10 +452,11 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
                         "a message of the program failed to render"
                     continue
                 for profile in profiles:    # one job per profile: a long program in parallel
+                    messages = [message_results[k][profile.name] for k in keys]
                     pfutures.append(((lp.campaign.name, lp.locale, program.id, profile.name),
                                      f"program '{program.id}' in {lp.locale} ({profile.name})",
-                                     run(render_program, program, in_order, [profile],
-                                         layout)))
+                                     run(render_program, program, in_order, profile, layout,
+                                         messages)))
         for key, label, future in futures:
             collect(key, label, future, message_results)
             gathered.add(key)

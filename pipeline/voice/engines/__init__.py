@@ -4,8 +4,10 @@ Lookup order: the ``pipeline.engines`` entry-point group, then the built-ins, th
 ``"module:Class"`` path. Engines import lazily: naming ``gtts`` never loads espeak-ng.
 
 An engine class is built from its own options table (``[voices.<locale>.options]`` in
-broadcast.toml) by ``from_options``, which validates them and raises
-:class:`OptionError` for a bad one. Engines never read project configuration.
+broadcast.toml): checked against the class's ``OPTIONS`` schema (``{key: (type, low,
+high)}``, see :func:`check_options`) and passed to its constructor, or handed to its
+``from_options`` if it needs more; a bad option is an :class:`OptionError`. Engines never
+read project configuration.
 """
 
 from __future__ import annotations
@@ -114,8 +116,14 @@ def get_engine(name: str, options: Mapping[str, Any] | None = None,
         return _instances[memo]
     cls = engine_class(name)
     build = getattr(cls, "from_options", None)
+    schema = getattr(cls, "OPTIONS", None)
     try:
-        engine = build(options) if build else (cls(**options) if options else cls())
+        if build:
+            engine = build(options)
+        elif schema is not None:
+            engine = cls(**check_options(options, schema))
+        else:
+            engine = cls(**options) if options else cls()
     except OptionError as exc:
         raise ConfigError(f"{where} {exc.key}: {exc.problem}", "broadcast.toml",
                           fix=exc.fix) from None

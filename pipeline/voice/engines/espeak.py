@@ -17,7 +17,7 @@ import numpy as np
 
 from ...audio.dsp import Audio
 from ...errors import EngineError
-from . import SpeechRequest, check_options
+from . import SpeechRequest
 
 AUDIO_OUTPUT_SYNCHRONOUS = 2
 ESPEAK_INITIALIZE_DONT_EXIT = 0x8000
@@ -42,11 +42,9 @@ class EspeakEngine:
 
     name = "espeak"
     offline = True
+    OPTIONS = OPTIONS
     _lock = threading.Lock()        # espeak-ng is not re-entrant
 
-    @classmethod
-    def from_options(cls, options) -> "EspeakEngine":
-        return cls(**check_options(options, OPTIONS))
 
     def options(self) -> dict:
         return {"speed": self.speed, "pitch": self.pitch}

@@ -23,7 +23,7 @@ import numpy as np
 from ...audio.codec import read_wav
 from ...audio.dsp import Audio
 from ...errors import EngineError
-from . import SpeechRequest, check_options
+from . import SpeechRequest
 
 OPTIONS = {"speed": (float, 0.5, 2.0)}
 KNOWN_VOICES = {"ru": "msu_ru_nsh_clunits"}
@@ -45,10 +45,7 @@ def clean(text: str) -> str:
 class FestivalEngine:
     name = "festival"
     offline = True
-
-    @classmethod
-    def from_options(cls, options) -> "FestivalEngine":
-        return cls(**check_options(options, OPTIONS))
+    OPTIONS = OPTIONS
 
     def __init__(self, speed: float = 1.0):
         self.speed = float(speed)

@@ -20,7 +20,7 @@ import numpy as np
 
 from ...audio.dsp import Audio, concat
 from ...errors import EngineError
-from . import SpeechRequest, check_options
+from . import SpeechRequest
 
 MAX_CHARS = 100
 SENTENCE_PAUSE_S = 0.30
@@ -89,10 +89,7 @@ class GttsEngine:
 
     name = "gtts"
     offline = False
-
-    @classmethod
-    def from_options(cls, options) -> "GttsEngine":
-        return cls(**check_options(options, OPTIONS))
+    OPTIONS = OPTIONS
 
     def options(self) -> dict:
         return {"tld": self.tld, "slow": self.slow}    # what changes the audio

@@ -28,7 +28,7 @@ import numpy as np
 
 from ...audio.dsp import Audio
 from ...errors import EngineError
-from . import SpeechRequest, check_options, get_engine
+from . import SpeechRequest, get_engine
 
 RATE = 24000
 VOICES = ("jm_kumo", "jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro")
@@ -105,10 +105,7 @@ class KokoroEngine:
 
     name = "kokoro"
     offline = True
-
-    @classmethod
-    def from_options(cls, options) -> "KokoroEngine":
-        return cls(**check_options(options, OPTIONS))
+    OPTIONS = OPTIONS
 
     def __init__(self, voice: str = "jm_kumo", speed: float = 1.0):
         _runtime()                      # a missing extra fails here, before any render
