@@ -133,7 +133,7 @@ def render(project: Project, profiles: list[Profile], workers: int | None = None
     already by :func:`start_workers`; it is shut down when the render ends)."""
     count = workers if workers is not None else project.config.workers
     if pool is None:
-        pool = open_pool(count, scheduler)
+        pool = start_workers(project, workers, scheduler)
     try:
         project.validate_catalogs()
         project.validate_voices()
