@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -11,5 +12,8 @@ def main(argv: list[str] | None = None) -> int:
     code = answer(sys.argv[1:] if argv is None else argv)
     if code is not None:
         return code
+    # numpy's OpenBLAS starts a thread per core as it is imported, which costs every
+    # process about 60 ms of CPU; nothing here multiplies matrices. (Set it to override.)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from .cli import main as run
     return run(argv)

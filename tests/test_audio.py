@@ -111,6 +111,60 @@ def test_the_meter_agrees_with_pyloudnorm_and_ffmpeg(rate, tmp_path):
     assert abs(meter.true_peak(x) - full) < 1e-9
 
 
+@pytest.mark.parametrize("rate", [48000, 22050, 11025])
+def test_a_streams_loudness_adds_up_from_its_parts_blocks(rate):
+    """Parts that start on the meter's 100 ms grid, each ending in 400 ms of silence, make
+    a stream whose loudness is their gating blocks taken together; off the grid the blocks
+    fall elsewhere and the sum misses. A part alone has the loudness of its own blocks."""
+    from pipeline.audio import meter
+    hop = meter.hop(rate)
+    quiet = np.zeros(meter.BLOCK_HOPS * hop + 7, dtype=np.float32)
+    parts = [np.concatenate([_speechlike(rate, seconds, seed), quiet])
+             for seed, seconds in ((1, 3.3), (2, 5.07), (3, 1.91))]
+
+    def stream(shift: int) -> np.ndarray:
+        out, at = [], 0
+        for n, part in enumerate(parts):
+            if n:
+                gap = (-at) % hop + shift
+                out.append(np.zeros(gap, dtype=np.float32))
+                at += gap
+            out.append(part)
+            at += len(part)
+        return np.concatenate(out)
+    energies = [meter.block_energies(part, rate) for part in parts]
+    first = meter.BLOCK_HOPS - 1            # a stream's first block ends 400 ms in
+    added = meter.gated_loudness(np.concatenate([energies[0][first:], *energies[1:]]))
+    assert abs(added - meter.loudness(stream(0), rate)) < 1e-9
+    assert abs(added - meter.loudness(stream(hop // 3), rate)) > 1e-4
+    alone = meter.gated_loudness(energies[1][first:])
+    assert abs(alone - meter.loudness(parts[1], rate)) < 1e-9
+    # A file keeps its blocks only if it ends in that silence.
+    kept = dsp.measure_blocks(dsp.Audio(parts[0], rate))
+    assert np.array_equal(np.frombuffer(kept.blocks), energies[0])
+    assert kept.lufs == round(meter.loudness(parts[0], rate), 2)
+    loud_end = np.concatenate([parts[0], np.full(10, 0.1, dtype=np.float32)])
+    assert dsp.measure_blocks(dsp.Audio(loud_end, rate)).blocks is None
+
+
+def test_a_wav_program_adds_up_its_messages_blocks_instead_of_measuring(tmp_path,
+                                                                         monkeypatch):
+    from pipeline.audio import master, meter
+    from pipeline.audio.codec import read_wav, wav_bytes
+    profile = DEFAULT_PROFILES["radio"]
+    files, measured = [], []
+    for seed in (1, 2):
+        data = wav_bytes(dsp.process(dsp.Audio(_speechlike(22050, 4.0, seed), 22050), profile))
+        files.append(tmp_path / f"{seed}.wav")
+        files[-1].write_bytes(data)
+        measured.append(master.measure_encoded(data, profile))
+    monkeypatch.setattr(master, "_Measure", None)       # measuring would fail
+    made = master.program_from_files(files, measured, 1.5, profile, None, tmp_path / "p.wav")
+    assert made is not None
+    audio = read_wav(made[0])
+    assert abs(made[1].lufs - meter.loudness(audio.samples, audio.rate)) <= 0.005 + 1e-9
+
+
 def test_the_dsp_filters_agree_with_scipy():
     """The limiter's moving minimum and mean, and the zero-phase band limit, against the
     scipy functions they stand in for (scipy is not imported at run time: it is slow)."""

@@ -41,8 +41,11 @@ def encode(audio: Audio, profile: Profile, title: str | None) -> bytes:
 
 
 def measure_encoded(data: bytes, profile: Profile) -> Measured:
-    """Measure the file as a listener gets it: decoded again (in process)."""
-    return dsp.measure(read_wav(data) if profile.format == "wav" else decode_mp3(data))
+    """Measure the file as a listener gets it: decoded again (in process); a WAV file
+    keeps its gating blocks for the programs that hold it."""
+    if profile.format == "wav":
+        return dsp.measure_blocks(read_wav(data))
+    return dsp.measure(decode_mp3(data))
 
 
 def finish(audio: Audio, profile: Profile, title: str | None) -> tuple[bytes, Measured, int]:
@@ -221,33 +224,39 @@ def measure_file(path: Path, profile: Profile, peak: float | None = None) -> Mea
 
 # --- programs from finished files: nothing processed or encoded again ----------------------
 
-def program_from_files(files: list[Path], peaks: list[float], gap_seconds: float,
+def program_from_files(files: list[Path], measured: list[Measured], gap_seconds: float,
                        profile: Profile, title: str | None,
                        near: Path) -> tuple[Path, Measured] | None:
     """A program made of its messages' finished files, in order, with silence topping up
     the pause between two of them (:func:`pause_fill`), written to a temp file beside
     ``near``: (that file, what it measures), or None if it misses the profile (then it is
-    mastered as a whole by :func:`program_file`).
+    mastered as a whole by :func:`program_file`). ``measured``: the files'.
 
-    WAV: the files' PCM is copied (composed by pydub) and its loudness measured as it is
-    written. Its true peak is the largest of the files' ``peaks``: each file's samples lie
-    between silences longer than the interpolation filter's reach, in the file and in the
-    program alike, so every interpolated sample is the same in both. MP3:
-    the files' frames are copied after their tags; each file was encoded from silence to
-    silence by an encoder of its own, so its frames decode alone, and the silence between
-    them is encoded once. The program is then decoded and its loudness measured as a
-    listener gets it. Its true peak is again the files' (as decoded): a decoder enters
-    each file after frames of pure silence, in the state it starts in, so the decoded
-    program is the decoded files laid end to end (to within 2e-7, tested).
-    Changing one message re-encodes that message only.
+    WAV: the files' PCM is copied (read by pydub), each file starting on the 100 ms grid
+    of the loudness meter (a pause is up to 100 ms longer for it). Its true peak is the
+    largest of the files': each file's samples lie between silences longer than the
+    interpolation filter's reach, in the file and in the program alike, so every
+    interpolated sample is the same in both. Its loudness is its files' gating blocks
+    taken together (:func:`meter.block_energies`), exact (to within a rounding) since
+    each file ends in 400 ms of silence; a file without its blocks recorded is measured
+    as it is written. MP3: the files' frames are copied after their tags; each file was
+    encoded from silence to silence by an encoder of its own, so its frames decode alone,
+    and the silence between them is encoded once. The program is then decoded and its
+    loudness measured as a listener gets it. Its true peak is again the files' (as
+    decoded): a decoder enters each file after frames of pure silence, in the state it
+    starts in, so the decoded program is the decoded files laid end to end (to within
+    2e-7, tested). Changing one message re-encodes that message only.
     """
     tmp = temp_beside(near)
     fill_s = pause_fill(gap_seconds, profile)
     quiet = min(profile.lead_in, profile.lead_out) * profile.sample_rate
+    peaks = [m.true_peak for m in measured]
     try:
         if profile.format == "wav":
-            measured = _wav_program(files, fill_s, profile, tmp,
-                                    max(peaks) if quiet >= meter.REACH else None)
+            blocks = [m.blocks for m in measured]
+            measured_now = _wav_program(
+                files, fill_s, profile, tmp, max(peaks) if quiet >= meter.REACH else None,
+                blocks if all(b is not None for b in blocks) else None)
         else:
             with open(tmp, "wb") as fh:
                 if title:
@@ -258,31 +267,44 @@ def program_from_files(files: list[Path], peaks: list[float], gap_seconds: float
                     if i:
                         fh.write(fill)
                     fh.write(mp3_frames(path.read_bytes()))
-            measured = measure_file(tmp, profile,
-                                    max(peaks) if quiet >= MP3_QUIET_SAMPLES else None)
+            measured_now = measure_file(tmp, profile,
+                                        max(peaks) if quiet >= MP3_QUIET_SAMPLES else None)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    if (abs(measured.lufs - profile.target_lufs) > profile.tolerance_lu / 4
-            or measured.true_peak > profile.max_true_peak - 0.05):
+    if (abs(measured_now.lufs - profile.target_lufs) > profile.tolerance_lu / 4
+            or measured_now.true_peak > profile.max_true_peak - 0.05):
         tmp.unlink()
         return None
-    return tmp, measured
+    return tmp, measured_now
 
 
 def _wav_program(files: list[Path], fill_s: float, profile: Profile, tmp: Path,
-                 peak: float | None) -> Measured:
+                 peak: float | None, blocks: list[bytes] | None) -> Measured:
+    """The WAV program written to ``tmp``: its loudness added up from the files' ``blocks``
+    (if all are known, and so is its ``peak``), else measured as it is written."""
     segment_of = _audio_segment()
     rate = profile.sample_rate
-    fill = segment_of.silent(duration=int(round(fill_s * 1000)), frame_rate=rate)
-    measure = _Measure(rate, peak)
+    grid, least = meter.hop(rate), int(round(fill_s * rate))
+    measure = None if blocks is not None and peak is not None else _Measure(rate, peak)
+    written = 0
     with open(tmp, "wb") as fh, wav_writer(fh, rate) as out:
         for i, path in enumerate(files):
             piece = segment_of.from_wav(str(path))
             if (piece.frame_rate, piece.channels, piece.sample_width) != (rate, 1, 2):
                 raise AudioError("a message file does not have the profile's format", path,
                                  fix="delete the render cache (audio_out/.cache) and build")
-            part = (fill + piece if i else piece).raw_data
-            out.writeframes(part)
-            measure.add(np.frombuffer(part, dtype="<i2"))
-    return measure.result()
+            parts = [np.frombuffer(piece.raw_data, dtype="<i2")]
+            if i:       # silence up to the next 100 ms step of the meter's grid
+                parts.insert(0, np.zeros(least + (-(written + least)) % grid, dtype="<i2"))
+            for pcm in parts:
+                out.writeframes(pcm.tobytes())
+                written += len(pcm)
+                if measure:
+                    measure.add(pcm)
+    if measure:
+        return measure.result()
+    energies = np.concatenate([np.frombuffer(b)[meter.BLOCK_HOPS - 1 if i == 0 else 0:]
+                               for i, b in enumerate(blocks)])
+    return Measured(round(written / rate, 3), round(meter.gated_loudness(energies), 2),
+                    round(peak, 2))

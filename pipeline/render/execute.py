@@ -7,6 +7,7 @@ does no synthesis and no encoding; the report counts both.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import functools
 import hashlib
@@ -32,7 +33,7 @@ from ..voice.speech import PARAGRAPH_PAUSE_S, SPEECH_RATE, speech
 from .outputs import FolderResult, Withdrawn, write_folder
 from .plan import LocalePlan, MessageJob
 
-PROCESSING_VERSION = "3"        # bump when audio processing changes its output
+PROCESSING_VERSION = "4"        # bump when audio processing changes its output
 
 Progress = Callable[[int, int, str], None]     # (done, total, what was just done)
 
@@ -93,6 +94,8 @@ def _hit(layout: Layout, key: str, profile: Profile) -> Rendered | None:
     try:
         info = json.loads(meta.read_text())
         size, digest, written = info.pop("size"), info.pop("sha256"), info.pop("stat", None)
+        if info.get("blocks") is not None:
+            info["blocks"] = base64.b64decode(info["blocks"], validate=True)
         st = out.stat()
         if size == st.st_size:
             now = [st.st_mtime_ns, st.st_ino]
@@ -121,7 +124,10 @@ def cached_message(job: MessageJob, profiles: list[Profile], layout: Layout) -> 
 
 def _write_meta(meta: Path, measured: dsp.Measured, size: int, digest: str, out: Path) -> None:
     st = out.stat()
-    atomic_write(meta, json.dumps({**dataclasses.asdict(measured), "size": size,
+    fields = dataclasses.asdict(measured)
+    if measured.blocks is not None:
+        fields["blocks"] = base64.b64encode(measured.blocks).decode("ascii")
+    atomic_write(meta, json.dumps({**fields, "size": size,
                                    "sha256": digest,
                                    "stat": [st.st_mtime_ns, st.st_ino]}).encode())
 
@@ -199,7 +205,7 @@ def render_program(program: Program, jobs: list[MessageJob], profile: Profile,
         near = layout.final_cache(key, profile.ext)
         files = [layout.final_cache(m.key, profile.ext) for m in messages]
         if not extras and all(f.is_file() for f in files):
-            made = program_from_files(files, [m.measured.true_peak for m in messages],
+            made = program_from_files(files, [m.measured for m in messages],
                                       program.gap_seconds, profile, title, near)
             if made:
                 return (*made, 0)
