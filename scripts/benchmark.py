@@ -20,6 +20,7 @@ the espeak-ng command (Debian: espeak-ng) and the [bench] extra (ffmpeg-normaliz
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import re
 import shutil
@@ -336,6 +337,11 @@ def main() -> int:
         floor(Path(args.floor[0]), args.floor[1], Path(args.floor[2]))
         return 0
     locales = args.locale or ["ru"]
+    # Every case runs in the same environment: numpy's BLAS without its thread pool (as
+    # `broadcast` runs it), and the package imported from bytecode as an installed one is
+    # (where Python writes none, PYTHONDONTWRITEBYTECODE, each process would compile it).
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    compileall.compile_dir(ROOT / "pipeline", quiet=1)
     with tempfile.TemporaryDirectory(prefix="broadcast-bench-") as tmp:
         if args.scale:
             for n in args.scale:

@@ -371,9 +371,6 @@ def test_programs_are_their_messages_files_laid_end_to_end(built):
                                       (message * 32768).astype(np.int16))
                 at += len(message)
             assert at == len(pcm)
-            # Its loudness, added up from its messages' gating blocks, is what a meter reads.
-            whole = meter.loudness(audio.samples, audio.rate)
-            assert abs(program["loudness_lufs"] - whole) <= 0.005 + 1e-9, whole
         else:
             def decoded(b: bytes):
                 return decode_mp3(b).samples
@@ -385,6 +382,40 @@ def test_programs_are_their_messages_files_laid_end_to_end(built):
             joined = np.concatenate(parts)
             assert len(joined) == len(audio.samples)
             assert np.abs(joined - audio.samples).max() < 1e-6
+        # Its loudness, added up from its messages' gating blocks, is what a meter reads.
+        whole = meter.loudness(audio.samples, audio.rate)
+        assert abs(program["loudness_lufs"] - whole) <= 0.005 + 1e-9, whole
+
+
+def test_a_programs_cached_blocks_are_taken_only_whole(built, tmp_path):
+    """What a program keeps of its MP3 files (decoded length, gating blocks at an offset)
+    is taken from the cache when whole, and made again when damaged."""
+    from pipeline.audio.master import decoded_blocks
+    from pipeline.audio.profiles import DEFAULT_PROFILES as PROFILES
+    from pipeline.layout import Layout
+    from pipeline.render.execute import _cached_blocks
+    layout = Layout(tmp_path)
+    (tmp_path / "audio_out" / ".cache" / "final").mkdir(parents=True)
+    mp3 = out(built, "ru", "usb") / "01-ident.mp3"
+    expected = decoded_blocks(mp3, 1234, 44100)
+    at = _cached_blocks(layout, ["k"], [mp3], PROFILES["usb"])
+    made = at(0, 1234)
+    entry = layout.final_cache("k", "at1234.blocks")
+    assert entry.is_file() and made[0] == expected[0] == len(mp3_decoded(mp3))
+    assert np.array_equal(made[1], expected[1])
+    mp3_copy = tmp_path / "gone.mp3"           # taken from the cache: the file is not read
+    at_gone = _cached_blocks(layout, ["k"], [mp3_copy], PROFILES["usb"])
+    assert np.array_equal(at_gone(0, 1234)[1], expected[1])
+    damaged = bytearray(entry.read_bytes())
+    damaged[-1] ^= 1
+    entry.write_bytes(bytes(damaged))
+    assert np.array_equal(at(0, 1234)[1], expected[1])
+    assert entry.read_bytes() != bytes(damaged)
+
+
+def mp3_decoded(path: Path) -> np.ndarray:
+    from pipeline.audio.codec import decode_mp3
+    return decode_mp3(path.read_bytes()).samples
 
 
 def test_an_edited_paragraph_re_encodes_its_message_only(project, cli):

@@ -67,6 +67,7 @@ MP3_QUALITY = 3                 # LAME's own default: -q 3
 LAME_SCALE = 0.95               # libmp3lame scales its input by this (lameenc cannot set it)
 
 
+@functools.lru_cache(maxsize=1)
 def mp3_encoder_id() -> str:
     """What encodes MP3s, for cache keys: a new LAME re-encodes."""
     import importlib.metadata

@@ -224,28 +224,49 @@ def measure_file(path: Path, profile: Profile, peak: float | None = None) -> Mea
 
 # --- programs from finished files: nothing processed or encoded again ----------------------
 
+# What a program needs of its I-th file, lying OFFSET samples into a 100 ms step of the
+# meter's grid: (its decoded length, its gating blocks there, or None if it does not end
+# in 400 ms of silence). See :func:`decoded_blocks`; a render caches them.
+PieceBlocks = Callable[[int, int], "tuple[int, np.ndarray | None]"]
+
+
+def decoded_blocks(path: Path, offset: int, rate: int) -> tuple[int, np.ndarray | None]:
+    """An MP3 file's decoded length and the gating blocks it makes lying ``offset`` samples
+    into a 100 ms step of a stream (:func:`meter.block_energies`); None for the blocks if
+    it does not end in 400 ms of digital silence."""
+    samples = decode_mp3(path.read_bytes()).samples
+    quiet = meter.BLOCK_HOPS * meter.hop(rate)
+    if len(samples) < quiet or samples[-quiet:].any():
+        return len(samples), None
+    return len(samples), meter.block_energies(samples, rate, offset)
+
+
 def program_from_files(files: list[Path], measured: list[Measured], gap_seconds: float,
-                       profile: Profile, title: str | None,
-                       near: Path) -> tuple[Path, Measured] | None:
+                       profile: Profile, title: str | None, near: Path,
+                       blocks_at: PieceBlocks | None = None) -> tuple[Path, Measured] | None:
     """A program made of its messages' finished files, in order, with silence topping up
     the pause between two of them (:func:`pause_fill`), written to a temp file beside
     ``near``: (that file, what it measures), or None if it misses the profile (then it is
     mastered as a whole by :func:`program_file`). ``measured``: the files'.
 
+    Its loudness is its files' gating blocks taken together (:mod:`.meter`): every file
+    ends in 400 ms of silence, so no block of the program holds the sound of two, and the
+    blocks of each are what a meter reads over the whole program. A file without them is
+    measured with the whole program instead.
+
     WAV: the files' PCM is copied (read by pydub), each file starting on the 100 ms grid
-    of the loudness meter (a pause is up to 100 ms longer for it). Its true peak is the
-    largest of the files': each file's samples lie between silences longer than the
-    interpolation filter's reach, in the file and in the program alike, so every
-    interpolated sample is the same in both. Its loudness is its files' gating blocks
-    taken together (:func:`meter.block_energies`), exact (to within a rounding) since
-    each file ends in 400 ms of silence; a file without its blocks recorded is measured
-    as it is written. MP3: the files' frames are copied after their tags; each file was
-    encoded from silence to silence by an encoder of its own, so its frames decode alone,
-    and the silence between them is encoded once. The program is then decoded and its
-    loudness measured as a listener gets it. Its true peak is again the files' (as
-    decoded): a decoder enters each file after frames of pure silence, in the state it
-    starts in, so the decoded program is the decoded files laid end to end (to within
-    2e-7, tested). Changing one message re-encodes that message only.
+    of the meter (a pause is up to 100 ms longer for it), so their blocks are those kept
+    when they were measured. Its true peak is the largest of the files': each file's
+    samples lie between silences longer than the interpolation filter's reach, in the
+    file and in the program alike, so every interpolated sample is the same in both.
+    MP3: the files' frames are copied after their tags; each file was encoded from silence
+    to silence by an encoder of its own, so its frames decode alone, and the silence
+    between them is encoded once. The decoded program is then the decoded files laid end
+    to end (to within 2e-7, tested): a decoder enters each file after frames of pure
+    silence, in the state it starts in. So its true peak is the files' (as decoded), and
+    its loudness is the blocks of each file decoded alone where it lies in the program
+    (``blocks_at``; by default decoded here). Changing one message re-encodes that
+    message only.
     """
     tmp = temp_beside(near)
     fill_s = pause_fill(gap_seconds, profile)
@@ -267,8 +288,12 @@ def program_from_files(files: list[Path], measured: list[Measured], gap_seconds:
                     if i:
                         fh.write(fill)
                     fh.write(mp3_frames(path.read_bytes()))
-            measured_now = measure_file(tmp, profile,
-                                        max(peaks) if quiet >= MP3_QUIET_SAMPLES else None)
+            peak = max(peaks) if quiet >= MP3_QUIET_SAMPLES else None
+            measured_now = None if peak is None else _mp3_program(
+                len(files), fill, profile, peak, blocks_at or (
+                    lambda i, offset: decoded_blocks(files[i], offset, profile.sample_rate)))
+            if measured_now is None:
+                measured_now = measure_file(tmp, profile, peak)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -279,6 +304,33 @@ def program_from_files(files: list[Path], measured: list[Measured], gap_seconds:
     return tmp, measured_now
 
 
+def _stream_blocks(parts: list[tuple[int, np.ndarray]], rate: int) -> np.ndarray:
+    """A stream's gating blocks from its parts': (where the part starts, its blocks there).
+    The stream's own first block ends 400 ms in: blocks before it are dropped."""
+    grid = meter.hop(rate)
+    return np.concatenate([blocks[max(0, meter.BLOCK_HOPS - 1 - start // grid):]
+                           for start, blocks in parts])
+
+
+def _mp3_program(count: int, fill: bytes, profile: Profile, peak: float,
+                 blocks_at: PieceBlocks) -> Measured | None:
+    """An MP3 program's measure from its files' decoded lengths and blocks; None if a file
+    has no blocks."""
+    rate = profile.sample_rate
+    grid = meter.hop(rate)
+    between = len(decode_mp3(fill).samples) if fill else 0
+    parts, at = [], 0
+    for i in range(count):
+        at += between if i else 0
+        length, blocks = blocks_at(i, at % grid)
+        if blocks is None:
+            return None
+        parts.append((at, blocks))
+        at += length
+    return Measured(round(at / rate, 3),
+                    round(meter.gated_loudness(_stream_blocks(parts, rate)), 2), round(peak, 2))
+
+
 def _wav_program(files: list[Path], fill_s: float, profile: Profile, tmp: Path,
                  peak: float | None, blocks: list[bytes] | None) -> Measured:
     """The WAV program written to ``tmp``: its loudness added up from the files' ``blocks``
@@ -287,7 +339,7 @@ def _wav_program(files: list[Path], fill_s: float, profile: Profile, tmp: Path,
     rate = profile.sample_rate
     grid, least = meter.hop(rate), int(round(fill_s * rate))
     measure = None if blocks is not None and peak is not None else _Measure(rate, peak)
-    written = 0
+    written, starts = 0, []
     with open(tmp, "wb") as fh, wav_writer(fh, rate) as out:
         for i, path in enumerate(files):
             piece = segment_of.from_wav(str(path))
@@ -297,6 +349,7 @@ def _wav_program(files: list[Path], fill_s: float, profile: Profile, tmp: Path,
             parts = [np.frombuffer(piece.raw_data, dtype="<i2")]
             if i:       # silence up to the next 100 ms step of the meter's grid
                 parts.insert(0, np.zeros(least + (-(written + least)) % grid, dtype="<i2"))
+            starts.append(written + (len(parts[0]) if i else 0))
             for pcm in parts:
                 out.writeframes(pcm.tobytes())
                 written += len(pcm)
@@ -304,7 +357,7 @@ def _wav_program(files: list[Path], fill_s: float, profile: Profile, tmp: Path,
                     measure.add(pcm)
     if measure:
         return measure.result()
-    energies = np.concatenate([np.frombuffer(b)[meter.BLOCK_HOPS - 1 if i == 0 else 0:]
-                               for i, b in enumerate(blocks)])
+    energies = _stream_blocks([(at, np.frombuffer(b)) for at, b in zip(starts, blocks,
+                                                                       strict=True)], rate)
     return Measured(round(written / rate, 3), round(meter.gated_loudness(energies), 2),
                     round(peak, 2))

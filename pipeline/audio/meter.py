@@ -43,19 +43,21 @@ def hop(rate: int) -> int:
     return (rate + 5) // 10
 
 
-def block_energies(samples: np.ndarray, rate: int) -> np.ndarray:
-    """The energy (K-weighted mean square) of every gating block that ends within
-    ``samples``, one every 100 ms from their start: what libebur128 computes for them
-    wherever they lie in a stream, if they start on its 100 ms grid after at least 400 ms
-    of silence (the first ``BLOCK_HOPS - 1`` blocks reach back into that silence; a stream
-    that starts with these samples has the others only).
+def block_energies(samples: np.ndarray, rate: int, offset: int = 0) -> np.ndarray:
+    """The energy (K-weighted mean square) of every gating block of a stream that ends
+    within ``samples``, which lie ``offset`` samples after a point of the stream's 100 ms
+    grid and after at least 400 ms of silence: what libebur128 computes for those blocks
+    in that stream. The first blocks reach back into the silence; a stream that starts
+    with these samples (offset 0) has all but the first ``BLOCK_HOPS - 1``.
 
     Float samples in [-1, 1], or 16-bit PCM. The K-weighting filter is libebur128's, and it
     forgets what came before a silence of 400 ms to within 1e-40.
     """
     n = hop(rate)
+    if not 0 <= offset < n:
+        raise ValueError(f"offset {offset} is not within a 100 ms step ({n} samples)")
     dtype = np.int16 if samples.dtype == np.int16 else np.float32
-    x = np.ascontiguousarray(samples, dtype=dtype)
+    x = np.concatenate([np.zeros(offset, dtype=dtype), np.asarray(samples, dtype=dtype)])
     state = pyebur128.R128State(1, rate, pyebur128.MeasurementMode.MODE_M)
     state.add_frames(np.zeros(BLOCK_HOPS * n, dtype=dtype), BLOCK_HOPS * n)
     out = np.empty(len(x) // n)

@@ -20,9 +20,18 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from ..audio import dsp
 from ..audio.codec import decode, read_wav, wav_bytes
-from ..audio.master import encoder_id, finish, program_file, program_from_files
+from ..audio.master import (
+    PieceBlocks,
+    decoded_blocks,
+    encoder_id,
+    finish,
+    program_file,
+    program_from_files,
+)
 from ..audio.profiles import Profile
 from ..content.sources import Program
 from ..errors import AudioError, PipelineError
@@ -205,8 +214,9 @@ def render_program(program: Program, jobs: list[MessageJob], profile: Profile,
         near = layout.final_cache(key, profile.ext)
         files = [layout.final_cache(m.key, profile.ext) for m in messages]
         if not extras and all(f.is_file() for f in files):
-            made = program_from_files(files, [m.measured for m in messages],
-                                      program.gap_seconds, profile, title, near)
+            made = program_from_files(
+                files, [m.measured for m in messages], program.gap_seconds, profile, title,
+                near, _cached_blocks(layout, [m.key for m in messages], files, profile))
             if made:
                 return (*made, 0)
         pieces = _program_pieces(program, jobs, profile, layout, done)
@@ -214,6 +224,27 @@ def render_program(program: Program, jobs: list[MessageJob], profile: Profile,
     done.rendered[profile.name] = _cached(layout, key, profile, make, done)
     _trim_memory()
     return done
+
+
+def _cached_blocks(layout: Layout, keys: list[str], files: list[Path],
+                   profile: Profile) -> PieceBlocks:
+    """:func:`decoded_blocks` of a program's files, cached beside each file by its key and
+    offset (with their SHA-256, so that a damaged entry is made again): a program whose
+    first messages are unchanged does not decode them again."""
+    def at(i: int, offset: int) -> tuple[int, np.ndarray | None]:
+        path = layout.final_cache(keys[i], f"at{offset}.blocks")
+        try:
+            data = path.read_bytes()
+            if len(data) >= 40 and hashlib.sha256(data[32:]).digest() == data[:32]:
+                return int.from_bytes(data[32:40], "little"), np.frombuffer(data[40:])
+        except OSError:
+            pass
+        length, blocks = decoded_blocks(files[i], offset, profile.sample_rate)
+        if blocks is not None:
+            payload = length.to_bytes(8, "little") + blocks.tobytes()
+            atomic_write(path, hashlib.sha256(payload).digest() + payload)
+        return length, blocks
+    return at
 
 
 def _program_pieces(program: Program, jobs: list[MessageJob], profile: Profile,
