@@ -274,10 +274,10 @@ def program_from_files(files: list[Path], measured: list[Measured], gap_seconds:
     peaks = [m.true_peak for m in measured]
     try:
         if profile.format == "wav":
-            blocks = [m.blocks for m in measured]
+            blocks = [m.blocks for m in measured if m.blocks is not None]
             measured_now = _wav_program(
                 files, fill_s, profile, tmp, max(peaks) if quiet >= meter.REACH else None,
-                blocks if all(b is not None for b in blocks) else None)
+                blocks if len(blocks) == len(files) else None)
         else:
             with open(tmp, "wb") as fh:
                 if title:
@@ -289,11 +289,10 @@ def program_from_files(files: list[Path], measured: list[Measured], gap_seconds:
                         fh.write(fill)
                     fh.write(mp3_frames(path.read_bytes()))
             peak = max(peaks) if quiet >= MP3_QUIET_SAMPLES else None
-            measured_now = None if peak is None else _mp3_program(
+            added = None if peak is None else _mp3_program(
                 len(files), fill, profile, peak, blocks_at or (
                     lambda i, offset: decoded_blocks(files[i], offset, profile.sample_rate)))
-            if measured_now is None:
-                measured_now = measure_file(tmp, profile, peak)
+            measured_now = added or measure_file(tmp, profile, peak)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -338,7 +337,7 @@ def _wav_program(files: list[Path], fill_s: float, profile: Profile, tmp: Path,
     segment_of = _audio_segment()
     rate = profile.sample_rate
     grid, least = meter.hop(rate), int(round(fill_s * rate))
-    measure = None if blocks is not None and peak is not None else _Measure(rate, peak)
+    measure = _Measure(rate, peak) if blocks is None or peak is None else None
     written, starts = 0, []
     with open(tmp, "wb") as fh, wav_writer(fh, rate) as out:
         for i, path in enumerate(files):
@@ -357,6 +356,7 @@ def _wav_program(files: list[Path], fill_s: float, profile: Profile, tmp: Path,
                     measure.add(pcm)
     if measure:
         return measure.result()
+    assert blocks is not None and peak is not None      # (no measure)
     energies = _stream_blocks([(at, np.frombuffer(b)) for at, b in zip(starts, blocks,
                                                                        strict=True)], rate)
     return Measured(round(written / rate, 3), round(meter.gated_loudness(energies), 2),
