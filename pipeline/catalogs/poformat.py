@@ -36,13 +36,18 @@ UNDEFINED, PROHIBITED, POSSIBLE = 0, 1, 2       # libunistring's UC_BREAK_* valu
 
 @functools.cache
 def _unistring():
-    """libunistring's ``ulc_width_linebreaks``, or None where the library is missing."""
-    name = ctypes.util.find_library("unistring")
-    if not name:
-        return None
-    try:
-        function = ctypes.CDLL(name).ulc_width_linebreaks
-    except (OSError, AttributeError):
+    """libunistring's ``ulc_width_linebreaks``, or None where the library is missing.
+
+    Its usual names are tried first: ``find_library`` runs ``ldconfig -p`` on Linux."""
+    function = None
+    for name in ("libunistring.so.5", "libunistring.so.2", None):
+        name = name or ctypes.util.find_library("unistring")
+        try:
+            function = ctypes.CDLL(name).ulc_width_linebreaks if name else None
+        except (OSError, AttributeError):
+            continue
+        break
+    if function is None:
         return None
     function.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
                          ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p]
