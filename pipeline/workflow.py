@@ -89,21 +89,22 @@ def withdraw_unapproved(project: Project, plans: list[LocalePlan] | None = None
     """Hold every output folder on disk, of every campaign, locale and profile (not only
     those of this command), to the gate as it stands: what is no longer approved leaves
     the folder, and that folder's bundle and signature are deleted. ``plans``: the
-    project's plans if already made (for a project that is not narrowed)."""
+    project's plans if already made (the whole project is planned only if a folder on
+    disk is of a campaign or locale they leave out)."""
     out_dir = project.layout.out_dir
     if not out_dir.is_dir():
         return []
-    whole = project.whole()
-    if whole is not project or plans is None:
-        plans = plan(whole)
-    by_locale = {(lp.campaign.name, lp.locale): lp for lp in plans}
-    out = []
     # Every folder on disk: one of a campaign or locale that no longer exists has nothing
     # approved left in it.
-    for folder in sorted(out_dir.glob("*/*/*")):
+    folders = [f for f in sorted(out_dir.glob("*/*/*")) if f.is_dir() and PROFILE_RE.match(
+        f.name) and LOCALE_RE.match(f.parent.name)]
+    planned = {(lp.campaign.name, lp.locale) for lp in plans or []}
+    if plans is None or not {(f.parent.parent.name, f.parent.name) for f in folders} <= planned:
+        plans = plan(project.whole())
+    by_locale = {(lp.campaign.name, lp.locale): lp for lp in plans}
+    out = []
+    for folder in folders:
         name, locale = folder.parent.parent.name, folder.parent.name
-        if not (folder.is_dir() and PROFILE_RE.match(folder.name) and LOCALE_RE.match(locale)):
-            continue
         lp = by_locale.get((name, locale))
         approved = {job.message_id: (job.title, job.text) for job in lp.jobs} if lp else {}
         programs = {p.id: list(p.items) for p in lp.campaign.programs} if lp else {}
@@ -111,7 +112,7 @@ def withdraw_unapproved(project: Project, plans: list[LocalePlan] | None = None
         if not gone:
             continue
         removed = []
-        zip_path = whole.layout.bundle(name, locale, folder.name)
+        zip_path = project.layout.bundle(name, locale, folder.name)
         for path in (zip_path, Path(str(zip_path) + ".minisig")):
             if path.exists():
                 path.unlink()
