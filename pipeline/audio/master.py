@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -282,15 +283,15 @@ def program_from_files(files: list[Path], measured: list[Measured], gap_seconds:
             with open(tmp, "wb") as fh:
                 if title:
                     fh.write(id3_title(title))
-                fill = encode_mp3(Audio.silence(fill_s, profile.sample_rate),
-                                  profile.bitrate_kbps) if fill_s else b""
+                fill, between = _mp3_silence(fill_s, profile.sample_rate,
+                                             profile.bitrate_kbps)
                 for i, path in enumerate(files):
                     if i:
                         fh.write(fill)
                     fh.write(mp3_frames(path.read_bytes()))
             peak = max(peaks) if quiet >= MP3_QUIET_SAMPLES else None
             added = None if peak is None else _mp3_program(
-                len(files), fill, profile, peak, blocks_at or (
+                len(files), between, profile, peak, blocks_at or (
                     lambda i, offset: decoded_blocks(files[i], offset, profile.sample_rate)))
             measured_now = added or measure_file(tmp, profile, peak)
     except BaseException:
@@ -311,13 +312,21 @@ def _stream_blocks(parts: list[tuple[int, np.ndarray]], rate: int) -> np.ndarray
                            for start, blocks in parts])
 
 
-def _mp3_program(count: int, fill: bytes, profile: Profile, peak: float,
+@functools.lru_cache(maxsize=8)
+def _mp3_silence(seconds: float, rate: int, bitrate_kbps: int) -> tuple[bytes, int]:
+    """``seconds`` of silence encoded (nothing for none), and its decoded length."""
+    if not seconds:
+        return b"", 0
+    data = encode_mp3(Audio.silence(seconds, rate), bitrate_kbps)
+    return data, len(decode_mp3(data).samples)
+
+
+def _mp3_program(count: int, between: int, profile: Profile, peak: float,
                  blocks_at: PieceBlocks) -> Measured | None:
-    """An MP3 program's measure from its files' decoded lengths and blocks; None if a file
-    has no blocks."""
+    """An MP3 program's measure from its files' decoded lengths and blocks, ``between``
+    samples of silence between two; None if a file has no blocks."""
     rate = profile.sample_rate
     grid = meter.hop(rate)
-    between = len(decode_mp3(fill).samples) if fill else 0
     parts, at = [], 0
     for i in range(count):
         at += between if i else 0
