@@ -272,7 +272,8 @@ def measure_blocks(audio: Audio) -> Measured:
     ends_quiet = len(audio.samples) >= quiet and not audio.samples[-quiet:].any()
     return Measured(round(audio.duration, 3),
                     round(meter.gated_loudness(energies[meter.BLOCK_HOPS - 1:]), 2),
-                    round(true_peak(audio), 2), energies.tobytes() if ends_quiet else None)
+                    round(true_peak(audio), 2),
+                    energies.astype("<f8").tobytes() if ends_quiet else None)
 
 
 def prepare(audio: Audio, profile: Profile) -> Audio:

@@ -366,7 +366,7 @@ def _wav_program(files: list[Path], fill_s: float, profile: Profile, tmp: Path,
     if measure:
         return measure.result()
     assert blocks is not None and peak is not None      # (no measure)
-    energies = _stream_blocks([(at, np.frombuffer(b)) for at, b in zip(starts, blocks,
-                                                                       strict=True)], rate)
+    energies = _stream_blocks([(at, np.frombuffer(b, dtype="<f8"))
+                               for at, b in zip(starts, blocks, strict=True)], rate)
     return Measured(round(written / rate, 3), round(meter.gated_loudness(energies), 2),
                     round(peak, 2))

@@ -236,12 +236,13 @@ def _cached_blocks(layout: Layout, keys: list[str], files: list[Path],
         try:
             data = path.read_bytes()
             if len(data) >= 40 and hashlib.sha256(data[32:]).digest() == data[:32]:
-                return int.from_bytes(data[32:40], "little"), np.frombuffer(data[40:])
+                return (int.from_bytes(data[32:40], "little"),
+                        np.frombuffer(data[40:], dtype="<f8"))
         except OSError:
             pass
         length, blocks = decoded_blocks(files[i], offset, profile.sample_rate)
         if blocks is not None:
-            payload = length.to_bytes(8, "little") + blocks.tobytes()
+            payload = length.to_bytes(8, "little") + blocks.astype("<f8").tobytes()
             atomic_write(path, hashlib.sha256(payload).digest() + payload)
         return length, blocks
     return at
