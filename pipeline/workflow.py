@@ -96,10 +96,10 @@ def withdraw_unapproved(project: Project, plans: list[LocalePlan] | None = None
         return []
     # Every folder on disk: one of a campaign or locale that no longer exists has nothing
     # approved left in it.
-    folders = [f for f in sorted(out_dir.glob("*/*/*")) if f.is_dir() and PROFILE_RE.match(
-        f.name) and LOCALE_RE.match(f.parent.name)]
-    planned = {(lp.campaign.name, lp.locale) for lp in plans or []}
-    if plans is None or not {(f.parent.parent.name, f.parent.name) for f in folders} <= planned:
+    folders = [f for f in sorted(out_dir.glob("*/*/*"))
+               if f.is_dir() and PROFILE_RE.match(f.name) and LOCALE_RE.match(f.parent.name)]
+    on_disk = {(f.parent.parent.name, f.parent.name) for f in folders}
+    if plans is None or not on_disk <= {(lp.campaign.name, lp.locale) for lp in plans}:
         plans = plan(project.whole())
     by_locale = {(lp.campaign.name, lp.locale): lp for lp in plans}
     out = []

@@ -8,7 +8,8 @@ Cases, each in a fresh copy of the example project and as its own process:
   (synthesis with espeak-ng loaded once, then each output resampled and encoded in
   process, nothing measured).
 For each: wall and CPU seconds (the process and every child it waited for) and peak
-memory summed over the process and its workers, sampled every 20 ms.
+memory summed over the process and its workers, sampled every 20 ms. Every case runs with
+OPENBLAS_NUM_THREADS=1 and the package compiled to bytecode first.
 
     python scripts/benchmark.py                      # the example's Russian locale
     python scripts/benchmark.py --scale 20 200       # synthetic campaigns of N messages
