@@ -138,10 +138,11 @@ def test_the_report_counts_syntheses_and_encodings(project, cli):
 
 
 def test_two_fresh_builds_are_byte_identical(tmp_path, cli):
+    """With one worker or two (which share an MP3 program's decoding out first)."""
     outputs = []
-    for name in ("a", "b"):
+    for name, jobs in (("a", "1"), ("b", "2")):
         root = copy_project(tmp_path / name)
-        assert cli("build", "--project", root, "--locale", "ru", "--jobs", "1").code == 0
+        assert cli("build", "--project", root, "--locale", "ru", "--jobs", jobs).code == 0
         outputs.append(snapshot(root / "audio_out" / "demo"))
     assert outputs[0] == outputs[1]
     # per folder: 4 messages and 1 program, 4 transcripts, SHA256SUMS, manifest, playlist,
@@ -411,6 +412,49 @@ def test_a_programs_cached_blocks_are_taken_only_whole(built, tmp_path):
     entry.write_bytes(bytes(damaged))
     assert np.array_equal(at(0, 1234)[1], expected[1])
     assert entry.read_bytes() != bytes(damaged)
+
+
+def test_an_mp3_programs_decoding_is_shared_out_to_the_workers(built, tmp_path):
+    """The files of an MP3 program not decoded yet where they lie in it, in shares of about
+    equal length for the workers; what a share makes is what the program's job takes."""
+    from pipeline.audio.dsp import Measured
+    from pipeline.audio.master import decoded_blocks, mp3_program_offsets
+    from pipeline.audio.profiles import DEFAULT_PROFILES as PROFILES
+    from pipeline.content.sources import Program
+    from pipeline.layout import Layout
+    from pipeline.render.execute import Rendered, _block_shares, _cached_blocks, render_blocks
+    layout = Layout(tmp_path)
+    (tmp_path / "audio_out" / ".cache" / "final").mkdir(parents=True)
+    folder = out(built, "ru", "usb")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    messages, keys = [], []
+    for entry in manifest["files"]:
+        if entry["kind"] != "message":
+            continue
+        keys.append(entry["id"])
+        shutil.copy(folder / entry["file"], layout.final_cache(entry["id"], "mp3"))
+        samples = len(mp3_decoded(folder / entry["file"]))
+        messages.append(Rendered(entry["id"], Measured(entry["duration"], -16.0, -2.0,
+                                                       samples=samples), "", 0))
+    program = Program("p", "P", tuple(keys), 1, gap_seconds=1.5)
+    usb = PROFILES["usb"]
+    shares = _block_shares(program, messages, usb, layout, 2)
+    offsets = mp3_program_offsets([m.measured.samples for m in messages], 1.5, usb)
+    assert len(shares) == 2 and sum(shares, []) == list(zip(keys, offsets, strict=True))
+    lengths = [sum(m.measured.samples for m in messages if m.key in dict(share))
+               for share in shares]
+    assert max(lengths) < 0.75 * sum(lengths)
+    assert _block_shares(program, messages, PROFILES["radio"], layout, 2) == []
+    assert _block_shares(program, messages, usb, layout, 1) == []
+    for share in shares:
+        render_blocks(layout, share, usb)
+    assert _block_shares(program, messages, usb, layout, 2) == []     # all made
+    gone = [tmp_path / "gone.mp3"] * len(keys)       # taken from the cache, not decoded
+    at = _cached_blocks(layout, keys, gone, usb)
+    for i, (key, offset) in enumerate(zip(keys, offsets, strict=True)):
+        expected = decoded_blocks(layout.final_cache(key, "mp3"), offset, 44100)
+        assert at(i, offset)[0] == expected[0]
+        assert np.array_equal(at(i, offset)[1], expected[1])
 
 
 def mp3_decoded(path: Path) -> np.ndarray:

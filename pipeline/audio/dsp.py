@@ -256,6 +256,9 @@ class Measured:
     # A WAV file's gating-block energies (float64 bytes, :func:`meter.block_energies`),
     # kept when it ends in 400 ms of silence: a program adds them up instead of measuring.
     blocks: bytes | None = field(default=None, repr=False, compare=False)
+    # Its length in samples, as decoded (an MP3's decides where the next file of a
+    # program starts).
+    samples: int | None = field(default=None, compare=False)
 
 
 def measure(audio: Audio) -> Measured:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import itertools
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -44,9 +46,9 @@ def encode(audio: Audio, profile: Profile, title: str | None) -> bytes:
 def measure_encoded(data: bytes, profile: Profile) -> Measured:
     """Measure the file as a listener gets it: decoded again (in process); a WAV file
     keeps its gating blocks for the programs that hold it."""
-    if profile.format == "wav":
-        return dsp.measure_blocks(read_wav(data))
-    return dsp.measure(decode_mp3(data))
+    audio = read_wav(data) if profile.format == "wav" else decode_mp3(data)
+    measured = dsp.measure_blocks(audio) if profile.format == "wav" else dsp.measure(audio)
+    return dataclasses.replace(measured, samples=len(audio.samples))
 
 
 def finish(audio: Audio, profile: Profile, title: str | None) -> tuple[bytes, Measured, int]:
@@ -326,17 +328,26 @@ def _mp3_program(count: int, between: int, profile: Profile, peak: float,
     """An MP3 program's measure from its files' decoded lengths and blocks, ``between``
     samples of silence between two; None if a file has no blocks."""
     rate = profile.sample_rate
-    grid = meter.hop(rate)
     parts, at = [], 0
     for i in range(count):
         at += between if i else 0
-        length, blocks = blocks_at(i, at % grid)
+        length, blocks = blocks_at(i, at % meter.hop(rate))
         if blocks is None:
             return None
         parts.append((at, blocks))
         at += length
     return Measured(round(at / rate, 3),
                     round(meter.gated_loudness(_stream_blocks(parts, rate)), 2), round(peak, 2))
+
+
+def mp3_program_offsets(samples: list[int], gap_seconds: float, profile: Profile) -> list[int]:
+    """Where each file of an MP3 program lies in a 100 ms step of the meter's grid, from
+    the files' decoded lengths: the offsets :func:`program_from_files` asks ``blocks_at``
+    for."""
+    between = _mp3_silence(pause_fill(gap_seconds, profile), profile.sample_rate,
+                           profile.bitrate_kbps)[1]
+    starts = itertools.accumulate([0] + [n + between for n in samples[:-1]])
+    return [at % meter.hop(profile.sample_rate) for at in starts]
 
 
 def _wav_program(files: list[Path], fill_s: float, profile: Profile, tmp: Path,

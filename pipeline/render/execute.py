@@ -29,6 +29,7 @@ from ..audio.master import (
     decoded_blocks,
     encoder_id,
     finish,
+    mp3_program_offsets,
     program_file,
     program_from_files,
 )
@@ -226,13 +227,17 @@ def render_program(program: Program, jobs: list[MessageJob], profile: Profile,
     return done
 
 
+def _blocks_path(layout: Layout, key: str, offset: int) -> Path:
+    return layout.final_cache(key, f"at{offset}.blocks")
+
+
 def _cached_blocks(layout: Layout, keys: list[str], files: list[Path],
                    profile: Profile) -> PieceBlocks:
     """:func:`decoded_blocks` of a program's files, cached beside each file by its key and
     offset (with their SHA-256, so that a damaged entry is made again): a program whose
     first messages are unchanged does not decode them again."""
     def at(i: int, offset: int) -> tuple[int, np.ndarray | None]:
-        path = layout.final_cache(keys[i], f"at{offset}.blocks")
+        path = _blocks_path(layout, keys[i], offset)
         try:
             data = path.read_bytes()
             if len(data) >= 40 and hashlib.sha256(data[32:]).digest() == data[:32]:
@@ -246,6 +251,43 @@ def _cached_blocks(layout: Layout, keys: list[str], files: list[Path],
             atomic_write(path, hashlib.sha256(payload).digest() + payload)
         return length, blocks
     return at
+
+
+def _block_shares(program: Program, messages: list[Rendered], profile: Profile,
+                  layout: Layout, workers: int) -> list[list[tuple[str, int]]]:
+    """An MP3 program's files to decode where they lie in it (their key and offset; those
+    not cached yet), in up to ``workers`` shares of about equal length in program order,
+    for workers to decode side by side before the program's job: the one long job
+    otherwise left last. None for a program made another way or a single share."""
+    samples = [m.measured.samples for m in messages]
+    if (profile.format != "mp3" or program.intro or program.outro or workers < 2
+            or any(n is None for n in samples)):
+        return []
+    offsets = mp3_program_offsets([int(n or 0) for n in samples], program.gap_seconds,
+                                  profile)
+    todo: dict[tuple[str, int], int] = {}
+    for m, offset, n in zip(messages, offsets, samples, strict=True):
+        if not _blocks_path(layout, m.key, offset).exists():
+            todo[(m.key, offset)] = int(n or 0)
+    count = min(workers, len(todo))
+    if count < 2:
+        return []
+    shares: list[list[tuple[str, int]]] = [[]]
+    total, done = sum(todo.values()), 0
+    for item, n in todo.items():
+        if done >= total * len(shares) / count and len(shares) < count:
+            shares.append([])
+        shares[-1].append(item)
+        done += n
+    return shares
+
+
+def render_blocks(layout: Layout, share: list[tuple[str, int]], profile: Profile) -> Done:
+    """A share of an MP3 program's decoding (:func:`_block_shares`), into the cache."""
+    for key, offset in share:
+        _cached_blocks(layout, [key], [layout.final_cache(key, profile.ext)], profile)(0, offset)
+    _trim_memory()
+    return Done({})
 
 
 def _program_pieces(program: Program, jobs: list[MessageJob], profile: Profile,
@@ -316,10 +358,15 @@ class _Cluster:
         self._client.close()
 
 
+def _worker_count(workers: int) -> int:
+    """Local workers for ``workers`` (0 or less: one per core)."""
+    return workers if workers and workers > 0 else (os.cpu_count() or 1)
+
+
 def _pool(workers: int, scheduler: str | None = None):
     if scheduler:
         return _Cluster(scheduler)
-    count = workers if workers and workers > 0 else (os.cpu_count() or 1)
+    count = _worker_count(workers)
     if count <= 1:
         return None
     import multiprocessing
@@ -491,17 +538,28 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
                     continue
                 for profile in profiles:    # one job per profile: a long program in parallel
                     messages = [message_results[k][profile.name] for k in keys]
+                    make = functools.partial(run, render_program, program, in_order, profile,
+                                             layout, messages)
+                    # An MP3 program's decoding is shared out first, if there is a pool.
+                    shares = _block_shares(program, messages, profile, layout,
+                                           _worker_count(workers) if pool and not scheduler
+                                           else 1)
+                    before = [run(render_blocks, layout, share, profile) for share in shares]
                     pfutures.append(((lp.campaign.name, lp.locale, program.id, profile.name),
                                      f"program '{program.id}' in {lp.locale} ({profile.name})",
-                                     run(render_program, program, in_order, profile, layout,
-                                         messages)))
+                                     before, make, None if before else make()))
         for key, label, future in futures:
             collect(key, label, future, message_results)
             gathered.add(key)
             start_programs()
         per_profile: dict[tuple[str, str, str, str], dict[str, Rendered]] = {}
-        for pkey, label, future in pfutures:
-            collect(pkey, label, future, per_profile)
+        for pkey, label, before, make, future in pfutures:
+            for share in before:
+                try:
+                    share.result()
+                except PipelineError:
+                    pass        # the program's job decodes what is missing, or says why not
+            collect(pkey, label, make() if future is None else future, per_profile)
         for pkey, rendered in per_profile.items():
             program_results.setdefault(pkey[:3], {}).update(rendered)
     finally:
