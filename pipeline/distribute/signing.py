@@ -14,13 +14,18 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from ..errors import SignatureError
 from ..fsutil import atomic_write
+
+# cryptography is imported where a key is used: a build that signs nothing does not pay
+# for the import.
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 SIG_ALG = b"Ed"
 SIG_ALG_HASHED = b"ED"
@@ -52,10 +57,12 @@ class SecretKey:
 
 
 def _raw_public(key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def _raw_seed(key: Ed25519PrivateKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
     return key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                              serialization.NoEncryption())
 
@@ -104,6 +111,7 @@ def generate(passphrase: str | None) -> tuple[str, str]:
 
     ``passphrase=None`` leaves the secret key unencrypted (minisign -W).
     """
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     key = Ed25519PrivateKey.generate()
     key_id = os.urandom(8)
     pk = _raw_public(key.public_key())
@@ -146,6 +154,7 @@ def load_public(path: Path) -> PublicKey:
     if len(raw) != 42 or raw[:2] != SIG_ALG:
         raise SignatureError("not an Ed25519 minisign public key", path, 2,
                              fix="use the .pub file written by broadcast keygen or minisign -G")
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     return PublicKey(raw[2:10], Ed25519PublicKey.from_public_bytes(raw[10:42]))
 
 
@@ -188,6 +197,7 @@ def load_secret(path: Path, passphrase: str | None) -> SecretKey:
     unchecked = kdf == KDF_NONE and chk == bytes(32)
     if not unchecked and _b2(SIG_ALG, key_id, sk) != chk:
         raise damaged("its checksum does not match")
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     key = Ed25519PrivateKey.from_private_bytes(sk[:32])
     if _raw_public(key.public_key()) != sk[32:64]:
         raise damaged("its two halves do not match")
@@ -249,6 +259,7 @@ def verify(path: Path, signature_path: Path, public: PublicKey) -> str:
     if raw[2:10] != public.key_id:
         raise SignatureError("the signature was made with another key", signature_path, 2,
                              fix=f"verify with the public key {struct.unpack('<Q', raw[2:10])[0]:016X}")
+    from cryptography.exceptions import InvalidSignature
     data = _file_hash(path) if raw[:2] == SIG_ALG_HASHED else Path(path).read_bytes()
     trusted = lines[2][len("trusted comment: "):]
     try:

@@ -83,10 +83,14 @@ def known_engines() -> list[str]:
 
 
 def engine_class(name: str) -> type:
-    """The class registered as ``name``; an unknown name lists the known ones."""
-    for ep in entry_points(group="pipeline.engines"):
-        if ep.name == name:
-            return ep.load()
+    """The class registered as ``name``: a built-in engine's, else one another package
+    registers under the ``pipeline.engines`` entry point (a built-in's name always means
+    the built-in one, and the installed packages are not searched for it), else
+    ``package.module:Class``; an unknown name lists the known ones."""
+    if name not in BUILTIN:
+        for ep in entry_points(group="pipeline.engines"):
+            if ep.name == name:
+                return ep.load()
     path = BUILTIN.get(name) or (name if ":" in name else None)
     if path is None:
         raise ConfigError(f"unknown engine '{name}'", "broadcast.toml",
