@@ -240,7 +240,8 @@ def _cached_blocks(layout: Layout, keys: list[str], files: list[Path],
         path = _blocks_path(layout, keys[i], offset)
         try:
             data = path.read_bytes()
-            if len(data) >= 40 and hashlib.sha256(data[32:]).digest() == data[:32]:
+            if (len(data) >= 40 and len(data) % 8 == 0
+                    and hashlib.sha256(data[32:]).digest() == data[:32]):
                 return (int.from_bytes(data[32:40], "little"),
                         np.frombuffer(data[40:], dtype="<f8"))
         except OSError:
