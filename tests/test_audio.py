@@ -165,6 +165,33 @@ def test_a_wav_program_adds_up_its_messages_blocks_instead_of_measuring(tmp_path
     assert abs(made[1].lufs - meter.loudness(audio.samples, audio.rate)) <= 0.005 + 1e-9
 
 
+@pytest.mark.parametrize("name", ["radio", "usb"])
+def test_a_program_of_files_without_blocks_is_measured(name, tmp_path):
+    """A lead-out under 400 ms: the files keep no blocks (an MP3 decodes to none), and the
+    program is measured as it is written (an MP3 decoded)."""
+    import dataclasses
+
+    from pipeline.audio import master, meter
+    from pipeline.audio.codec import decode_mp3, read_wav
+    profile = dataclasses.replace(DEFAULT_PROFILES[name], lead_out=0.2)
+    files, measured = [], []
+    for seed in (1, 2):
+        audio = dsp.process(dsp.Audio(_speechlike(22050, 4.0, seed), 22050), profile)
+        data = master.encode(audio, profile, None)
+        files.append(tmp_path / f"{seed}.{profile.ext}")
+        files[-1].write_bytes(data)
+        measured.append(master.measure_encoded(data, profile))
+        assert measured[-1].blocks is None
+        if profile.format == "mp3":
+            assert master.decoded_blocks(files[-1], 0, profile.sample_rate)[1] is None
+    made = master.program_from_files(files, measured, 1.5, profile, None,
+                                     tmp_path / f"p.{profile.ext}")
+    assert made is not None
+    data = made[0].read_bytes()
+    audio = read_wav(data) if profile.format == "wav" else decode_mp3(data)
+    assert abs(made[1].lufs - meter.loudness(audio.samples, audio.rate)) <= 0.005 + 1e-9
+
+
 def test_the_dsp_filters_agree_with_scipy():
     """The limiter's moving minimum and mean, and the zero-phase band limit, against the
     scipy functions they stand in for (scipy is not imported at run time: it is slow)."""
