@@ -417,8 +417,9 @@ def test_a_programs_cached_blocks_are_taken_only_whole(built, tmp_path):
 def test_an_mp3_programs_decoding_is_shared_out_to_the_workers(built, tmp_path):
     """The files of an MP3 program not decoded yet where they lie in it, in shares of about
     equal length for the workers; what a share makes is what the program's job takes."""
+    from pipeline.audio import meter
     from pipeline.audio.dsp import Measured
-    from pipeline.audio.master import decoded_blocks, mp3_program_offsets
+    from pipeline.audio.master import decoded_blocks, mp3_program_offsets, program_from_files
     from pipeline.audio.profiles import DEFAULT_PROFILES as PROFILES
     from pipeline.content.sources import Program
     from pipeline.layout import Layout
@@ -455,6 +456,13 @@ def test_an_mp3_programs_decoding_is_shared_out_to_the_workers(built, tmp_path):
         expected = decoded_blocks(layout.final_cache(key, "mp3"), offset, 44100)
         assert at(i, offset)[0] == expected[0]
         assert np.array_equal(at(i, offset)[1], expected[1])
+    # The program asks for the very offsets the shares were made at: it decodes nothing.
+    files = [layout.final_cache(key, "mp3") for key in keys]
+    made = program_from_files(files, [m.measured for m in messages], 1.5, usb, None,
+                              tmp_path / "p.mp3", at)
+    assert made is not None
+    whole = mp3_decoded(made[0])
+    assert abs(made[1].lufs - meter.loudness(whole, 44100)) <= 0.005 + 1e-9
 
 
 def mp3_decoded(path: Path) -> np.ndarray:

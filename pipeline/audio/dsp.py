@@ -8,6 +8,8 @@ defaults are not EBU R 128 and it silently switches to dynamic mode.
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -260,23 +262,36 @@ class Measured:
     # program starts).
     samples: int | None = field(default=None, compare=False)
 
+    def to_json(self) -> dict:
+        """As JSON values (the blocks in base64)."""
+        out = dataclasses.asdict(self)
+        if self.blocks is not None:
+            out["blocks"] = base64.b64encode(self.blocks).decode("ascii")
+        return out
+
+    @classmethod
+    def from_json(cls, values: dict) -> "Measured":
+        """From :meth:`to_json`'s values (ValueError or TypeError if they are not)."""
+        blocks = values.get("blocks")
+        return cls(**{**values, "blocks": None if blocks is None
+                      else base64.b64decode(blocks, validate=True)})
+
 
 def measure(audio: Audio) -> Measured:
     return Measured(round(audio.duration, 3), round(loudness(audio), 2),
-                    round(true_peak(audio), 2))
+                    round(true_peak(audio), 2), samples=len(audio.samples))
 
 
 def measure_blocks(audio: Audio) -> Measured:
     """:func:`measure`, its loudness taken from the gating blocks, which it keeps if the
-    audio ends in 400 ms of digital silence (then no block of a longer stream that holds
-    its sound ends after it)."""
+    audio ends in 400 ms of digital silence (:func:`meter.ends_in_silence`)."""
     energies = meter.block_energies(audio.samples, audio.rate)
-    quiet = meter.BLOCK_HOPS * meter.hop(audio.rate)
-    ends_quiet = len(audio.samples) >= quiet and not audio.samples[-quiet:].any()
     return Measured(round(audio.duration, 3),
                     round(meter.gated_loudness(energies[meter.BLOCK_HOPS - 1:]), 2),
                     round(true_peak(audio), 2),
-                    energies.astype("<f8").tobytes() if ends_quiet else None)
+                    energies.astype("<f8").tobytes()
+                    if meter.ends_in_silence(audio.samples, audio.rate) else None,
+                    len(audio.samples))
 
 
 def prepare(audio: Audio, profile: Profile) -> Audio:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import itertools
 import warnings
@@ -46,9 +45,9 @@ def encode(audio: Audio, profile: Profile, title: str | None) -> bytes:
 def measure_encoded(data: bytes, profile: Profile) -> Measured:
     """Measure the file as a listener gets it: decoded again (in process); a WAV file
     keeps its gating blocks for the programs that hold it."""
-    audio = read_wav(data) if profile.format == "wav" else decode_mp3(data)
-    measured = dsp.measure_blocks(audio) if profile.format == "wav" else dsp.measure(audio)
-    return dataclasses.replace(measured, samples=len(audio.samples))
+    if profile.format == "wav":
+        return dsp.measure_blocks(read_wav(data))
+    return dsp.measure(decode_mp3(data))
 
 
 def finish(audio: Audio, profile: Profile, title: str | None) -> tuple[bytes, Measured, int]:
@@ -238,8 +237,7 @@ def decoded_blocks(path: Path, offset: int, rate: int) -> tuple[int, np.ndarray 
     into a 100 ms step of a stream (:func:`meter.block_energies`); None for the blocks if
     it does not end in 400 ms of digital silence."""
     samples = decode_mp3(path.read_bytes()).samples
-    quiet = meter.BLOCK_HOPS * meter.hop(rate)
-    if len(samples) < quiet or samples[-quiet:].any():
+    if not meter.ends_in_silence(samples, rate):
         return len(samples), None
     return len(samples), meter.block_energies(samples, rate, offset)
 

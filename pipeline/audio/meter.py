@@ -67,6 +67,14 @@ def block_energies(samples: np.ndarray, rate: int, offset: int = 0) -> np.ndarra
     return 10 ** ((out + 0.691) / 10)      # back from LUFS to energy (silence: -inf → 0)
 
 
+def ends_in_silence(samples: np.ndarray, rate: int) -> bool:
+    """Whether ``samples`` end in a gating block's length (400 ms) of digital silence:
+    then no block of a longer stream that holds their sound ends after them, and their
+    :func:`block_energies` are all that stream's blocks of them."""
+    quiet = BLOCK_HOPS * hop(rate)
+    return len(samples) >= quiet and not samples[-quiet:].any()
+
+
 def gated_loudness(energies: np.ndarray) -> float:
     """Integrated loudness in LUFS of the gating blocks with these energies (BS.1770-4's
     two gates, as libebur128 applies them); -inf if none passes."""

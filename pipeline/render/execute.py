@@ -7,7 +7,6 @@ does no synthesis and no encoding; the report counts both.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import functools
 import hashlib
@@ -104,15 +103,14 @@ def _hit(layout: Layout, key: str, profile: Profile) -> Rendered | None:
     try:
         info = json.loads(meta.read_text())
         size, digest, written = info.pop("size"), info.pop("sha256"), info.pop("stat", None)
-        if info.get("blocks") is not None:
-            info["blocks"] = base64.b64decode(info["blocks"], validate=True)
+        measured = dsp.Measured.from_json(info)
         st = out.stat()
         if size == st.st_size:
             now = [st.st_mtime_ns, st.st_ino]
             if written == now or digest == sha256_file(out):
                 if written != now:      # the same bytes, moved or copied: remember it so
-                    _write_meta(meta, dsp.Measured(**info), size, digest, out)
-                return Rendered(key, dsp.Measured(**info), digest, size)
+                    _write_meta(meta, measured, size, digest, out)
+                return Rendered(key, measured, digest, size)
     except (ValueError, TypeError, KeyError, OSError):
         pass
     return None
@@ -134,10 +132,7 @@ def cached_message(job: MessageJob, profiles: list[Profile], layout: Layout) -> 
 
 def _write_meta(meta: Path, measured: dsp.Measured, size: int, digest: str, out: Path) -> None:
     st = out.stat()
-    fields = dataclasses.asdict(measured)
-    if measured.blocks is not None:
-        fields["blocks"] = base64.b64encode(measured.blocks).decode("ascii")
-    atomic_write(meta, json.dumps({**fields, "size": size,
+    atomic_write(meta, json.dumps({**measured.to_json(), "size": size,
                                    "sha256": digest,
                                    "stat": [st.st_mtime_ns, st.st_ino]}).encode())
 
@@ -260,16 +255,15 @@ def _block_shares(program: Program, messages: list[Rendered], profile: Profile,
     not cached yet), in up to ``workers`` shares of about equal length in program order,
     for workers to decode side by side before the program's job: the one long job
     otherwise left last. None for a program made another way or a single share."""
-    samples = [m.measured.samples for m in messages]
+    samples = [m.measured.samples for m in messages if m.measured.samples is not None]
     if (profile.format != "mp3" or program.intro or program.outro or workers < 2
-            or any(n is None for n in samples)):
+            or len(samples) < len(messages)):
         return []
-    offsets = mp3_program_offsets([int(n or 0) for n in samples], program.gap_seconds,
-                                  profile)
+    offsets = mp3_program_offsets(samples, program.gap_seconds, profile)
     todo: dict[tuple[str, int], int] = {}
     for m, offset, n in zip(messages, offsets, samples, strict=True):
         if not _blocks_path(layout, m.key, offset).exists():
-            todo[(m.key, offset)] = int(n or 0)
+            todo[(m.key, offset)] = n
     count = min(workers, len(todo))
     if count < 2:
         return []
