@@ -15,14 +15,19 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, checks, stamp, workflow
 from .errors import PipelineError, os_error
+from .fsutil import Checked
 from .layout import CONFIG_NAME, PUBLIC_KEY, SECRET_KEY, Layout
 from .lock import project_lock
 from .project import Project, open_project
 from .report import write_report
 from .status import project_status
+
+if TYPE_CHECKING:
+    from .render.execute import RenderReport
 
 _replay: list[tuple[str, str]] = []       # what a build with nothing to do says again
 
@@ -181,7 +186,7 @@ def _withdrawn(project: Project, withdrawn: list[workflow.Withdrawn]) -> None:
                                                  for p in w.bundles_removed))
 
 
-def _render(project: Project, args, pool=None) -> int:
+def _render(project: Project, args, pool=None) -> tuple[int, RenderReport]:
     profiles = workflow.profiles_of(project, args.profile)
     plans, report = workflow.render(project, profiles, args.workers, args.strict,
                                     _progress("render"), args.scheduler, pool)
@@ -214,16 +219,16 @@ def _render(project: Project, args, pool=None) -> int:
         _err(f"{len(report.errors)} failed; the previous output of {', '.join(kept)} was "
              "kept as it was")
     if report.errors:
-        return 1
+        return 1, report
     if report.rendered == 0:
         _err("nothing was rendered: no message is ready in any locale "
              "(see broadcast status)")
-        return 1
-    return 0
+        return 1, report
+    return 0, report
 
 
 def cmd_render(project: Project, args) -> int:
-    code = _render(project, args)
+    code, _ = _render(project, args)
     write_report(project)
     return code
 
@@ -243,12 +248,13 @@ def cmd_build(project: Project, args) -> int:
         if pool:
             pool.shutdown()
         raise
-    code = _render(project, args, pool)
+    code, rendered = _render(project, args, pool)
     # The report reads the status and the folders' pages, the bundles only the folders:
     # one is written while the others are zipped.
     with ThreadPoolExecutor(max_workers=1) as side:
         report = side.submit(write_report, project)
-        _bundle(project, args, withdraw=False)      # the render withdrew already
+        _bundle(project, args, withdraw=False,      # the render withdrew already
+                checked={f.folder: f.checked for f in rendered.folders})
         report.result()
     # Asked as the stamp reads a command line (None for one it would not answer: --sign).
     asked = stamp.request(args.argv)
@@ -273,7 +279,8 @@ def _passphrase(confirm: bool = False) -> str:
     return value
 
 
-def _bundle(project: Project, args, withdraw: bool = True) -> list:
+def _bundle(project: Project, args, withdraw: bool = True,
+            checked: dict[Path, dict[str, Checked]] | None = None) -> list:
     from .distribute import signing
     secret = None
     if getattr(args, "sign", None):
@@ -282,7 +289,7 @@ def _bundle(project: Project, args, withdraw: bool = True) -> list:
                                      else None)
     written, withdrawn = workflow.bundle_all(project, workflow.profiles_of(project, args.profile),
                                              secret, getattr(args, "timestamp", False),
-                                             withdraw)
+                                             withdraw, checked)
     _withdrawn(project, withdrawn)
     for w in written:
         note = ("wrote" if w.changed else "unchanged") + (", signed" if w.signed else "")

@@ -8,6 +8,8 @@ import os
 import re
 import shutil
 import tempfile
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import PipelineError
@@ -144,11 +146,38 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
+    return digests_of_file(path)[0]
+
+
+def digests_of_file(path: Path) -> tuple[str, int]:
+    """A file's SHA-256 (hex) and CRC-32, in one read."""
+    h, crc = hashlib.sha256(), 0
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
-    return h.hexdigest()
+            crc = zlib.crc32(block, crc)
+    return h.hexdigest(), crc
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a file held when it had this size, modification time and inode: its SHA-256
+    and CRC-32. A file that kept all three is taken to hold them still (the render cache's
+    rule), so a bundle can copy it without reading it."""
+
+    size: int
+    mtime_ns: int
+    ino: int
+    sha256: str
+    crc32: int
+
+    def holds(self, path: Path) -> bool:
+        """Whether ``path`` (not a link) kept this size, modification time and inode."""
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return False
+        return (st.st_size, st.st_mtime_ns, st.st_ino) == (self.size, self.mtime_ns, self.ino)
 
 
 def read_utf8(path: Path, error: type[PipelineError], allow_bom: bool = False) -> str:

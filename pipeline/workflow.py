@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from .audio.dsp import Audio
 from .audio.profiles import Profile
 from .catalogs import ops
 from .distribute import bundle, signing
+from .fsutil import Checked
 from .layout import LOCALE_RE, PROFILE_RE, SUMS
 from .project import Project
 from .render import outputs
@@ -151,11 +153,13 @@ def render(project: Project, profiles: list[Profile], workers: int | None = None
 
 def bundle_all(project: Project, profiles: list[Profile],
                secret: signing.SecretKey | None = None,
-               timestamp: bool = False, withdraw: bool = True
+               timestamp: bool = False, withdraw: bool = True,
+               checked: Mapping[Path, Mapping[str, Checked]] | None = None
                ) -> tuple[list[Written], list[Withdrawn]]:
     """A zip per output folder (and a signature beside it with ``secret``), after what is
     no longer approved has left the folders (``withdraw=False``: the caller has just
-    done that, under the same lock)."""
+    done that, under the same lock). ``checked``: per folder, the digests its render
+    checked its audio files by (:func:`bundle.make_bundle`)."""
     withdrawn = withdraw_unapproved(project) if withdraw else []
     todo = []
     for c in project.campaigns:
@@ -167,7 +171,7 @@ def bundle_all(project: Project, profiles: list[Profile],
                                  project.layout.bundle(c.name, locale, profile.name)))
 
     def one(name: str, locale: str, profile: str, folder: Path, out: Path) -> Written:
-        changed = bundle.make_bundle(folder, out)
+        changed = bundle.make_bundle(folder, out, (checked or {}).get(folder))
         if secret is not None:
             comment = f"campaign:{name}\tlocale:{locale}\tprofile:{profile}"
             if timestamp:

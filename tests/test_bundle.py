@@ -92,6 +92,54 @@ def test_a_member_that_differs_from_its_sum_stops_the_bundle(built, tmp_path):
     assert list(tmp_path.glob("b.zip*")) == [] and not list(tmp_path.glob(".b.zip*"))
 
 
+def test_a_build_copies_the_audio_it_checked_without_reading_it(built, tmp_path, cli,
+                                                                monkeypatch):
+    """The audio files a build's render checked (in its cache, which the output folders
+    link to) go into the bundles by the kernel's copy, unread: the same bytes as a bundle
+    that reads and hashes every member."""
+    from pipeline.distribute import bundle
+    root = shutil.copytree(built, tmp_path / "copy", copy_function=os.link)
+    for old in (root / "audio_out" / "bundles").glob("demo-ru-*.zip"):
+        old.unlink()
+    copied, real = [], bundle._copy_stored
+    monkeypatch.setattr(bundle, "_copy_stored", lambda zf, info, path, crc: (
+        copied.append(path), real(zf, info, path, crc)))
+    assert cli("build", "--project", root, "--locale", "ru", "--jobs", "1").code == 0
+    for profile in ("radio", "usb", "shortwave"):
+        folder = root / "audio_out" / "demo" / "ru" / profile
+        audio = sorted(p for p in folder.rglob("*") if p.suffix in (".wav", ".mp3"))
+        assert audio and set(audio) <= set(copied)
+        streamed = tmp_path / f"{profile}.zip"
+        assert bundle.make_bundle(folder, streamed) is True
+        assert bundle_of(root, "ru", profile).read_bytes() == streamed.read_bytes() \
+            == bundle_of(built, "ru", profile).read_bytes()
+    assert len(copied) == sum(1 for p in copied if p.suffix in (".wav", ".mp3"))
+
+
+def test_a_checked_file_that_changed_since_is_read_and_hashed(built, tmp_path):
+    """A file whose size, time or inode moved since its digests were checked is not
+    copied on their word: it is read and hashed, and a change stops the bundle."""
+    from pipeline.distribute.bundle import make_bundle
+    from pipeline.errors import BundleError
+    from pipeline.fsutil import Checked, digests_of_file
+    folder = shutil.copytree(built / "audio_out" / "demo" / "ru" / "usb", tmp_path / "usb")
+    checked = {}
+    for path in folder.rglob("*.mp3"):
+        st = path.stat()
+        checked[path.relative_to(folder).as_posix()] = Checked(
+            st.st_size, st.st_mtime_ns, st.st_ino, *digests_of_file(path))
+    assert make_bundle(folder, tmp_path / "a.zip", checked) is True
+    assert (tmp_path / "a.zip").read_bytes() == bundle_of(built, "ru", "usb").read_bytes()
+    message = next(folder.glob("*.mp3"))
+    before = message.stat()
+    data = bytearray(message.read_bytes())
+    data[-1] ^= 0xFF                                    # the same size, another byte
+    message.write_bytes(bytes(data))
+    os.utime(message, ns=(before.st_atime_ns, before.st_mtime_ns + 10 ** 9))
+    with pytest.raises(BundleError, match="differs from SHA256SUMS"):
+        make_bundle(folder, tmp_path / "b.zip", checked)
+
+
 def test_verify_accepts_an_intact_bundle(bundled, cli):
     result = cli("verify", bundled)
     assert result.code == 0, result.err

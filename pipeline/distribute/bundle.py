@@ -15,11 +15,12 @@ import stat
 import time
 import zipfile
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BundleError, SignatureError
-from ..fsutil import replace_durably, sha256_bytes, temp_beside
+from ..fsutil import Checked, replace_durably, sha256_bytes, temp_beside
 from ..layout import INDEX_PAGE, MANIFEST, PLAYLIST, SUMS
 from ..render.manifest import Manifest, ManifestError
 from . import signing
@@ -57,12 +58,15 @@ def _sums(data: bytes, source: str) -> dict[str, str]:
 AUDIO_SUFFIXES = (".wav", ".mp3")
 
 
-def make_bundle(folder: Path, out: Path) -> bool:
+def make_bundle(folder: Path, out: Path, checked: Mapping[str, Checked] | None = None) -> bool:
     """Zip an output folder deterministically: sorted members, fixed times and modes.
 
     Each member is read once, streamed into the zip while its SHA-256 is checked against
-    SHA256SUMS. A zip that already holds this SHA256SUMS and members of these names and
-    sizes, written as we write them, is left as it is (False).
+    SHA256SUMS, except an audio file whose digests ``checked`` holds, as SHA256SUMS lists
+    it, and that kept the size, time and inode they were checked at: the kernel copies it
+    without it being read here (:func:`_copy_stored`; the same bytes). A zip that already
+    holds this SHA256SUMS and members of these names and sizes, written as we write them,
+    is left as it is (False).
     """
     folder = Path(folder)
     sums_path = folder / "SHA256SUMS"
@@ -91,6 +95,12 @@ def make_bundle(folder: Path, out: Path) -> bool:
                 info.create_system = 3
                 info.external_attr = (stat.S_IFREG | 0o644) << 16
                 info.file_size = sizes[name]
+                known = (checked or {}).get(name)
+                if (known is not None and info.compress_type == zipfile.ZIP_STORED
+                        and info.file_size * 1.05 <= zipfile.ZIP64_LIMIT
+                        and known.sha256 == sums.get(name) and known.holds(folder / name)):
+                    _copy_stored(zf, info, folder / name, known.crc32)
+                    continue
                 digest = hashlib.sha256()
                 with open(folder / name, "rb") as src, \
                         zf.open(info, "w", force_zip64=False) as dest:
@@ -106,6 +116,50 @@ def make_bundle(folder: Path, out: Path) -> bool:
         tmp.unlink(missing_ok=True)
         raise
     return True
+
+
+def _copy_stored(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, crc: int) -> None:
+    """Append to ``zf`` a stored member whose CRC-32 is known: the local header exactly as
+    ``ZipFile.open(info, "w")`` leaves it once written, then the file's bytes, copied by
+    the kernel. (ZipFile has no public way to add bytes it does not read; a test holds
+    this to the streamed member, byte for byte.)"""
+    info.CRC, info.compress_size, info.flag_bits = crc, info.file_size, 0
+    fp = zf.fp
+    assert fp is not None
+    fp.seek(zf.start_dir)
+    info.header_offset = fp.tell()
+    zf._writecheck(info)        # type: ignore[attr-defined]
+    zf._didModify = True        # type: ignore[attr-defined]
+    fp.write(info.FileHeader(False))
+    fp.flush()
+    at = fp.tell()
+    with open(path, "rb") as src:
+        _copy_range(src.fileno(), fp.fileno(), info.file_size, at, path)
+    fp.seek(at + info.file_size)
+    zf.start_dir = fp.tell()    # type: ignore[attr-defined]
+    zf.filelist.append(info)
+    zf.NameToInfo[info.filename] = info
+
+
+def _copy_range(src: int, dest: int, count: int, at: int, path: Path) -> None:
+    """``count`` bytes from the start of ``src`` to ``dest`` at ``at``: copy_file_range,
+    or reads and writes where the system has none or it cannot join these files."""
+    done = 0
+    try:
+        while done < count:
+            n = os.copy_file_range(src, dest, count - done, done, at + done)
+            if n == 0:
+                break
+            done += n
+    except (AttributeError, OSError):
+        while done < count:
+            chunk = os.pread(src, min(CHUNK, count - done), done)
+            if not chunk:
+                break
+            done += os.pwrite(dest, chunk, at + done)
+    if done != count:
+        raise BundleError("a file changed while it was bundled", path,
+                          fix="bundle again once nothing else writes the output folder")
 
 
 def _same_zip(path: Path, sizes: dict[str, int], sums_data: bytes, stamp) -> bool:

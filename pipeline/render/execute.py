@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import wave
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -35,7 +36,15 @@ from ..audio.master import (
 from ..audio.profiles import Profile
 from ..content.sources import Program
 from ..errors import AudioError, PipelineError
-from ..fsutil import atomic_write, inside, replace_durably, sha256_bytes, sha256_file
+from ..fsutil import (
+    Checked,
+    atomic_write,
+    digests_of_file,
+    inside,
+    replace_durably,
+    sha256_bytes,
+    sha256_file,
+)
 from ..layout import Layout
 from ..voice import asr
 from ..voice.speech import PARAGRAPH_PAUSE_S, SPEECH_RATE, speech
@@ -54,6 +63,8 @@ class Rendered:
     sha256: str                         # of that file, checked when it was taken or made
     size: int
     cer: float | None = None            # the speech judge's character error rate
+    # Its SHA-256 and CRC-32 with the stat they were checked at, for a bundle to copy it by.
+    checked: Checked | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -73,9 +84,9 @@ def _key(*parts) -> str:
 def _cached(layout: Layout, key: str, profile: Profile, make, done: Done) -> Rendered:
     """The rendered file under ``key``, made only if the cache does not hold it whole.
 
-    The meta file records the file's size and SHA-256, and its modification time and inode
-    when written: a file that kept all of them is taken as it is, one that did not is
-    hashed again, so a truncated or altered cache entry is detected and made again.
+    The meta file records the file's size, SHA-256 and CRC-32, and its modification time
+    and inode when written: a file that kept all of them is taken as it is, one that did
+    not is hashed again, so a truncated or altered cache entry is detected and made again.
     ``make`` returns the encoded bytes, or the path of a temporary file it streamed them
     into (a program).
     """
@@ -86,14 +97,13 @@ def _cached(layout: Layout, key: str, profile: Profile, make, done: Done) -> Ren
     data, measured, encodings = make()
     done.encodings += encodings
     if isinstance(data, Path):
-        digest = sha256_file(data)
+        digest, crc = digests_of_file(data)
         replace_durably(data, out)
     else:
-        digest = sha256_bytes(data)
+        digest, crc = sha256_bytes(data), zlib.crc32(data)
         atomic_write(out, data)
-    size = out.stat().st_size
-    _write_meta(layout.final_cache(key, "json"), measured, size, digest, out)
-    return Rendered(key, measured, digest, size)
+    checked = _write_meta(layout.final_cache(key, "json"), measured, digest, crc, out)
+    return Rendered(key, measured, digest, checked.size, checked=checked)
 
 
 def _hit(layout: Layout, key: str, profile: Profile) -> Rendered | None:
@@ -103,14 +113,21 @@ def _hit(layout: Layout, key: str, profile: Profile) -> Rendered | None:
     try:
         info = json.loads(meta.read_text())
         size, digest, written = info.pop("size"), info.pop("sha256"), info.pop("stat", None)
+        crc = info.pop("crc32", None)
         measured = dsp.Measured.from_json(info)
         st = out.stat()
         if size == st.st_size:
             now = [st.st_mtime_ns, st.st_ino]
-            if written == now or digest == sha256_file(out):
-                if written != now:      # the same bytes, moved or copied: remember it so
-                    _write_meta(meta, measured, size, digest, out)
+            if written == now and isinstance(crc, int):
+                return Rendered(key, measured, digest, size,
+                                checked=Checked(size, st.st_mtime_ns, st.st_ino, digest, crc))
+            if written == now:
                 return Rendered(key, measured, digest, size)
+            # The same bytes, moved or copied: remember them as they are now.
+            now_digest, crc = digests_of_file(out)
+            if now_digest == digest:
+                checked = _write_meta(meta, measured, digest, crc, out)
+                return Rendered(key, measured, digest, size, checked=checked)
     except (ValueError, TypeError, KeyError, OSError):
         pass
     return None
@@ -130,11 +147,14 @@ def cached_message(job: MessageJob, profiles: list[Profile], layout: Layout) -> 
     return done
 
 
-def _write_meta(meta: Path, measured: dsp.Measured, size: int, digest: str, out: Path) -> None:
+def _write_meta(meta: Path, measured: dsp.Measured, digest: str, crc: int,
+                out: Path) -> Checked:
+    """Record what the cache file ``out`` measures and holds, with its stat now."""
     st = out.stat()
-    atomic_write(meta, json.dumps({**measured.to_json(), "size": size,
-                                   "sha256": digest,
+    atomic_write(meta, json.dumps({**measured.to_json(), "size": st.st_size,
+                                   "sha256": digest, "crc32": crc,
                                    "stat": [st.st_mtime_ns, st.st_ino]}).encode())
+    return Checked(st.st_size, st.st_mtime_ns, st.st_ino, digest, crc)
 
 
 def message_key(job: MessageJob, profile: Profile) -> str:

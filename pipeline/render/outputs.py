@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..audio.profiles import Profile
 from ..content.sources import Program
-from ..fsutil import sha256_bytes, staging_of, swap_folder
+from ..fsutil import Checked, sha256_bytes, staging_of, swap_folder
 from ..layout import (
     INDEX_PAGE,
     MANIFEST,
@@ -46,6 +46,8 @@ class FolderResult:
     programs_skipped: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     kept: bool = False          # left as it was, because a render of its locale failed
+    # The audio files' digests, as checked in the render cache, which they are linked from.
+    checked: dict[str, Checked] = field(default_factory=dict)
 
 
 def write_folder(folder: Path, layout: Layout, profile: Profile, lp: "LocalePlan",
@@ -61,12 +63,16 @@ def write_folder(folder: Path, layout: Layout, profile: Profile, lp: "LocalePlan
     for index, (job, rendered) in enumerate(messages, 1):
         name = message_file(index, width, job.message_id, profile.ext)
         audio[name] = layout.final_cache(rendered.key, profile.ext)
+        if rendered.checked:
+            result.checked[name] = rendered.checked
         entries.append(_entry(name, "message", job.message_id, job.title, job.text,
                               rendered, job.voicing.made_by(), job.source_text))
         result.seconds += rendered.measured.duration
     for program, rendered in programs:
         name = program_file(program.id, profile.ext)
         audio[name] = layout.final_cache(rendered.key, profile.ext)
+        if rendered.checked:
+            result.checked[name] = rendered.checked
         entries.append(_entry(name, "program", program.id, program.title,
                               " | ".join(program.items), rendered,
                               {"items": list(program.items), "gap_seconds": program.gap_seconds},
