@@ -116,6 +116,28 @@ def test_a_build_copies_the_audio_it_checked_without_reading_it(built, tmp_path,
     assert len(copied) == sum(1 for p in copied if p.suffix in (".wav", ".mp3"))
 
 
+def test_where_the_kernel_cannot_copy_the_bytes_are_read_and_written(built, tmp_path,
+                                                                      monkeypatch):
+    """Without copy_file_range (another system, or two file systems it cannot join), a
+    checked file is copied by reads and writes: the same bytes."""
+    import errno
+
+    from pipeline.distribute.bundle import make_bundle
+    from pipeline.fsutil import Checked, digests_of_file
+
+    def refuse(*args):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+    monkeypatch.setattr(os, "copy_file_range", refuse)
+    folder = built / "audio_out" / "demo" / "ru" / "radio"
+    checked = {}
+    for path in folder.rglob("*.wav"):
+        st = path.stat()
+        checked[path.relative_to(folder).as_posix()] = Checked(
+            st.st_size, st.st_mtime_ns, st.st_ino, *digests_of_file(path))
+    assert make_bundle(folder, tmp_path / "a.zip", checked) is True
+    assert (tmp_path / "a.zip").read_bytes() == bundle_of(built, "ru", "radio").read_bytes()
+
+
 def test_a_checked_file_that_changed_since_is_read_and_hashed(built, tmp_path):
     """A file whose size, time or inode moved since its digests were checked is not
     copied on their word: it is read and hashed, and a change stops the bundle."""
