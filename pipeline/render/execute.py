@@ -121,9 +121,8 @@ def _hit(layout: Layout, key: str, profile: Profile) -> Rendered | None:
             if written == now and isinstance(crc, int):
                 return Rendered(key, measured, digest, size,
                                 checked=Checked(size, st.st_mtime_ns, st.st_ino, digest, crc))
-            if written == now:
-                return Rendered(key, measured, digest, size)
-            # The same bytes, moved or copied: remember them as they are now.
+            # The same bytes, moved or copied (or recorded before CRC-32s were): remember
+            # them as they are now.
             now_digest, crc = digests_of_file(out)
             if now_digest == digest:
                 checked = _write_meta(meta, measured, digest, crc, out)
