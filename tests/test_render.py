@@ -414,6 +414,37 @@ def test_a_programs_cached_blocks_are_taken_only_whole(built, tmp_path):
     assert entry.read_bytes() != bytes(damaged)
 
 
+def test_a_cache_entry_gives_its_digests_only_with_its_recorded_stat(built, tmp_path):
+    """A cache hit hands on the file's SHA-256 and CRC-32 (for a bundle to copy it by)
+    only with the stat they were recorded at; an entry recorded without a CRC-32 (by an
+    older version) is hashed once and recorded again with one."""
+    import zlib
+
+    from pipeline.audio.profiles import DEFAULT_PROFILES as PROFILES
+    from pipeline.layout import Layout
+    from pipeline.render.execute import _hit
+    layout = Layout(tmp_path)
+    final = tmp_path / "audio_out" / ".cache" / "final"
+    final.mkdir(parents=True)
+    source = next((built / "audio_out" / ".cache" / "final").glob("*.mp3"))
+    key = source.stem
+    entry = final / source.name
+    shutil.copy(source, entry)
+    meta = json.loads(source.with_suffix(".json").read_text())
+    del meta["crc32"]
+    (final / f"{key}.json").write_text(json.dumps(meta))
+    hit = _hit(layout, key, PROFILES["usb"])        # another inode, no CRC: hashed again
+    data = entry.read_bytes()
+    assert hit is not None and hit.checked is not None
+    assert hit.checked.crc32 == zlib.crc32(data) and hit.checked.sha256 == meta["sha256"]
+    assert hit.checked.holds(entry)
+    recorded = json.loads((final / f"{key}.json").read_text())
+    assert recorded["crc32"] == zlib.crc32(data)
+    assert recorded["stat"] == [entry.stat().st_mtime_ns, entry.stat().st_ino]
+    again = _hit(layout, key, PROFILES["usb"])      # as recorded: taken on its stat
+    assert again is not None and again.checked == hit.checked
+
+
 def test_an_mp3_programs_decoding_is_shared_out_to_the_workers(built, tmp_path):
     """The files of an MP3 program not decoded yet where they lie in it, in shares of about
     equal length for the workers; what a share makes is what the program's job takes."""
