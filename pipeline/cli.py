@@ -297,6 +297,18 @@ def _bundle(project: Project, args, withdraw: bool = True,
     return written
 
 
+def cmd_prune(project: Project, args) -> int:
+    pruned = workflow.prune(project, args.dry_run)
+
+    def mib(n: int) -> str:
+        return f"{n / 2 ** 20:.1f} MiB"
+    verb = "would delete" if args.dry_run else "deleted"
+    _print(f"{verb} {pruned.files} files ({mib(pruned.bytes)}) from the render cache; kept "
+           f"{pruned.kept_files} ({mib(pruned.kept_bytes)}) that the output folders or the "
+           "current messages use")
+    return 0
+
+
 def cmd_bundle(project: Project, args) -> int:
     if not _bundle(project, args):
         _err("no output folder to bundle (run broadcast render first)")
@@ -474,6 +486,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sign", metavar="KEY", help="write a minisign signature beside each zip")
     p.add_argument("--timestamp", action="store_true",
                    help="put the signing time in the trusted comment (off: no dates)")
+    p = add("prune", cmd_prune, "delete from the render cache what no output folder holds and "
+            "no current message is voiced with (each edit leaves its old files there)")
+    p.add_argument("--dry-run", action="store_true", help="say what would go; delete nothing")
     p = add("verify", cmd_verify, "verify a bundle: members, checksums, manifest, signature")
     p.add_argument("bundle", metavar="BUNDLE")
     p.add_argument("--pubkey", metavar="KEY", help="public key (default: keys/broadcast.pub)")

@@ -15,12 +15,13 @@ from .audio.profiles import Profile
 from .catalogs import ops
 from .distribute import bundle, signing
 from .fsutil import Checked
-from .layout import LOCALE_RE, PROFILE_RE, SUMS
+from .layout import LOCALE_RE, PROFILE_RE, SUMS, Layout
 from .project import Project
 from .render import outputs
 from .render.execute import Progress, RenderReport, execute, open_pool
 from .render.outputs import Withdrawn
 from .render.plan import LocalePlan, plan
+from .render.prune import Pruned, prune_cache
 
 
 @dataclass
@@ -93,13 +94,11 @@ def withdraw_unapproved(project: Project, plans: list[LocalePlan] | None = None
     the folder, and that folder's bundle and signature are deleted. ``plans``: the
     project's plans if already made (the whole project is planned only if a folder on
     disk is of a campaign or locale they leave out)."""
-    out_dir = project.layout.out_dir
-    if not out_dir.is_dir():
-        return []
     # Every folder on disk: one of a campaign or locale that no longer exists has nothing
     # approved left in it.
-    folders = [f for f in sorted(out_dir.glob("*/*/*"))
-               if f.is_dir() and PROFILE_RE.match(f.name) and LOCALE_RE.match(f.parent.name)]
+    folders = _output_folders(project.layout)
+    if not folders:
+        return []
     on_disk = {(f.parent.parent.name, f.parent.name) for f in folders}
     if plans is None or not on_disk <= {(lp.campaign.name, lp.locale) for lp in plans}:
         plans = plan(project.whole())
@@ -121,6 +120,27 @@ def withdraw_unapproved(project: Project, plans: list[LocalePlan] | None = None
                 removed.append(path)
         out.append(Withdrawn(folder, gone, removed))
     return out
+
+
+def _output_folders(layout: Layout) -> list[Path]:
+    """Every output folder on disk (campaign/locale/profile), of this build or not."""
+    if not layout.out_dir.is_dir():
+        return []
+    return [f for f in sorted(layout.out_dir.glob("*/*/*"))
+            if f.is_dir() and PROFILE_RE.match(f.name) and LOCALE_RE.match(f.parent.name)]
+
+
+def prune(project: Project, dry_run: bool = False) -> Pruned:
+    """Delete from the render cache what no output folder on disk holds and no message of
+    the current catalogs is voiced with (:mod:`render.prune`)."""
+    live: set[str] = set()
+    for folder in _output_folders(project.layout):
+        sums = folder / SUMS
+        if sums.is_file():
+            live.update(bundle.read_sums(sums.read_bytes(), str(sums)).values())
+    speech = {key for lp in plan(project.whole()) for job in lp.jobs
+              for key in job.voicing.keys()}
+    return prune_cache(project.layout, live, speech, dry_run)
 
 
 def start_workers(project: Project, workers: int | None = None, scheduler: str | None = None):

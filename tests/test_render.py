@@ -514,6 +514,37 @@ def test_an_edited_paragraph_re_encodes_its_message_only(project, cli):
     assert result.code == 0 and "\n1 syntheses, 3 encodings\n" in result.out, result.out
 
 
+def test_prune_deletes_what_an_edit_left_and_nothing_a_folder_holds(project, cli):
+    """After an edit, the cache still holds the old text's files (a message in each
+    profile, the programs, the old paragraph's synthesis): prune deletes them, and only
+    them; --dry-run says the same and deletes nothing; the next build renders nothing."""
+    args = ("build", "--project", project, "--locale", "ru", "--jobs", "1")
+    cache = project / "audio_out" / ".cache"
+    assert cli(*args).code == 0
+    po = project / "locales" / "ru" / "LC_MESSAGES" / "demo.po"
+    po.write_text(po.read_text(encoding="utf-8").replace(
+        "Слушайте, когда это безопасно.", "Слушайте, когда это безопасно для вас."),
+        encoding="utf-8")
+    before = {p: p.stat().st_size for p in cache.rglob("*") if p.is_file()}
+    assert cli(*args).code == 0
+    left = {p for p in cache.rglob("*") if p.is_file()} & set(before)
+    dry = cli("prune", "--project", project, "--dry-run")
+    assert dry.code == 0 and dry.out.startswith("would delete ")
+    assert {p for p in cache.rglob("*") if p.is_file()} >= left
+    done = cli("prune", "--project", project)
+    assert done.code == 0 and done.out.startswith("deleted ")
+    assert re.search(r"\d+ files", dry.out).group() == re.search(r"\d+ files", done.out).group()
+    gone = left - {p for p in cache.rglob("*") if p.is_file()}
+    # The old ident: its file in each profile with its meta, the usb MP3's mastered PCM,
+    # and the six programs with their metas; the old paragraph's synthesis.
+    assert {p.suffix for p in gone} >= {".wav", ".mp3", ".json"}
+    assert any(p.parent.name == "speech" for p in gone)
+    for folder in (project / "audio_out" / "demo" / "ru").iterdir():
+        for audio in (p for p in folder.rglob("*") if p.suffix in (".wav", ".mp3")):
+            assert audio.stat().st_nlink == 2, audio       # its cache entry is still there
+    assert "\n0 syntheses, 0 encodings\n" in cli(*args).out
+
+
 def test_workers_fork_only_where_it_is_safe():
     """A command's process forks its workers (they inherit its imports); a process running
     another thread, or holding a library with a thread pool of its own, spawns them."""

@@ -37,7 +37,9 @@ def _zip_time() -> tuple[int, int, int, int, int, int]:
     return time.gmtime(stamp)[:6]
 
 
-def _sums(data: bytes, source: str) -> dict[str, str]:
+def read_sums(data: bytes, source: str) -> dict[str, str]:
+    """A SHA256SUMS file's lines: name → SHA-256 (hex); a malformed line is a BundleError
+    naming ``source`` and the line."""
     sums = {}
     try:
         text = data.decode("utf-8")
@@ -74,7 +76,7 @@ def make_bundle(folder: Path, out: Path, checked: Mapping[str, Checked] | None =
         raise BundleError("no SHA256SUMS in the output folder", folder,
                           fix="render first (broadcast render or broadcast build)")
     sums_data = sums_path.read_bytes()
-    sums = _sums(sums_data, str(sums_path))
+    sums = read_sums(sums_data, str(sums_path))
     names = sorted(set(sums) | {"SHA256SUMS"})
     stamp = _zip_time()
     sizes: dict[str, int] = {}
@@ -278,7 +280,7 @@ def verify_bundle(path: Path, public: signing.PublicKey | None) -> Verified:
         result.problems.append("member 'SHA256SUMS' is missing")
         sums = {}
     else:
-        sums = _sums(result.members["SHA256SUMS"], source)
+        sums = read_sums(result.members["SHA256SUMS"], source)
     present = {n: sha256_bytes(d) for n, d in result.members.items() if n != "SHA256SUMS"}
     missing = {n: h for n, h in sums.items() if n not in present}
     added = {n: h for n, h in present.items() if n not in sums}
