@@ -116,6 +116,18 @@ def test_a_build_copies_the_audio_it_checked_without_reading_it(built, tmp_path,
     assert len(copied) == sum(1 for p in copied if p.suffix in (".wav", ".mp3"))
 
 
+def checked_audio(folder: Path) -> dict:
+    """The digests of a folder's audio files as a render would hand them to its bundle."""
+    from pipeline.fsutil import Checked, digests_of_file
+    checked = {}
+    for path in folder.rglob("*"):
+        if path.suffix in (".wav", ".mp3"):
+            st = path.stat()
+            checked[path.relative_to(folder).as_posix()] = Checked(
+                st.st_size, st.st_mtime_ns, st.st_ino, *digests_of_file(path))
+    return checked
+
+
 def test_where_the_kernel_cannot_copy_the_bytes_are_read_and_written(built, tmp_path,
                                                                       monkeypatch):
     """Without copy_file_range (another system, or two file systems it cannot join), a
@@ -123,18 +135,12 @@ def test_where_the_kernel_cannot_copy_the_bytes_are_read_and_written(built, tmp_
     import errno
 
     from pipeline.distribute.bundle import make_bundle
-    from pipeline.fsutil import Checked, digests_of_file
 
     def refuse(*args):
         raise OSError(errno.EXDEV, "Invalid cross-device link")
     monkeypatch.setattr(os, "copy_file_range", refuse)
     folder = built / "audio_out" / "demo" / "ru" / "radio"
-    checked = {}
-    for path in folder.rglob("*.wav"):
-        st = path.stat()
-        checked[path.relative_to(folder).as_posix()] = Checked(
-            st.st_size, st.st_mtime_ns, st.st_ino, *digests_of_file(path))
-    assert make_bundle(folder, tmp_path / "a.zip", checked) is True
+    assert make_bundle(folder, tmp_path / "a.zip", checked_audio(folder)) is True
     assert (tmp_path / "a.zip").read_bytes() == bundle_of(built, "ru", "radio").read_bytes()
 
 
@@ -143,13 +149,8 @@ def test_a_checked_file_that_changed_since_is_read_and_hashed(built, tmp_path):
     copied on their word: it is read and hashed, and a change stops the bundle."""
     from pipeline.distribute.bundle import make_bundle
     from pipeline.errors import BundleError
-    from pipeline.fsutil import Checked, digests_of_file
     folder = shutil.copytree(built / "audio_out" / "demo" / "ru" / "usb", tmp_path / "usb")
-    checked = {}
-    for path in folder.rglob("*.mp3"):
-        st = path.stat()
-        checked[path.relative_to(folder).as_posix()] = Checked(
-            st.st_size, st.st_mtime_ns, st.st_ino, *digests_of_file(path))
+    checked = checked_audio(folder)
     assert make_bundle(folder, tmp_path / "a.zip", checked) is True
     assert (tmp_path / "a.zip").read_bytes() == bundle_of(built, "ru", "usb").read_bytes()
     message = next(folder.glob("*.mp3"))
