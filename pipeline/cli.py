@@ -303,8 +303,8 @@ def cmd_prune(project: Project, args) -> int:
     def mib(n: int) -> str:
         return f"{n / 2 ** 20:.1f} MiB"
     verb = "would delete" if args.dry_run else "deleted"
-    _print(f"{verb} {pruned.files} files ({mib(pruned.bytes)}) from the render cache; kept "
-           f"{pruned.kept_files} ({mib(pruned.kept_bytes)}) that the output folders or the "
+    _print(f"{verb} {pruned.files} files ({mib(pruned.size)}) from the render cache; kept "
+           f"{pruned.kept_files} ({mib(pruned.kept_size)}) that the output folders or the "
            "current messages use")
     return 0
 

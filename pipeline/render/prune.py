@@ -28,9 +28,9 @@ from ..layout import Layout
 @dataclass
 class Pruned:
     files: int = 0              # deleted (or, with dry_run, to delete)
-    bytes: int = 0
+    size: int = 0               # bytes
     kept_files: int = 0
-    kept_bytes: int = 0
+    kept_size: int = 0
 
 
 def prune_cache(layout: Layout, live_digests: set[str], speech_keys: set[str],
@@ -67,9 +67,9 @@ def _keep_or_delete(path: Path, keep: bool, dry_run: bool, result: Pruned) -> No
     size = path.stat().st_size
     if keep:
         result.kept_files += 1
-        result.kept_bytes += size
+        result.kept_size += size
         return
     if not dry_run:
         path.unlink(missing_ok=True)
     result.files += 1
-    result.bytes += size
+    result.size += size
