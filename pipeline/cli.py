@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__, checks, stamp, workflow
+from .catalogs.pofile import forget_parsed
 from .errors import PipelineError, os_error
 from .fsutil import Checked
 from .layout import CONFIG_NAME, PUBLIC_KEY, SECRET_KEY, Layout
@@ -555,6 +556,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     args.argv = list(sys.argv[1:] if argv is None else argv)
+    forget_parsed()                     # a command parses each catalog once, for itself
     try:
         if args.func in FILE_COMMANDS:
             return args.func(args)

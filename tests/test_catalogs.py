@@ -324,3 +324,28 @@ def test_the_shipped_example_is_complete_and_clean(tmp_path, proc):
             assert len(state["ready"]) == campaign["messages"], locale
     result = proc("check", "--strict", "--project", root)
     assert result.code == 0, result.out + result.err
+
+
+def test_a_command_parses_each_catalog_once_and_again_when_it_changes(project, monkeypatch):
+    """load_po parses a catalog once per command and hands each caller its own copy; a
+    file replaced since (another size, time or inode) is parsed again, and so is every
+    file in the next command."""
+    from pipeline.catalogs import pofile
+    parsed = []
+    real = pofile._parse_po
+    monkeypatch.setattr(pofile, "_parse_po", lambda path: parsed.append(path) or real(path))
+    pofile.forget_parsed()
+    path = project / "locales" / "ru" / "LC_MESSAGES" / "demo.po"
+    first, second = load_po(path), load_po(path)
+    assert len(parsed) == 1 and first is not second
+    entry = next(e for e in first if e.msgstr)
+    entry.msgstr = "изменено"
+    assert next(e for e in second if e.msgctxt == entry.msgctxt).msgstr != "изменено"
+    assert next(e for e in load_po(path) if e.msgctxt == entry.msgctxt).msgstr != "изменено"
+    first.save(str(path) + ".new")
+    Path(str(path) + ".new").replace(path)          # as a translator's tool saves it
+    assert next(e for e in load_po(path) if e.msgctxt == entry.msgctxt).msgstr == "изменено"
+    assert len(parsed) == 2
+    pofile.forget_parsed()
+    load_po(path)
+    assert len(parsed) == 3

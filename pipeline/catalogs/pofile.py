@@ -9,6 +9,7 @@ since it was read.
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import re
@@ -22,10 +23,38 @@ from ..errors import CatalogError
 from ..fsutil import atomic_write, read_utf8
 from . import poformat
 
+# What this command has parsed: path → ((size, mtime, inode) when parsed, the catalog).
+_parsed: dict[str, tuple[tuple[int, int, int], polib.POFile]] = {}
+
+
+def forget_parsed() -> None:
+    """Start a command with no catalog parsed (see :func:`load_po`)."""
+    _parsed.clear()
+
 
 def load_po(path: Path) -> polib.POFile:
-    """Read a .po/.pot strictly: any malformed entry, header or plural index is an error."""
+    """Read a .po/.pot strictly: any malformed entry, header or plural index is an error.
+
+    A command reads a catalog several times (validation, update, compile, status): it is
+    parsed once, and each caller gets its own copy, for as long as the file keeps the
+    size, modification time and inode it was parsed at."""
     path = Path(path)
+    try:
+        st = os.stat(path)
+        seen: tuple[int, int, int] | None = (st.st_size, st.st_mtime_ns, st.st_ino)
+    except OSError:
+        seen = None                     # read_utf8 says what is wrong
+    where = os.path.abspath(path)
+    cached = _parsed.get(where)
+    if cached is not None and cached[0] == seen:
+        return copy.deepcopy(cached[1])
+    po = _parse_po(path)
+    if seen is not None:
+        _parsed[where] = (seen, copy.deepcopy(po))
+    return po
+
+
+def _parse_po(path: Path) -> polib.POFile:
     text = read_utf8(path, CatalogError)
     _lint_lines(text, path)
     # Both parsers stumble on the previous msgid of obsolete entries ('#~| ', written by
