@@ -30,6 +30,7 @@ class Project:
     campaigns: list[Campaign]
     locales: list[str]
     narrowed: bool = False      # opened for some campaigns or locales only
+    every_campaign: bool = True     # not narrowed to one campaign
     _statuses: dict[tuple[str, str], LocaleStatus] = field(default_factory=dict, repr=False)
     _gates: dict[tuple[str, str], tuple] = field(default_factory=dict, repr=False)
     _glossaries: dict[str, Glossary] = field(default_factory=dict, repr=False)
@@ -46,11 +47,22 @@ class Project:
         return self.config.layout
 
     def whole(self) -> "Project":
-        """The whole project (every campaign and locale), read once per command."""
+        """The whole project (every campaign and locale), read once per command: a project
+        narrowed to some locales only lends it its campaigns and what it has read of
+        their catalogs."""
         if not self.narrowed:
             return self
         if self._whole is None:
-            self._whole = open_project(self.root)
+            if not self.every_campaign:
+                self._whole = open_project(self.root)
+            else:
+                whole = Project(self.config, self.campaigns, _every_locale(self.config))
+                whole._statuses.update(self._statuses)
+                whole._gates.update(self._gates)
+                whole._glossaries.update(self._glossaries)
+                whole._lexicons.update(self._lexicons)
+                whole._pots_read |= self._pots_read
+                self._whole = whole
         return self._whole
 
     def rel(self, path: Path) -> str:
@@ -177,12 +189,19 @@ def open_project(root: Path, campaign: str | None = None,
     """Load configuration and campaigns, validated; ``locales`` narrows the locales."""
     config = load_config(Path(root))
     campaigns = load_campaigns(config.layout, campaign)
-    known = list(config.locales)
-    for code in config.layout.catalog_locales():
-        if code not in known:
-            known.append(code)
+    known = _every_locale(config)
     if locales:
         for code in locales:
             parse_locale(code)
         known = list(dict.fromkeys(locales))
-    return Project(config, campaigns, known, narrowed=bool(campaign or locales))
+    return Project(config, campaigns, known, narrowed=bool(campaign or locales),
+                   every_campaign=not campaign)
+
+
+def _every_locale(config: Config) -> list[str]:
+    """The configured locales, then any other that has a catalog folder."""
+    known = list(config.locales)
+    for code in config.layout.catalog_locales():
+        if code not in known:
+            known.append(code)
+    return known

@@ -349,3 +349,20 @@ def test_a_command_parses_each_catalog_once_and_again_when_it_changes(project, m
     pofile.forget_parsed()
     load_po(path)
     assert len(parsed) == 3
+
+
+def test_the_whole_of_a_project_narrowed_to_locales_is_not_read_again(project):
+    """A command narrowed to some locales that needs the whole project (the report, the
+    withdrawal) gets every locale, with the campaigns and catalogs it has read already;
+    one narrowed to a campaign reads the others."""
+    from pipeline.project import open_project
+    narrowed = open_project(project, locales=["ru"])
+    campaign = narrowed.campaigns[0]
+    read = narrowed.status(campaign, "ru")
+    whole = narrowed.whole()
+    assert whole.locales == open_project(project).locales and len(whole.locales) > 1
+    assert whole.campaigns is narrowed.campaigns and whole.status(campaign, "ru") is read
+    assert whole.readiness(campaign, "uk")[0] == \
+        open_project(project).readiness(campaign, "uk")[0]
+    one = open_project(project, campaign=campaign.name, locales=["ru"])
+    assert one.whole().campaigns is not one.campaigns
