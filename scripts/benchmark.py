@@ -9,7 +9,8 @@ Cases, each in a fresh copy of the example project and as its own process:
   process, nothing measured).
 For each: wall and CPU seconds (the process and every child it waited for) and peak
 memory summed over the process and its workers, sampled every 20 ms. Every case runs with
-OPENBLAS_NUM_THREADS=1 and the package compiled to bytecode first.
+OPENBLAS_NUM_THREADS=1 and the package compiled to bytecode first. For scale, it also
+says how much work two busy processes do side by side against one on this machine.
 
     python scripts/benchmark.py                      # the example's Russian locale
     python scripts/benchmark.py --scale 20 200       # synthetic campaigns of N messages
@@ -269,6 +270,44 @@ def peer(project: Path, locale: str, out: Path) -> None:
             subprocess.run(args, check=True)
 
 
+# --- the machine ---------------------------------------------------------------------------------
+
+def _busy(out=None) -> float:
+    """A tenth of a second or so of work like a render job's (numpy over a few MB of
+    audio, and the interpreter): its wall time."""
+    import numpy as np
+    start = time.perf_counter()
+    x = np.random.default_rng(0).standard_normal(2_000_000).astype(np.float32)
+    for _ in range(10):
+        x[:400_000] = np.convolve(x[:400_000], np.ones(64, np.float32), mode="same") * 0.5
+        x = x[::-1].copy()
+        sum(range(100_000))
+    took = time.perf_counter() - start
+    if out is not None:
+        out.put(took)
+    return took
+
+
+def two_process_ceiling(rounds: int = 5) -> float:
+    """How many times the work of one busy process this machine does with two side by
+    side (2.0 on two cores that do not slow each other, as where they share caches and
+    memory bandwidth they do): the scale a 2-worker speed-up is to be read against."""
+    import multiprocessing
+    context = multiprocessing.get_context("fork")
+    ratios = []
+    for _ in range(rounds):
+        alone = _busy()
+        queue = context.Queue()
+        procs = [context.Process(target=_busy, args=(queue,)) for _ in range(2)]
+        for proc in procs:
+            proc.start()
+        both = [queue.get() for _ in procs]
+        for proc in procs:
+            proc.join()
+        ratios.append(2 * alone / max(both))
+    return statistics.median(ratios)
+
+
 # --- the run -------------------------------------------------------------------------------------
 
 def run_all(tmp: Path, locales: list[str], anchors: bool, scale: int | None) -> dict:
@@ -276,6 +315,7 @@ def run_all(tmp: Path, locales: list[str], anchors: bool, scale: int | None) -> 
         dest = tmp / name
         return scaled_project(dest, scale) if scale else copy_project(dest)
     results = {}
+    results["_ceiling"] = two_process_ceiling()
     results["project cold, 1 worker"] = measure(build(fresh("cold1"), 1, locales))
     two = fresh("cold2")
     results["project cold, 2 workers"] = measure(build(two, 2, locales))
@@ -302,7 +342,7 @@ def report(runs: list[dict], title: str) -> None:
     ratio within a run (both sides of a ratio are measured side by side, so the ratio
     drifts less than the seconds do), with its range over the runs."""
     results = {label: tuple(statistics.median([run[label][i] for run in runs]) for i in range(3))
-               for label in runs[0]}
+               for label in runs[0] if not label.startswith("_")}
     cold = results["project cold, 1 worker"]
     repeated = f", medians of {len(runs)} runs" if len(runs) > 1 else ""
     print(f"\n{title}{repeated}")
@@ -340,6 +380,10 @@ def report(runs: list[dict], title: str) -> None:
         ok = value <= bound if op == "≤" else value >= bound
         spread = f" (runs: {min(values):.3f} to {max(values):.3f})" if len(runs) > 1 else ""
         print(f"- {text}: {value:.3f}{spread} {'met' if ok else 'NOT met'}")
+    ceiling = statistics.median([run["_ceiling"] for run in runs])
+    print(f"- for scale: two processes running numpy over 8 MB of samples each did "
+          f"{ceiling:.2f}× the work of one, side by side (2.00 where the cores do not slow "
+          "each other)")
 
 
 def main() -> int:
