@@ -453,6 +453,7 @@ def test_an_mp3_programs_decoding_is_shared_out_to_the_workers(built, tmp_path):
     from pipeline.audio.master import decoded_blocks, mp3_program_offsets, program_from_files
     from pipeline.audio.profiles import DEFAULT_PROFILES as PROFILES
     from pipeline.content.sources import Program
+    from pipeline.fsutil import Checked
     from pipeline.layout import Layout
     from pipeline.render.execute import Rendered, _block_shares, _cached_blocks, render_blocks
     layout = Layout(tmp_path)
@@ -467,7 +468,7 @@ def test_an_mp3_programs_decoding_is_shared_out_to_the_workers(built, tmp_path):
         shutil.copy(folder / entry["file"], layout.final_cache(entry["id"], "mp3"))
         samples = len(mp3_decoded(folder / entry["file"]))
         messages.append(Rendered(entry["id"], Measured(entry["duration"], -16.0, -2.0,
-                                                       samples=samples), "", 0))
+                                                       samples=samples), Checked(0, 0, 0, "", 0)))
     program = Program("p", "P", tuple(keys), 1, gap_seconds=1.5)
     usb = PROFILES["usb"]
     shares = _block_shares(program, messages, usb, layout, 2)

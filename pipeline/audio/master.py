@@ -169,7 +169,7 @@ def _write_program(pieces: Pieces, gap_seconds: float, profile: Profile, title: 
             for pcm in _composed(pieces, gap_seconds, profile, gain_db, ceiling_db,
                                  mastered_to):
                 if wav:
-                    wav.writeframes(pcm.tobytes())
+                    wav.writeframes(pcm.data)
                 elif mp3:
                     fh.write(mp3.write(Audio.from_int16(pcm, rate)))
                 measure.add(pcm)        # an MP3's peak is measured again decoded, later
@@ -368,7 +368,7 @@ def _wav_program(files: list[Path], fill_s: float, profile: Profile, tmp: Path,
                 parts.insert(0, np.zeros(least + (-(written + least)) % grid, dtype="<i2"))
             starts.append(written + (len(parts[0]) if i else 0))
             for pcm in parts:
-                out.writeframes(pcm.tobytes())
+                out.writeframes(pcm.data)
                 written += len(pcm)
                 if measure:
                     measure.add(pcm)

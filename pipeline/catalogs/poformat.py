@@ -39,15 +39,16 @@ def _unistring():
     """libunistring's ``ulc_width_linebreaks``, or None where the library is missing.
 
     Its usual names are tried first: ``find_library`` runs ``ldconfig -p`` on Linux."""
-    function = None
-    for name in ("libunistring.so.5", "libunistring.so.2", None):
-        name = name or ctypes.util.find_library("unistring")
+    def names():
+        yield from ("libunistring.so.5", "libunistring.so.2")
+        yield ctypes.util.find_library("unistring")
+    for name in filter(None, names()):
         try:
-            function = ctypes.CDLL(name).ulc_width_linebreaks if name else None
+            function = ctypes.CDLL(name).ulc_width_linebreaks
+            break
         except (OSError, AttributeError):
             continue
-        break
-    if function is None:
+    else:
         return None
     function.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
                          ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p]

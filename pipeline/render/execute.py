@@ -60,11 +60,18 @@ Progress = Callable[[int, int, str], None]     # (done, total, what was just don
 class Rendered:
     key: str                            # the cache key: final/<key>.<ext> holds the file
     measured: dsp.Measured
-    sha256: str                         # of that file, checked when it was taken or made
-    size: int
+    # That file's size, SHA-256 and CRC-32, with the stat they were checked at when it was
+    # taken or made (a bundle copies it by them).
+    checked: Checked
     cer: float | None = None            # the speech judge's character error rate
-    # Its SHA-256 and CRC-32 with the stat they were checked at, for a bundle to copy it by.
-    checked: Checked | None = field(default=None, compare=False)
+
+    @property
+    def sha256(self) -> str:
+        return self.checked.sha256
+
+    @property
+    def size(self) -> int:
+        return self.checked.size
 
 
 @dataclass
@@ -102,8 +109,8 @@ def _cached(layout: Layout, key: str, profile: Profile, make, done: Done) -> Ren
     else:
         digest, crc = sha256_bytes(data), zlib.crc32(data)
         atomic_write(out, data)
-    checked = _write_meta(layout.final_cache(key, "json"), measured, digest, crc, out)
-    return Rendered(key, measured, digest, checked.size, checked=checked)
+    return Rendered(key, measured, _write_meta(layout.final_cache(key, "json"), measured,
+                                               digest, crc, out))
 
 
 def _hit(layout: Layout, key: str, profile: Profile) -> Rendered | None:
@@ -119,14 +126,13 @@ def _hit(layout: Layout, key: str, profile: Profile) -> Rendered | None:
         if size == st.st_size:
             now = [st.st_mtime_ns, st.st_ino]
             if written == now and isinstance(crc, int):
-                return Rendered(key, measured, digest, size,
-                                checked=Checked(size, st.st_mtime_ns, st.st_ino, digest, crc))
+                return Rendered(key, measured,
+                                Checked(size, st.st_mtime_ns, st.st_ino, digest, crc))
             # The same bytes, moved or copied (or recorded before CRC-32s were): remember
             # them as they are now.
             now_digest, crc = digests_of_file(out)
             if now_digest == digest:
-                checked = _write_meta(meta, measured, digest, crc, out)
-                return Rendered(key, measured, digest, size, checked=checked)
+                return Rendered(key, measured, _write_meta(meta, measured, digest, crc, out))
     except (ValueError, TypeError, KeyError, OSError):
         pass
     return None
@@ -273,7 +279,8 @@ def _block_shares(program: Program, messages: list[Rendered], profile: Profile,
     """An MP3 program's files to decode where they lie in it (their key and offset; those
     not cached yet), in up to ``workers`` shares of about equal length in program order,
     for workers to decode side by side before the program's job: the one long job
-    otherwise left last. None for a program made another way or a single share."""
+    otherwise left last. None (an empty list) for a program made another way or a single
+    share."""
     samples = [m.measured.samples for m in messages if m.measured.samples is not None]
     if (profile.format != "mp3" or program.intro or program.outro or workers < 2
             or len(samples) < len(messages)):

@@ -63,16 +63,14 @@ def write_folder(folder: Path, layout: Layout, profile: Profile, lp: "LocalePlan
     for index, (job, rendered) in enumerate(messages, 1):
         name = message_file(index, width, job.message_id, profile.ext)
         audio[name] = layout.final_cache(rendered.key, profile.ext)
-        if rendered.checked:
-            result.checked[name] = rendered.checked
+        result.checked[name] = rendered.checked
         entries.append(_entry(name, "message", job.message_id, job.title, job.text,
                               rendered, job.voicing.made_by(), job.source_text))
         result.seconds += rendered.measured.duration
     for program, rendered in programs:
         name = program_file(program.id, profile.ext)
         audio[name] = layout.final_cache(rendered.key, profile.ext)
-        if rendered.checked:
-            result.checked[name] = rendered.checked
+        result.checked[name] = rendered.checked
         entries.append(_entry(name, "program", program.id, program.title,
                               " | ".join(program.items), rendered,
                               {"items": list(program.items), "gap_seconds": program.gap_seconds},

@@ -45,7 +45,6 @@ class EspeakEngine:
     OPTIONS = OPTIONS
     _lock = threading.Lock()        # espeak-ng is not re-entrant
 
-
     def options(self) -> dict:
         return {"speed": self.speed, "pitch": self.pitch}
 
