@@ -316,3 +316,24 @@ def test_the_engine_that_renders_keeps_every_configured_option(project):
     engine = voicing.engine_instance()
     assert (engine.retries, engine.timeout, engine.tld) == (1, 2.5, "com")
     assert voicing.made_by()["options"] == {"tld": "com", "slow": False}
+
+
+def test_installed_versions_are_read_beside_the_module_as_metadata_gives_them(tmp_path):
+    """The versions in cache keys: read from the dist-info folder pip puts beside a module,
+    the same as importlib.metadata's; importlib.metadata where there is none, or two."""
+    import importlib.metadata
+
+    import espeakng_loader
+    import lameenc
+
+    from pipeline.versions import installed_version
+    for dist, module in (("lameenc", lameenc), ("espeakng-loader", espeakng_loader)):
+        assert installed_version(dist, module.__file__) == importlib.metadata.version(dist)
+    (tmp_path / "Foo.Bar-1.2.3.dist-info").mkdir()
+    assert installed_version("foo-bar", str(tmp_path / "foo_bar.py")) == "1.2.3"
+    for version in ("1.0", "1.1"):                      # two: metadata decides
+        (tmp_path / f"baz-{version}.dist-info").mkdir()
+    with pytest.raises(importlib.metadata.PackageNotFoundError):
+        installed_version("baz", str(tmp_path / "baz.py"))
+    assert installed_version("lameenc", str(tmp_path / "x.py")) == \
+        importlib.metadata.version("lameenc")

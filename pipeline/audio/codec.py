@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AudioError
+from ..versions import installed_version
 from .dsp import Audio
 
 
@@ -70,8 +71,8 @@ LAME_SCALE = 0.95               # libmp3lame scales its input by this (lameenc c
 @functools.lru_cache(maxsize=1)
 def mp3_encoder_id() -> str:
     """What encodes MP3s, for cache keys: a new LAME re-encodes."""
-    import importlib.metadata
-    return f"lameenc {importlib.metadata.version('lameenc')} q{MP3_QUALITY} s{LAME_SCALE}"
+    import lameenc
+    return f"lameenc {installed_version('lameenc', lameenc.__file__)} q{MP3_QUALITY} s{LAME_SCALE}"
 
 
 class Mp3Writer:

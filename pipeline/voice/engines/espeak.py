@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import _ctypes
 import ctypes
-import importlib.metadata
 import threading
 from contextlib import contextmanager
 
@@ -17,6 +16,7 @@ import numpy as np
 
 from ...audio.dsp import Audio
 from ...errors import EngineError
+from ...versions import installed_version
 from . import SpeechRequest
 
 AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -92,7 +92,7 @@ class EspeakEngine:
         if self._version is None:
             with self._lock, self._fresh_library(_CALLBACK(lambda *a: 0)) as (lib, _):
                 self._version = (f"espeak-ng {lib.espeak_Info(None).decode()} (espeakng-loader "
-                                 f"{importlib.metadata.version('espeakng-loader')})")
+                                 f"{installed_version('espeakng-loader', self._loader.__file__)})")
         return self._version
 
     def phonemes(self, text: str, voice: str) -> list[str]:
