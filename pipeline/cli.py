@@ -12,8 +12,7 @@ import json
 import os
 import sys
 import traceback
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import BrokenExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -237,7 +236,7 @@ def cmd_render(project: Project, args) -> int:
 def cmd_build(project: Project, args) -> int:
     stamp.forget(str(project.root))     # whatever happens now, the last build's stamp is old
     _replay.clear()
-    pool = workflow.start_workers(project, args.workers, args.scheduler)
+    pool = workflow.start_workers(project, args.workers, args.scheduler, args.profile)
     try:
         project.validate_catalogs()
         project.validate_voices()       # bad engine options fail before anything is written
@@ -580,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted; files already written are complete")
         return 130
-    except BrokenProcessPool:
+    except BrokenExecutor:          # a process pool's (the command's threads have none)
         _err("a render worker died (killed, or out of memory?); files already written are "
              "complete: run the command again, with fewer workers (--jobs 1) if it recurs")
         return 1

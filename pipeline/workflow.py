@@ -144,17 +144,32 @@ def prune(project: Project, dry_run: bool = False) -> Pruned:
     return prune_cache(project.layout, live, speech, dry_run)
 
 
-def start_workers(project: Project, workers: int | None = None, scheduler: str | None = None):
+def start_workers(project: Project, workers: int | None = None, scheduler: str | None = None,
+                  profiles: list[str] | None = None):
     """The render's worker pool (or cluster), started before the project's catalogs and
     plans are read, so that forked workers carry none of them; None for one worker.
 
-    What each process would read again for its first cache key is read here, before the
-    fork, as the build needs it anyway: the package metadata behind the engines' and the
-    MP3 encoder's versions (about 40 ms a process)."""
-    import importlib.metadata  # noqa: F401  (the engines' versions read it in every job)
+    None too for a rebuild, whose every output folder (of ``profiles``, by default the
+    project's) is on disk already: most rebuilds follow an edit, render a message or
+    none, and pay nothing for workers; a render that finds two or more to do opens its
+    pool then (:func:`execute`), its workers forked after the plans.
+
+    The MP3 encoder's version, which every process would otherwise look up for its
+    first cache key, is looked up here, before the fork, as the build needs it anyway."""
+    if not scheduler and _rebuild(project, profiles):
+        return None
     for profile in (project.config.profile(name) for name in project.config.default_profiles):
         encoder_id(profile)
     return open_pool(workers if workers is not None else project.config.workers, scheduler)
+
+
+def _rebuild(project: Project, profiles: list[str] | None) -> bool:
+    """Whether every output folder of the project's campaigns and locales, in
+    ``profiles``, is on disk."""
+    layout = project.layout
+    return all(layout.output_folder(c.name, locale, name).is_dir()
+               for c in project.campaigns for locale in project.locales
+               for name in (profiles or project.config.default_profiles))
 
 
 def render(project: Project, profiles: list[Profile], workers: int | None = None,
@@ -164,7 +179,7 @@ def render(project: Project, profiles: list[Profile], workers: int | None = None
     already by :func:`start_workers`; it is shut down when the render ends)."""
     count = workers if workers is not None else project.config.workers
     if pool is None:
-        pool = start_workers(project, workers, scheduler)
+        pool = start_workers(project, workers, scheduler, [p.name for p in profiles])
     try:
         project.validate_catalogs()
         project.validate_voices()

@@ -515,6 +515,52 @@ def test_an_edited_paragraph_re_encodes_its_message_only(project, cli):
     assert result.code == 0 and "\n1 syntheses, 3 encodings\n" in result.out, result.out
 
 
+def test_a_rebuild_forks_workers_only_for_two_messages_or_more(project, cli, monkeypatch,
+                                                               tmp_path):
+    """A cold build forks its workers before it plans. A rebuild (every folder on disk)
+    forks none for one edited message, and forks them after planning for two; what it
+    writes is what a fresh one-worker build writes."""
+    import pipeline.render.execute as execute
+    import pipeline.workflow as workflow
+    opened: list[bool] = []          # per pool opened: were the plans made already?
+    planned: list[int] = []
+    real_open, real_plan = execute.open_pool, workflow.plan
+
+    def open_pool(workers, scheduler=None):
+        opened.append(bool(planned))
+        return real_open(workers, scheduler)
+
+    def plan(*args, **kwargs):
+        planned.append(1)
+        return real_plan(*args, **kwargs)
+    monkeypatch.setattr(execute, "open_pool", open_pool)
+    monkeypatch.setattr(workflow, "open_pool", open_pool)
+    monkeypatch.setattr(workflow, "plan", plan)
+
+    def build(**edits: str) -> str:
+        po = project / "locales" / "ru" / "LC_MESSAGES" / "demo.po"
+        text = po.read_text(encoding="utf-8")
+        for old, new in edits.items():
+            text = text.replace(old, new)
+        po.write_text(text, encoding="utf-8")
+        opened.clear()
+        planned.clear()
+        result = cli("build", "--project", project, "--locale", "ru", "--jobs", "2")
+        assert result.code == 0, result.err
+        return result.out
+    build()
+    assert opened == [False]
+    out = build(**{"Слушайте, когда это безопасно.": "Слушайте, когда это безопасно для вас."})
+    assert opened == [] and "\n1 syntheses, 3 encodings\n" in out, out
+    out = build(**{"Многие люди думают о вас каждый день.": "Многие люди думают о вас.",
+                   "Пленный получает еду, воду и медицинскую помощь.": "Пленный получает еду."})
+    assert opened == [True] and "\n2 syntheses, 6 encodings\n" in out, out
+    fresh = tmp_path / "fresh"
+    shutil.copytree(project, fresh, ignore=shutil.ignore_patterns("audio_out"))
+    assert cli("build", "--project", fresh, "--locale", "ru", "--jobs", "1").code == 0
+    assert snapshot(fresh / "audio_out" / "demo") == snapshot(project / "audio_out" / "demo")
+
+
 def test_prune_deletes_what_an_edit_left_and_nothing_a_folder_holds(project, cli):
     """After an edit, the cache still holds the old text's files (a message in each
     profile, the programs, the old paragraph's synthesis): prune deletes them, and only

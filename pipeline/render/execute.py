@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import hashlib
 import json
 import os
@@ -16,7 +17,6 @@ import sys
 import wave
 import zlib
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -390,18 +390,29 @@ def _pool(workers: int, scheduler: str | None = None):
     count = _worker_count(workers)
     if count <= 1:
         return None
+    # Imported here: a build that forks no worker does without them (about 10 ms).
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
     return ProcessPoolExecutor(max_workers=count,
                                mp_context=multiprocessing.get_context(_start_method()))
 
 
 def open_pool(workers: int, scheduler: str | None = None):
-    """The pool a render will run in, its workers started now, before the project's plans
-    are made: forked workers then share the parent's imports and nothing else, so their
-    memory does not grow with the project. None for one worker."""
+    """The pool a render will run in, its workers started now. Started before the
+    project's plans are made (:func:`workflow.start_workers`), forked workers share the
+    parent's imports and nothing else, so their memory does not grow with the project.
+    None for one worker.
+
+    The parent's objects are frozen out of the garbage collector while it forks: a
+    worker's collections then never walk them, which would touch (and copy) every page
+    that holds them."""
     pool = _pool(workers, scheduler)
-    if isinstance(pool, ProcessPoolExecutor):
-        pool.submit(int).result()       # the pool forks (or spawns) all its workers now
+    if pool is not None and not isinstance(pool, _Cluster):
+        gc.freeze()
+        try:
+            pool.submit(int).result()   # the pool forks (or spawns) all its workers now
+        finally:
+            gc.unfreeze()
     return pool
 
 
@@ -524,7 +535,7 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
              if (done := cached_message(job, profiles, layout)) is not None}
     to_render = len(tasks) - len(taken)
     if pool is None and (scheduler or to_render >= 2):
-        pool = _pool(workers, scheduler)
+        pool = open_pool(workers, scheduler)
     elif pool is not None and not scheduler and to_render < 2:
         pool.shutdown()
         pool = None
