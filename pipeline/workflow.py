@@ -124,11 +124,13 @@ def withdraw_unapproved(project: Project, plans: list[LocalePlan] | None = None
 
 
 def _output_folders(layout: Layout) -> list[Path]:
-    """Every output folder on disk (campaign/locale/profile), of this build or not."""
+    """Every output folder on disk (campaign/locale/profile), of this build or not. (Not
+    below hidden folders: pathlib's '*' matches them, and the render cache's thousands of
+    files would each be looked at.)"""
     if not layout.out_dir.is_dir():
         return []
-    return [f for f in sorted(layout.out_dir.glob("*/*/*"))
-            if f.is_dir() and PROFILE_RE.match(f.name) and LOCALE_RE.match(f.parent.name)]
+    return [f for f in sorted(layout.out_dir.glob("[!.]*/*/*"))
+            if PROFILE_RE.match(f.name) and LOCALE_RE.match(f.parent.name) and f.is_dir()]
 
 
 def prune(project: Project, dry_run: bool = False) -> Pruned:
