@@ -579,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted; files already written are complete")
         return 130
-    except BrokenExecutor:          # a process pool's (the command's threads have none)
+    except BrokenExecutor:          # a worker process died (the thread pools here cannot break)
         _err("a render worker died (killed, or out of memory?); files already written are "
              "complete: run the command again, with fewer workers (--jobs 1) if it recurs")
         return 1

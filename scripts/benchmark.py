@@ -8,7 +8,9 @@ Cases, each in a fresh copy of the example project and as its own process:
   (synthesis with espeak-ng loaded once, then each output resampled and encoded in
   process, nothing measured).
 For each: wall and CPU seconds (the process and every child it waited for) and peak
-memory summed over the process and its workers, sampled every 20 ms. Every case runs with
+memory summed over the process and its workers (each one's own peak, as the kernel keeps
+it, summed over the processes alive together; and the largest sum of their resident
+memory read every 20 ms, which can miss a short spike). Every case runs with
 OPENBLAS_NUM_THREADS=1 and the package compiled to bytecode first. For scale, it also
 says how much work two busy processes do side by side against one on this machine.
 
@@ -101,21 +103,26 @@ def broadcast(project: Path, *args: str) -> None:
 
 
 class MemorySampler(threading.Thread):
-    """The largest sum of resident memory over a process and all its descendants."""
+    """The memory of a process and all its descendants, read every 20 ms: the largest sum,
+    over the processes alive together, of each one's own peak (VmHWM, which the kernel
+    keeps, so a spike between two readings counts); and the largest sum of their resident
+    memory at one reading (which a spike shorter than 20 ms can miss)."""
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
-        self.pid, self.peak, self._done = pid, 0, threading.Event()
+        self.pid, self.peaks, self.sampled, self._done = pid, 0, 0, threading.Event()
 
     def run(self) -> None:
         while not self._done.is_set():
-            self.peak = max(self.peak, sum(_rss(p) for p in _tree(self.pid)))
+            now = [_memory(p) for p in _tree(self.pid)]
+            self.peaks = max(self.peaks, sum(peak for _, peak in now))
+            self.sampled = max(self.sampled, sum(rss for rss, _ in now))
             self._done.wait(0.02)
 
-    def stop(self) -> int:
+    def stop(self) -> tuple[int, int]:
         self._done.set()
         self.join()
-        return self.peak
+        return self.peaks, self.sampled
 
 
 def _tree(root: int) -> list[int]:
@@ -136,28 +143,31 @@ def _tree(root: int) -> list[int]:
     return out
 
 
-def _rss(pid: int) -> int:
+def _memory(pid: int) -> tuple[int, int]:
+    """(resident bytes now, the most it has been) of a process; (0, 0) once it is gone."""
+    found = {}
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                found[line[:5]] = int(line.split()[1]) * 1024
     except OSError:
         pass
-    return 0
+    return found.get("VmRSS", 0), found.get("VmHWM", 0)
 
 
-def measure(args: list[str], env: dict | None = None) -> tuple[float, float, float]:
-    """(wall s, CPU s with waited-for children, peak MiB summed over the process tree)."""
+def measure(args: list[str], env: dict | None = None) -> tuple[float, float, float, float]:
+    """(wall s, CPU s with waited-for children, MiB: the processes' own peaks summed over
+    those alive together, the largest sampled sum of their resident memory)."""
     start = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     sampler = MemorySampler(proc.pid)
     sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    peak = sampler.stop()
+    peaks, sampled = sampler.stop()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {' '.join(args)}\n{proc.stderr.read().decode()[-2000:]}")
-    return wall, usage.ru_utime + usage.ru_stime, peak / 2 ** 20
+    return wall, usage.ru_utime + usage.ru_stime, peaks / 2 ** 20, sampled / 2 ** 20
 
 
 def build(project: Path, jobs: int, locales: list[str]) -> list[str]:
@@ -341,15 +351,16 @@ def report(runs: list[dict], title: str) -> None:
     """The table of each case's medians over ``runs``, then each target: the median of its
     ratio within a run (both sides of a ratio are measured side by side, so the ratio
     drifts less than the seconds do), with its range over the runs."""
-    results = {label: tuple(statistics.median([run[label][i] for run in runs]) for i in range(3))
+    results = {label: tuple(statistics.median([run[label][i] for run in runs]) for i in range(4))
                for label in runs[0] if not label.startswith("_")}
     cold = results["project cold, 1 worker"]
     repeated = f", medians of {len(runs)} runs" if len(runs) > 1 else ""
     print(f"\n{title}{repeated}")
-    print("| case | wall s | CPU s | peak MiB (all processes) | CPU vs project cold |")
-    print("|---|---|---|---|---|")
-    for label, (wall, cpu, mib) in results.items():
-        print(f"| {label} | {wall:.1f} | {cpu:.1f} | {mib:.0f} | {cpu / cold[1]:.2f} |")
+    print("| case | wall s | CPU s | peak MiB (all processes) | sampled MiB | CPU vs project cold |")
+    print("|---|---|---|---|---|---|")
+    for label, (wall, cpu, mib, sampled) in results.items():
+        print(f"| {label} | {wall:.1f} | {cpu:.1f} | {mib:.0f} | {sampled:.0f} | "
+              f"{cpu / cold[1]:.2f} |")
 
     def wall(run: dict, label: str) -> float:
         return run[label][0]
