@@ -145,17 +145,24 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _blocks(path: Path):
+    with open(path, "rb") as fh:
+        yield from iter(lambda: fh.read(1 << 20), b"")
+
+
 def sha256_file(path: Path) -> str:
-    return digests_of_file(path)[0]
+    h = hashlib.sha256()
+    for block in _blocks(path):
+        h.update(block)
+    return h.hexdigest()
 
 
 def digests_of_file(path: Path) -> tuple[str, int]:
     """A file's SHA-256 (hex) and CRC-32, in one read."""
     h, crc = hashlib.sha256(), 0
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-            crc = zlib.crc32(block, crc)
+    for block in _blocks(path):
+        h.update(block)
+        crc = zlib.crc32(block, crc)
     return h.hexdigest(), crc
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,20 +158,20 @@ def start_workers(project: Project, workers: int | None = None, scheduler: str |
 
     The MP3 encoder's version, which every process would otherwise look up for its
     first cache key, is looked up here, before the fork, as the build needs it anyway."""
-    if not scheduler and _rebuild(project, profiles):
+    names = profiles or project.config.default_profiles
+    if not scheduler and _rebuild(project, names):
         return None
-    for profile in (project.config.profile(name) for name in project.config.default_profiles):
-        encoder_id(profile)
+    for name in names:
+        encoder_id(project.config.profile(name))
     return open_pool(workers if workers is not None else project.config.workers, scheduler)
 
 
-def _rebuild(project: Project, profiles: list[str] | None) -> bool:
+def _rebuild(project: Project, profiles: Sequence[str]) -> bool:
     """Whether every output folder of the project's campaigns and locales, in
     ``profiles``, is on disk."""
     layout = project.layout
     return all(layout.output_folder(c.name, locale, name).is_dir()
-               for c in project.campaigns for locale in project.locales
-               for name in (profiles or project.config.default_profiles))
+               for c in project.campaigns for locale in project.locales for name in profiles)
 
 
 def render(project: Project, profiles: list[Profile], workers: int | None = None,

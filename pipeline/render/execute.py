@@ -122,12 +122,11 @@ def _hit(layout: Layout, key: str, profile: Profile) -> Rendered | None:
         size, digest, written = info.pop("size"), info.pop("sha256"), info.pop("stat", None)
         crc = info.pop("crc32", None)
         measured = dsp.Measured.from_json(info)
-        st = out.stat()
-        if size == st.st_size:
-            now = [st.st_mtime_ns, st.st_ino]
-            if written == now and isinstance(crc, int):
-                return Rendered(key, measured,
-                                Checked(size, st.st_mtime_ns, st.st_ino, digest, crc))
+        if isinstance(written, list) and len(written) == 2 and isinstance(crc, int):
+            recorded = Checked(size, written[0], written[1], digest, crc)
+            if recorded.holds(out):
+                return Rendered(key, measured, recorded)
+        if out.stat().st_size == size:
             # The same bytes, moved or copied (or recorded before CRC-32s were): remember
             # them as they are now.
             now_digest, crc = digests_of_file(out)

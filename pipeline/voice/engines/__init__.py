@@ -1,7 +1,8 @@
 """Text-to-speech engines behind one small interface, found by name and built with options.
 
 Lookup order: the built-ins (their names always mean them), then the ``pipeline.engines``
-entry-point group, then a ``"module:Class"`` path. Engines import lazily: naming ``gtts`` never loads espeak-ng.
+entry-point group, then a ``"module:Class"`` path. Engines import lazily: naming ``gtts``
+never loads espeak-ng.
 
 An engine class is built from its own options table (``[voices.<locale>.options]`` in
 broadcast.toml): checked against the class's ``OPTIONS`` schema (``{key: (type, low,
