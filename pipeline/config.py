@@ -24,7 +24,9 @@ from .voice.speech import DEFAULT_TIMEOUT_S
 
 RecordingPolicy = Literal["prefer", "require", "ignore"]
 RECORDING_POLICIES = ("prefer", "require", "ignore")
-ENGINE_RE = re.compile(r"\A[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?\Z")
+# An engine is named (a built-in, or an installed package's entry point), never a path to
+# code: a project file must not be able to make a command import anything.
+ENGINE_RE = re.compile(r"\A[A-Za-z][\w-]{0,63}\Z")
 MAX_WORKERS = 256
 
 
@@ -49,6 +51,11 @@ class Voice:
                 raise ConfigError(f"unknown key '{key}' in {where}", source,
                                   fix=did_you_mean(key, names))
         engine = data.get("engine", base.engine)
+        if isinstance(engine, str) and ":" in engine:
+            raise ConfigError(f"{where} engine = {engine!r} names code to import, which a "
+                              "project may not do", source,
+                              fix="name an engine: a built-in one, or one an installed "
+                                  "package registers (entry-point group pipeline.engines)")
         if not isinstance(engine, str) or not ENGINE_RE.match(engine):
             raise ConfigError(f"{where} engine = {engine!r} is not an engine name", source,
                               fix='write e.g. engine = "espeak"')

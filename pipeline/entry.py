@@ -7,7 +7,20 @@ import os
 import sys
 
 
+def import_nothing_from_here() -> None:
+    """Take the current folder off the import path (``python -m`` puts it first): a
+    command run inside a partner's project must never import a module or find a plug-in
+    (a ``*.dist-info`` folder) that the project carries. (Where this package itself is
+    run from the current folder, that folder's code is already what runs.)"""
+    here = os.path.realpath(os.getcwd())
+    if here == os.path.dirname(os.path.dirname(os.path.realpath(__file__))):
+        return
+    sys.path[:] = [entry for entry in sys.path
+                   if entry and os.path.realpath(entry) != here]
+
+
 def main(argv: list[str] | None = None) -> int:
+    import_nothing_from_here()
     from .stamp import answer
     code = answer(sys.argv[1:] if argv is None else argv)
     if code is not None:

@@ -79,6 +79,19 @@ def process_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def install_plugin(folder: Path, name: str, module: str, source: str) -> Path:
+    """A package in ``folder`` that registers engine ``name`` as ``module:Engine``, the way
+    an installed package does (a ``*.dist-info`` with its entry point); put ``folder`` on
+    PYTHONPATH to install it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{module}.py").write_text(source, encoding="utf-8")
+    info = folder / f"{module}-1.0.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[pipeline.engines]\n{name} = {module}:Engine\n")
+    return folder
+
+
 def run_broadcast(*args, cwd: Path | None = None, env: dict | None = None,
                   timeout: float = 600) -> CliResult:
     """``broadcast ARGS`` as a separate process, so that a traceback would show."""

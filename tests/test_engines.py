@@ -103,8 +103,8 @@ class ToneEngine:
         return Audio((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 16000)
 
 
-def test_engine_by_module_path_plugs_in():
-    engine = get_engine("test_engines:ToneEngine")
+def test_an_engine_registered_by_an_installed_package_plugs_in():
+    engine = get_engine("plug-tone")
     audio = engine.synthesize(SpeechRequest("abcd", "en", "en"))
     assert abs(audio.duration - 0.4) < 1e-6
 

@@ -35,12 +35,12 @@ def test_audio_out_as_a_plain_file_is_a_clean_message(project, proc):
 
 def test_an_internal_error_is_one_line_and_debug_shows_the_traceback(project, proc):
     (project / "broadcast.toml").write_text(
-        (FIXTURE / "broadcast.toml").read_text().replace("fake_engine:ToneEngine",
-                                                         "broken_engine:Engine"))
-    (project / "broken_engine.py").write_text(
-        "class Engine:\n    def __init__(self):\n        raise RuntimeError('boom')\n")
-    env = {"PYTHONPATH": str(project)}
-    from conftest import process_env
+        (FIXTURE / "broadcast.toml").read_text().replace('engine = "tone"', 'engine = "broken"'))
+    from conftest import install_plugin, process_env
+    plugins = install_plugin(project.parent / "plugins", "broken", "broken_engine",
+                             "class Engine:\n    def __init__(self):\n"
+                             "        raise RuntimeError('boom')\n")
+    env = {"PYTHONPATH": str(plugins)}
     result = proc("status", "--project", project, env=process_env(**env))
     assert result.code == 1
     assert result.err.strip() == ("broadcast: internal error: RuntimeError: boom; run with "

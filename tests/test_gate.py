@@ -72,7 +72,7 @@ def test_source_copied_into_a_locale_of_unknown_script_is_not_spoken(project):
     toml = project / "broadcast.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace(
         'locales = ["ko_KP", "ru", "uk"]', 'locales = ["ko_KP", "ru", "uk", "ja"]') +
-        '\n[voices.ja]\nengine = "fake_engine:ToneEngine"\nvoice = "ja"\n', encoding="utf-8")
+        '\n[voices.ja]\nengine = "tone"\nvoice = "ja"\n', encoding="utf-8")
     assert run_broadcast("init", "ja", "--project", project).code == 0
     path = po_path(project, "ja")
     po = polib.pofile(str(path))

@@ -98,8 +98,8 @@ def _amplitude(project: Path, value: float, extra: str = "") -> None:
     """A new option for the ko_KP voice: new cache keys, so everything is synthesized."""
     toml = project / "broadcast.toml"
     text = toml.read_text(encoding="utf-8").replace(
-        '[voices.ko_KP]\nengine = "fake_engine:ToneEngine"\nvoice = "ko"',
-        f'[voices.ko_KP]\nengine = "fake_engine:ToneEngine"\nvoice = "ko"\n'
+        '[voices.ko_KP]\nengine = "tone"\nvoice = "ko"',
+        f'[voices.ko_KP]\nengine = "tone"\nvoice = "ko"\n'
         f'[voices.ko_KP.options]\namplitude = {value}')
     toml.write_text(text + extra, encoding="utf-8")
 
@@ -387,7 +387,7 @@ def test_a_voice_that_does_not_exist_keeps_outputs(project):
     before = snapshot(project / "audio_out" / "demo" / "uk")
     toml = project / "broadcast.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace(
-        '[voices.uk]\nengine = "fake_engine:ToneEngine"\nvoice = "uk"',
+        '[voices.uk]\nengine = "tone"\nvoice = "uk"',
         '[voices.uk]\nengine = "espeak"\nvoice = "no-such-voice"'), encoding="utf-8")
     result = run_broadcast("build", "--project", project, "--locale", "uk", "--jobs", "1")
     assert result.code in (1, 2), result

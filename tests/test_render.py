@@ -107,7 +107,7 @@ def test_manifest_checksums_and_playlist_agree_with_the_files(built):
         assert abs(entry["loudness_lufs"] + 16) <= 1.0 and entry["true_peak_dbtp"] <= -1.0
         assert entry["title"] and entry["text"]
         if entry["kind"] == "message":
-            assert entry["made_by"] == {"engine": "fake_engine:ToneEngine", "voice": "ko",
+            assert entry["made_by"] == {"engine": "tone", "voice": "ko",
                                         "options": {"amplitude": 0.3}}
     first = manifest["files"][0]
     assert first["title"] == "방송국 알림" and "7.2 MHz" in first["text"]   # placeholder filled

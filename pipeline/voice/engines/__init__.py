@@ -1,8 +1,9 @@
 """Text-to-speech engines behind one small interface, found by name and built with options.
 
 Lookup order: the built-ins (their names always mean them), then the ``pipeline.engines``
-entry-point group, then a ``"module:Class"`` path. Engines import lazily: naming ``gtts``
-never loads espeak-ng.
+entry-point group of the installed packages. A project names engines, it never imports
+code: opening a partner's project must not run anything it carries, so there is no
+``"module:Class"`` path. Engines import lazily: naming ``gtts`` never loads espeak-ng.
 
 An engine class is built from its own options table (``[voices.<locale>.options]`` in
 broadcast.toml): checked against the class's ``OPTIONS`` schema (``{key: (type, low,
@@ -90,26 +91,27 @@ def known_engines() -> list[str]:
 
 
 def engine_class(name: str) -> type:
-    """The class registered as ``name``: a built-in engine's, else one another package
+    """The class registered as ``name``: a built-in engine's, else one an installed package
     registers under the ``pipeline.engines`` entry point (a built-in's name always means
-    the built-in one, and the installed packages are not searched for it), else
-    ``package.module:Class``; an unknown name lists the known ones."""
-    if name not in BUILTIN:
+    the built-in one, and the installed packages are not searched for it); an unknown name
+    lists the known ones."""
+    path = BUILTIN.get(name)
+    if path is None:
         for ep in _registered():
             if ep.name == name:
-                return ep.load()
-    path = BUILTIN.get(name) or (name if ":" in name else None)
-    if path is None:
-        raise ConfigError(f"unknown engine '{name}'", "broadcast.toml",
-                          fix=f"use one of: {', '.join(known_engines())}, "
-                              "or 'package.module:Class'")
+                path = ep.value
+                break
+        else:
+            raise ConfigError(f"unknown engine '{name}'", "broadcast.toml",
+                              fix=f"use one of: {', '.join(known_engines())}, or install "
+                                  "the package that registers it (entry-point group "
+                                  "pipeline.engines)")
     module, _, attr = path.partition(":")
     try:
         return getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError) as exc:
         raise ConfigError(f"cannot load engine '{name}': {exc}", "broadcast.toml",
-                          fix=f"use one of: {', '.join(known_engines())}, or install the "
-                              "package that provides it") from None
+                          fix="reinstall the package that provides it") from None
 
 
 _instances: dict[str, Engine] = {}
