@@ -93,3 +93,197 @@ def test_an_installed_plugin_engine_is_found_by_name(project, tmp_path):
                            env=process_env(PYTHONPATH=str(plugins)))
     assert result.code == 0, result
     assert rendered(project, "uk")["ident"]["made_by"]["engine"] == "hum"
+
+
+# --- what a reviewer cannot see is refused ------------------------------------------------
+
+# (locale, context, text): one member of each class of invisible character, in words a
+# reviewer reads as ordinary text.
+INVISIBLE = [
+    ("ru", "Слушайте, когда это \u202eонсапзеб\u202c.", "U+202E"),       # bidi override
+    ("ru", "Слушайте, когда это без\u200bопасно.", "U+200B"),            # zero-width space
+    ("uk", "Слухайте, коли це без\u2060печно.", "U+2060"),              # word joiner
+    ("uk", "Слухайте, коли це без\u00adпечно.", "U+00AD"),              # soft hyphen
+    ("uk", "Слухайте, коли це безпечно.\U000e0041", "U+E0041"),          # tag character
+    ("uk", "Слухайте, коли це безпеч\ufe0fно.", "U+FE0F"),              # variation selector
+    ("uk", "Слухайте, коли це \ue000безпечно.", "U+E000"),              # private use
+    ("uk", "Слухайте, коли це \u2067безпечно\u2069.", "U+2067"),         # bidi isolate
+    ("ko_KP", "안전할 때\u3164 들으십시오.", "U+3164"),                    # Hangul filler
+    ("ko_KP", "안전할 때 들\u200d으십시오.", "U+200D"),                    # zero-width joiner
+]
+
+
+@pytest.mark.parametrize("locale, text, code", INVISIBLE, ids=[c for *_, c in INVISIBLE])
+def test_an_invisible_character_keeps_the_message_out(project, locale, text, code):
+    set_translation(project, locale, "ident", text, index=1)
+    result = run_broadcast("check", "--project", project, "--locale", locale)
+    assert result.code == 1, result
+    line = next(x for x in result.out.split("\n") if "[control]" in x)
+    assert "demo.po:" in line and code in line and "column" in line, line
+    result = run_broadcast("build", "--project", project, "--locale", locale,
+                           "--profile", "radio")
+    assert "ident" not in rendered(project, locale), result
+    assert "not-alone" in rendered(project, locale)
+
+
+@pytest.mark.parametrize("mark", ["\u2028", "\u2029", "\x85", "\x1e", "\x1c"])
+def test_a_line_break_that_polib_would_split_at_is_refused(project, mark):
+    """polib splits a line at U+2028 (as str.splitlines does) and drops what is around it:
+    the voice would read other words than the file shows."""
+    set_translation(project, "uk", "ident", f"Слухайте, коли{mark}це безпечно.", index=1)
+    result = run_broadcast("check", "--project", project, "--locale", "uk")
+    assert result.code == 2
+    line = one_line(result)
+    assert "locales/uk/LC_MESSAGES/demo.po:" in line and f"U+{ord(mark):04X}" in line, line
+
+
+def test_the_joiners_a_script_needs_are_allowed_there_only():
+    from pipeline.content.text import invisible
+    persian = "می\u200cخواهم"                      # ZWNJ inside a Persian verb
+    assert invisible(persian, "fa") is None
+    assert invisible(persian, "ru") == (2, "\u200c")
+    assert invisible("क्\u200dष", "hi") is None
+    assert invisible("line one\nline two\ttab", "ru") is None
+
+
+@pytest.mark.parametrize("where, text, says", [
+    ("title", "  - id: ident\n    title: Station\u200b identification\n", "U+200B"),
+    ("text", "      This is the test station on {frequency}.\n\n      Listen when it is "
+             "\u202esafe\u202c to do so.\n", "U+202E"),
+    ("variable", '  frequency: "7.2\u2066 MHz"\n', "U+2066"),
+])
+def test_an_invisible_character_in_a_source_is_one_line(project, where, text, says):
+    path = project / "messages" / "demo.yaml"
+    source = path.read_text(encoding="utf-8")
+    plain = {"title": "  - id: ident\n    title: Station identification\n",
+             "text": "      This is the test station on {frequency}.\n\n      Listen when it is "
+                     "safe to do so.\n",
+             "variable": '  frequency: "7.2 MHz"\n'}[where]
+    assert plain in source
+    path.write_text(source.replace(plain, text), encoding="utf-8")
+    result = run_broadcast("status", "--project", project)
+    assert result.code == 2
+    line = one_line(result)
+    assert "messages/demo.yaml:" in line and says in line, line
+
+
+@pytest.mark.parametrize("table, line", [
+    ("lexicon.tsv", "КНДР\tКорейская\u200bНародно-Демократическая Республика\n"),
+    ("glossary.tsv", "keep\tKu\u202ersk\n"),
+])
+def test_an_invisible_character_in_a_lexicon_or_glossary_is_one_line(project, table, line):
+    (project / "locales" / "ru" / table).write_text(line, encoding="utf-8")
+    result = run_broadcast("check", "--project", project)
+    assert result.code == 2
+    text = one_line(result)
+    assert f"locales/ru/{table}:1" in text and "U+" in text, text
+
+
+def test_a_translation_of_punctuation_or_spaces_alone_is_an_error_on_its_unit(project):
+    for text in ("...", " ", "\u00a0", "—"):
+        set_translation(project, "uk", "not-alone", text, index=1)
+        result = run_broadcast("check", "--project", project, "--locale", "uk", "--json")
+        found = [f for f in json.loads(result.out) if f["check"] == "no-words"]
+        assert found and found[0]["message"] == "not-alone" and found[0]["line"], text
+        assert found[0]["severity"] == "error"
+
+
+# --- NFD text is the same text ------------------------------------------------------------
+
+def nfd_everywhere(project: Path, locale: str) -> None:
+    path = po_path(project, locale)
+    po = polib.pofile(str(path))
+    for entry in po:
+        entry.msgstr = unicodedata.normalize("NFD", entry.msgstr)
+    po.save(str(path))
+
+
+@pytest.mark.parametrize("locale", ["ko_KP", "ru"])
+def test_text_saved_in_nfd_is_read_as_the_same_text(project, locale):
+    assert run_broadcast("build", "--project", project, "--locale", locale,
+                         "--profile", "radio").code == 0
+    before = rendered(project, locale)
+    nfd_everywhere(project, locale)
+    raw = po_path(project, locale).read_text(encoding="utf-8")
+    assert raw != unicodedata.normalize("NFC", raw)         # the file really is NFD
+    result = run_broadcast("check", "--project", project, "--locale", locale)
+    assert result.code == 0, result
+    result = run_broadcast("build", "--project", project, "--locale", locale,
+                           "--profile", "radio")
+    assert result.code == 0 and "0 syntheses" in result.out, result
+    after = rendered(project, locale)
+    assert {k: (v["sha256"], v["text"]) for k, v in after.items()} == \
+        {k: (v["sha256"], v["text"]) for k, v in before.items()}
+    assert all(v["text"] == unicodedata.normalize("NFC", v["text"]) for v in after.values())
+
+
+def test_a_recording_binding_keeps_its_state_across_normalization_forms(project):
+    import numpy as np
+    import soundfile
+
+    from pipeline.voice.recordings import text_hash
+    folder = project / "locales" / "ru" / "recordings"
+    folder.mkdir()
+    tone = (0.3 * np.sin(np.arange(48000) * 2 * np.pi * 220 / 48000)).astype(np.float32)
+    for mid in ("ident", "not-alone"):
+        soundfile.write(folder / f"{mid}.wav", tone, 48000, subtype="PCM_16")
+    po = polib.pofile(str(po_path(project, "ru")))
+    text = "\n\n".join(e.msgstr for e in po if e.msgctxt == "ident").replace(
+        "{frequency}", "7.2 MHz")
+    # A take bound (in NFD, as a tool saved it) to the current text: fresh, and stays so.
+    (folder / "ident.txt").write_text(unicodedata.normalize("NFD", text), encoding="utf-8")
+    # A take bound to an older text: stale, and stays so whatever the form.
+    (folder / "not-alone.txt").write_text(unicodedata.normalize("NFD", "Старый текст."),
+                                          encoding="utf-8")
+    assert text_hash(unicodedata.normalize("NFD", text)) == text_hash(text)
+    nfd_everywhere(project, "ru")
+    result = run_broadcast("status", "--project", project, "--locale", "ru", "--json")
+    states = json.loads(result.out)["campaigns"]["demo"]["locales"]["ru"]["recordings"]
+    assert states["fresh"] == ["ident"] and states["stale"] == ["not-alone"], states
+
+
+# --- every digit-group separator reads as one number ------------------------------------
+
+@pytest.mark.parametrize("mark", [" ", "\u00a0", "\u202f", "\u2009", "\u2007", "\u2008",
+                                  "\u200a", "\u2005", "."])
+def test_a_number_reads_as_one_number_whatever_separates_its_groups(project, mark):
+    result = run_broadcast("say", "--project", project, "--locale", "ru", "--text-only",
+                           f"Более 30{mark}000 солдат")
+    assert result.code == 0 and result.out.strip() == "Более тридцати тысяч солдат", result
+
+
+@pytest.fixture
+def defects(tmp_path) -> Path:
+    import shutil
+
+    from conftest import DATA
+    return Path(shutil.copytree(DATA / "checks", tmp_path / "defects"))
+
+
+def number_findings(root: Path, text: str) -> list[dict]:
+    path = root / "locales" / "ru" / "LC_MESSAGES" / "defects.po"
+    po = polib.pofile(str(path))
+    next(e for e in po if e.msgctxt == "m-numbers").msgstr = text
+    po.save(str(path))
+    result = run_broadcast("check", "--project", root, "--locale", "ru", "--json")
+    return [f for f in json.loads(result.out)
+            if f["check"] == "numbers" and f["message"] == "m-numbers"]
+
+
+@pytest.mark.parametrize("text", ["Ушли более 30\u2009000 человек.", "Ушли более 30\u2007000 человек.",
+                                  "Ушли более 30.000 человек.", "Ушли более 30\u202f000 человек.",
+                                  "Ушли более тридцати тысяч человек."])
+def test_the_same_figure_however_grouped_is_no_finding(defects, text):
+    assert number_findings(defects, text) == []
+
+
+@pytest.mark.parametrize("text, says", [
+    ("Ушли более 3 000 человек.", "30000"),                       # changed
+    ("Ушли более тысячи человек.", "30000"),                      # dropped
+    ("Ушли более 30 000 человек из 12 городов.", "12"),           # added
+    ("Ушли более 30,000 человек.", "30000"),                      # a decimal in ru: 30.0
+])
+def test_a_wrong_figure_is_an_error(defects, text, says):
+    found = number_findings(defects, text)
+    assert found and all(f["severity"] == "error" for f in found), found
+    assert any(says in f["text"] for f in found), found

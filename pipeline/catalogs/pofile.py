@@ -88,9 +88,21 @@ _STRING_LINE = re.compile(
 _KEYWORD_START = re.compile(r'^(#~ ?)?(#\| ?)?(msg\w*|")')
 
 
+# What str.splitlines() takes for a line break besides LF (and CRLF's CR).
+_OTHER_BREAKS = frozenset("\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+
 def _lint_lines(text: str, path: Path) -> None:
-    """Find what both parsers let through: unterminated strings, stray quotes, bad keywords."""
+    """Find what both parsers let through: unterminated strings, stray quotes, bad keywords,
+    and line breaks other than LF (polib splits lines as ``str.splitlines`` does, at
+    U+2028 or a form feed too, and then drops characters around them)."""
     for number, line in enumerate(text.split("\n"), 1):
+        breaks = [c for c in line.rstrip("\r") if c in _OTHER_BREAKS]
+        if breaks:
+            column = line.index(breaks[0]) + 1
+            raise CatalogError(f"a line break U+{ord(breaks[0]):04X} inside a line, at column "
+                               f"{column}", path, number,
+                               fix="remove it; write a line break in a string as \\n")
         stripped = line.strip()
         if not stripped:
             continue

@@ -9,6 +9,7 @@ from typing import Literal
 from ..content.extract import Unit, units_of
 from ..content.placeholders import fill
 from ..content.sources import Campaign
+from ..content.text import nfc
 from .pofile import load_po, msgstr_line
 
 UnitStateName = Literal["translated", "fuzzy", "untranslated", "missing"]
@@ -78,7 +79,9 @@ def locale_status(campaign: Campaign, path: Path, locale: str) -> LocaleStatus:
         return LocaleStatus(campaign.name, locale, path, False,
                             [UnitState(u, "untranslated") for u in units])
     po = load_po(path)
-    entries = {(e.msgctxt, e.msgid): e for e in po if not e.obsolete}
+    # Text enters in NFC: an entry saved decomposed matches its unit and is read composed.
+    entries = {(nfc(e.msgctxt or "") or e.msgctxt, nfc(e.msgid)): e
+               for e in po if not e.obsolete}
     states = []
     for u in units:
         e = entries.get(u.key)
@@ -87,8 +90,8 @@ def locale_status(campaign: Campaign, path: Path, locale: str) -> LocaleStatus:
         elif not e.msgstr:
             states.append(UnitState(u, "untranslated", line=msgstr_line(po, e)))
         elif e.fuzzy:
-            states.append(UnitState(u, "fuzzy", e.msgstr, msgstr_line(po, e)))
+            states.append(UnitState(u, "fuzzy", nfc(e.msgstr), msgstr_line(po, e)))
         else:
-            states.append(UnitState(u, "translated", e.msgstr, msgstr_line(po, e)))
+            states.append(UnitState(u, "translated", nfc(e.msgstr), msgstr_line(po, e)))
     return LocaleStatus(campaign.name, locale, path, True, states,
                         obsolete=sum(1 for e in po if e.obsolete))

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..content.text import invisible_problem, nfc
 from ..errors import ConfigError
 from ..fsutil import read_utf8
 
@@ -31,7 +32,11 @@ def load_glossary(path: Path) -> Glossary:
     for number, line in enumerate(read_utf8(path, ConfigError).split("\n"), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        parts = [p.strip() for p in line.rstrip("\r").split("\t")]
+        parts = [p.strip() for p in nfc(line.rstrip("\r")).split("\t")]
+        problem = invisible_problem(" ".join(parts))
+        if problem:
+            raise ConfigError(f"this glossary line holds {problem.removeprefix('an ')}", path,
+                              number, fix="retype the line")
         kind = parts[0]
         if kind == "require" and len(parts) == 3 and parts[1] and parts[2]:
             required.append((parts[1], parts[2]))

@@ -11,8 +11,9 @@ import unicodedata
 from babel.core import get_global
 
 from ..content.locales import language_of
-from ..content.numerals import spelled_in
+from ..content.numerals import spelled_in, ungroup
 from ..content.placeholders import placeholder_problem
+from ..content.text import has_words, invisible_problem
 from .glossary import contains
 from .orthography import southern_forms
 from .registry import ERROR, WARNING, Result, UnitContext, unit_check
@@ -76,13 +77,19 @@ def unchanged(ctx: UnitContext) -> Result:
 
 @unit_check("control")
 def control(ctx: UnitContext) -> Result:
-    """An invisible control character: a voice stops at NUL, and the transcript and page
-    would show more than is spoken."""
-    for index, char in enumerate(ctx.translation):
-        if unicodedata.category(char) == "Cc" and char not in "\n\t":
-            yield ERROR, (f"an invisible control character U+{ord(char):04X} at character "
-                          f"{index + 1}; remove it")
-            return
+    """An invisible character (a control, a bidi override, a zero-width space, a soft
+    hyphen …): the voice acts on it while Poedit, the page and the transcript do not show
+    it."""
+    problem = invisible_problem(ctx.translation, language_of(ctx.locale))
+    if problem:
+        yield ERROR, problem
+
+
+@unit_check("no-words")
+def no_words(ctx: UnitContext) -> Result:
+    """Punctuation or spaces alone: nothing to say, where the source says something."""
+    if not has_words(PLACEHOLDER.sub("x", ctx.translation)) and has_words(ctx.source):
+        yield ERROR, "the translation has no word to say (only punctuation or spaces); translate it"
 
 
 def _letters_outside(text: str, scripts: tuple[str, ...], allowed_words: set[str]) -> list[str]:
@@ -117,11 +124,14 @@ def script(ctx: UnitContext) -> Result:
                       "language of this translation")
 
 
-def numbers_in(text: str) -> set[float]:
+def numbers_in(text: str, lang: str = "en") -> set[float]:
+    """The numbers written in digits in ``text``, digit groups joined as ``lang`` writes
+    them (:func:`~pipeline.content.numerals.ungroup`), either decimal sign read, and
+    Korean 만/천/억 multiplied out."""
     values = set()
-    for m in re.finditer(r"(?<![\d.,])(\d{1,3}(?:[,\u00a0\u202f ]\d{3})+|\d+)(?:\.(\d+))?"
-                         r"(\s*(?:만|천|억))?", text):
-        whole = float(re.sub(r"[,\u00a0\u202f ]", "", m.group(1)))
+    for m in re.finditer(r"(?<![\d.,])(\d+)(?:[.,](\d+))?(\s*(?:만|천|억))?",
+                         ungroup(text, lang)):
+        whole = float(m.group(1))
         if m.group(2):
             whole += float("0." + m.group(2))
         unit = (m.group(3) or "").strip()
@@ -132,15 +142,22 @@ def numbers_in(text: str) -> set[float]:
 
 @unit_check("numbers")
 def numbers(ctx: UnitContext) -> Result:
-    lang = language_of(ctx.locale)
-    tr = ctx.translation
-    tr_numbers = numbers_in(tr)
-    missing = [value for value in sorted(numbers_in(ctx.source))
+    """A number missing, added or changed: a wrong frequency or count is a wrong message."""
+    lang, source_lang = language_of(ctx.locale), language_of(ctx.source_locale)
+    tr, src = _bare(ctx.translation), _bare(ctx.source)
+    tr_numbers, src_numbers = numbers_in(tr, lang), numbers_in(src, source_lang)
+    missing = [value for value in sorted(src_numbers)
                if value not in tr_numbers and not spelled_in(tr, value, lang)]
+    added = [value for value in sorted(tr_numbers)
+             if value not in src_numbers and not spelled_in(src, value, source_lang)]
     if missing:
         shown = ", ".join(f"{v:g}" for v in missing)
-        yield WARNING, (f"the number {shown} of the source is not in the translation, as "
-                        "digits or in words; check it")
+        yield ERROR, (f"the number {shown} of the source is not in the translation, as "
+                      "digits or in words; write it as the source has it")
+    if added:
+        shown = ", ".join(f"{v:g}" for v in added)
+        yield ERROR, (f"the number {shown} is not in the source; check the figure (a wrong "
+                      "number is a wrong message)")
 
 
 _END_KINDS = [("question", "?？"), ("exclamation", "!！"), ("ellipsis", "…"),

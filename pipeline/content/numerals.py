@@ -12,8 +12,11 @@ number written out in any of its forms.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
+from babel.core import UnknownLocaleError
+from babel.numbers import get_decimal_symbol
 from num2words import num2words
 
 # The case a preposition or comparative governs. Words that govern more than one case
@@ -161,3 +164,38 @@ def spelled_in(text: str, value: float, lang: str) -> bool:
     low = text.lower().replace("ё", "е")
     return any(re.search(rf"(?<!\w){re.escape(form)}(?!\w)" if lang != "ko" else re.escape(form),
                          low) for form in written_forms(value, lang))
+
+
+# What separates digit groups as keyboards and word processors write them: every space
+# (the plain one, no-break, narrow no-break, thin, figure, punctuation, hair …), the
+# apostrophes of Swiss usage, the Arabic thousands separator; and a full stop or a comma,
+# whichever the language does not use as its decimal sign.
+GROUP_MARKS = "".join(chr(c) for c in range(0x3001) if unicodedata.category(chr(c)) == "Zs") \
+    + "'\u2019\u02bc\u066c"
+_GROUPED = re.compile(r"(?<![\d.,])(\d{1,3})([" + re.escape(GROUP_MARKS + ".,") +
+                      r"])(\d{3})((?:\2\d{3})*)(?![\d])")
+
+
+@lru_cache(maxsize=None)
+def decimal_sign(lang: str) -> str:
+    """The decimal sign of ``lang`` (CLDR's): ``,`` in ru and uk, ``.`` in en and ko."""
+    try:
+        return get_decimal_symbol(lang)
+    except (ValueError, LookupError, UnknownLocaleError):
+        return "."
+
+
+def ungroup(text: str, lang: str) -> str:
+    """Digit groups joined into one number (``30 000``, ``30\u2009000``, ``30.000`` in
+    ru, ``30,000`` in en → ``30000``), so that every separator a translator's tools can
+    produce reads as one number. A single ``.`` or ``,`` that is the language's decimal
+    sign stays a decimal sign."""
+    decimal = decimal_sign(lang)
+
+    def join(match: re.Match) -> str:
+        mark, more = match.group(2), match.group(4)
+        if mark == decimal and not more:
+            return match.group(0)
+        return match.group(1) + match.group(3) + more.replace(mark, "")
+
+    return _GROUPED.sub(join, text)

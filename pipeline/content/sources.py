@@ -17,6 +17,7 @@ from ..errors import SourceError, did_you_mean
 from ..fsutil import read_utf8
 from ..layout import Layout
 from .placeholders import field_problem, placeholders
+from .text import invisible_problem, nfc
 
 # \A…\Z, not ^…$: '$' would also match before a final newline ("ident\n").
 CAMPAIGN_RE = re.compile(r"\A[a-z0-9][a-z0-9-]*\Z")
@@ -262,7 +263,7 @@ class _Reader:
         if not allow_empty and not v.value.strip():
             raise SourceError(f"'{key}' in {self.where} is empty", self.path, v.line,
                               fix=f"write the {key}, or remove the entry")
-        return v.value
+        return entered(v.value, self.path, _content_line(v), f"'{key}' in {self.where}")
 
     def number(self, key, default=None):
         if key not in self.node.value:
@@ -283,6 +284,15 @@ class _Reader:
             raise SourceError(f"'{key}' in {self.where} must be a list", self.path, v.line,
                               fix=f"write each entry of {key} on its own line starting '- '")
         return v.value
+
+
+def entered(text: str, path: Path, line: int, what: str) -> str:
+    """A text of the file as the project keeps it: in NFC, with nothing invisible."""
+    problem = invisible_problem(text)
+    if problem:
+        raise SourceError(f"{what} holds {problem.removeprefix('an ')}", path, line,
+                          fix="retype the text around it")
+    return nfc(text)
 
 
 def _content_line(node: _Node) -> int:
@@ -331,7 +341,8 @@ def parse_campaign(text: str, path: Path, rel: str) -> Campaign:
                 if not isinstance(value.value, (str, int, float)) or isinstance(value.value, bool):
                     raise SourceError(f"variable '{key}' must be text", path, value.line,
                                       fix=f'write {key}: "…"')
-                variables[key] = str(value.value)
+                variables[key] = entered(str(value.value), path, value.line,
+                                         f"variable '{key}'")
                 var_lines[key] = knode.line
 
     messages: list[Message] = []

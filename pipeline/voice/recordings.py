@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ..content.text import nfc
 from ..errors import SourceError
 from ..fsutil import inside, read_utf8
 
@@ -20,8 +21,10 @@ RecordingState = Literal["fresh", "stale", "unbound", "missing"]
 
 
 def text_hash(text: str) -> str:
-    """Hash of a script, blind to line wrapping and spacing."""
-    canonical = "\n\n".join(" ".join(p.split()) for p in text.split("\n\n") if p.strip())
+    """Hash of a script, blind to line wrapping and spacing, of its NFC form: a script
+    and a translation saved in different normalization forms are the same text, and a
+    binding made before texts were normalized keeps its state."""
+    canonical = "\n\n".join(" ".join(p.split()) for p in nfc(text).split("\n\n") if p.strip())
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

@@ -17,6 +17,7 @@ from num2words import num2words
 
 from ..content import numerals
 from ..content.locales import language_of
+from ..content.text import invisible_problem, nfc
 from ..errors import ConfigError
 from ..fsutil import read_utf8
 
@@ -52,6 +53,7 @@ def numbers_to_words(text: str, lang: str) -> str:
     Russian and Ukrainian integers take the case of the word before them and the gender
     of the word after; Korean uses native numerals before a native counter.
     """
+    text = numerals.ungroup(text, lang)
     if lang not in NUM_LANG:
         return text
     if lang == "ko":
@@ -121,10 +123,14 @@ def load_lexicon(path: Path) -> list[tuple[str, str]]:
     for number, line in enumerate(read_utf8(path, ConfigError).split("\n"), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        parts = line.rstrip("\r").split("\t")
+        parts = nfc(line.rstrip("\r")).split("\t")
         if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
             raise ConfigError("a lexicon line must be 'term<TAB>spoken form'", path, number,
                               fix="separate the term and its spoken form with one tab")
+        problem = invisible_problem(parts[0] + " " + parts[1])
+        if problem:
+            raise ConfigError(f"this lexicon line holds {problem.removeprefix('an ')}", path,
+                              number, fix="retype the line")
         entries.append((parts[0].strip(), parts[1].strip()))
     return sorted(entries, key=lambda e: -len(e[0]))
 
