@@ -115,6 +115,10 @@ class Layout:
     def speech_cache(self, key: str) -> Path:
         return self.cache_dir / "speech" / f"{key}.wav"
 
+    def speech_seal(self, key: str) -> Path:
+        """The digest binding ``speech_cache(key)`` to its key (checked before each use)."""
+        return self.cache_dir / "speech" / f"{key}.sha256"
+
     @property
     def transcript_cache(self) -> Path:
         """What the speech judge heard, by audio file hash."""

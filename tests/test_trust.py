@@ -287,3 +287,51 @@ def test_a_wrong_figure_is_an_error(defects, text, says):
     found = number_findings(defects, text)
     assert found and all(f["severity"] == "error" for f in found), found
     assert any(says in f["text"] for f in found), found
+
+
+# --- the render cache is verified before use ----------------------------------------------
+
+def _usb_bitrate(root: Path, kbps: int) -> None:
+    toml = root / "broadcast.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") +
+                    f"\n[profiles.usb]\nbitrate_kbps = {kbps}\n", encoding="utf-8")
+
+
+def _keys(root: Path, locale: str, message: str) -> list[str]:
+    from pipeline.project import open_project
+    project = open_project(root)
+    campaign = project.campaigns[0]
+    return project.voicing(campaign, locale, message).keys()
+
+
+def test_a_speech_cache_entry_copied_over_another_is_not_used(project, tmp_path):
+    from conftest import copy_project
+    args = ("--locale", "uk", "--profile", "usb")
+    assert run_broadcast("build", "--project", project, *args).code == 0
+    speech = project / "audio_out" / ".cache" / "speech"
+    ident, other = _keys(project, "uk", "ident")[0], _keys(project, "uk", "not-alone")[0]
+    for ext in ("wav", "sha256"):             # the other paragraph's entry, seal and all
+        (speech / f"{ident}.{ext}").write_bytes((speech / f"{other}.{ext}").read_bytes())
+    _usb_bitrate(project, 96)
+    result = run_broadcast("build", "--project", project, *args)
+    assert result.code == 0, result
+    fresh = copy_project(tmp_path / "fresh")
+    _usb_bitrate(fresh, 96)
+    assert run_broadcast("build", "--project", fresh, *args).code == 0
+    assert rendered(project, "uk", "usb")["ident"]["sha256"] == \
+        rendered(fresh, "uk", "usb")["ident"]["sha256"]
+
+
+def test_a_final_cache_entry_copied_over_another_is_not_used(project, tmp_path):
+    args = ("--locale", "uk", "--profile", "usb")
+    assert run_broadcast("build", "--project", project, *args).code == 0
+    before = rendered(project, "uk", "usb")
+    final = project / "audio_out" / ".cache" / "final"
+    metas = {json.loads(p.read_text())["sha256"]: p for p in final.glob("*.json")}
+    ident, other = metas[before["ident"]["sha256"]], metas[before["not-alone"]["sha256"]]
+    for ext in ("mp3", "json", "master.wav"):
+        target = ident.with_suffix("").with_suffix(f".{ext}")
+        target.write_bytes(other.with_suffix("").with_suffix(f".{ext}").read_bytes())
+    (project / "audio_out" / "demo" / "uk" / "usb").rename(tmp_path / "moved")
+    assert run_broadcast("build", "--project", project, *args).code == 0
+    assert rendered(project, "uk", "usb")["ident"]["sha256"] == before["ident"]["sha256"]

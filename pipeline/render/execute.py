@@ -109,7 +109,7 @@ def _cached(layout: Layout, key: str, profile: Profile, make, done: Done) -> Ren
     else:
         digest, crc = sha256_bytes(data), zlib.crc32(data)
         atomic_write(out, data)
-    return Rendered(key, measured, _write_meta(layout.final_cache(key, "json"), measured,
+    return Rendered(key, measured, _write_meta(layout.final_cache(key, "json"), key, measured,
                                                digest, crc, out))
 
 
@@ -119,6 +119,8 @@ def _hit(layout: Layout, key: str, profile: Profile) -> Rendered | None:
     meta = layout.final_cache(key, "json")
     try:
         info = json.loads(meta.read_text())
+        if info.pop("key", None) != key:
+            return None             # another key's entry copied here, or one from before keys
         size, digest, written = info.pop("size"), info.pop("sha256"), info.pop("stat", None)
         crc = info.pop("crc32", None)
         measured = dsp.Measured.from_json(info)
@@ -131,7 +133,8 @@ def _hit(layout: Layout, key: str, profile: Profile) -> Rendered | None:
             # them as they are now.
             now_digest, crc = digests_of_file(out)
             if now_digest == digest:
-                return Rendered(key, measured, _write_meta(meta, measured, digest, crc, out))
+                return Rendered(key, measured, _write_meta(meta, key, measured, digest, crc,
+                                                           out))
     except (ValueError, TypeError, KeyError, OSError):
         pass
     return None
@@ -151,11 +154,12 @@ def cached_message(job: MessageJob, profiles: list[Profile], layout: Layout) -> 
     return done
 
 
-def _write_meta(meta: Path, measured: dsp.Measured, digest: str, crc: int,
+def _write_meta(meta: Path, key: str, measured: dsp.Measured, digest: str, crc: int,
                 out: Path) -> Checked:
-    """Record what the cache file ``out`` measures and holds, with its stat now."""
+    """Record what the cache file ``out`` measures and holds, with its stat now, and the
+    key it was made for (an entry copied under another key is not taken)."""
     st = out.stat()
-    atomic_write(meta, json.dumps({**measured.to_json(), "size": st.st_size,
+    atomic_write(meta, json.dumps({**measured.to_json(), "key": key, "size": st.st_size,
                                    "sha256": digest, "crc32": crc,
                                    "stat": [st.st_mtime_ns, st.st_ino]}).encode())
     return Checked(st.st_size, st.st_mtime_ns, st.st_ino, digest, crc)
@@ -260,7 +264,7 @@ def _cached_blocks(layout: Layout, keys: list[str], files: list[Path],
         try:
             data = path.read_bytes()
             if (len(data) >= 40 and len(data) % 8 == 0
-                    and hashlib.sha256(data[32:]).digest() == data[:32]):
+                    and _sealed(keys[i], offset, data[32:]) == data[:32]):
                 return (int.from_bytes(data[32:40], "little"),
                         np.frombuffer(data[40:], dtype="<f8"))
         except OSError:
@@ -268,9 +272,14 @@ def _cached_blocks(layout: Layout, keys: list[str], files: list[Path],
         length, blocks = decoded_blocks(files[i], offset, profile.sample_rate)
         if blocks is not None:
             payload = length.to_bytes(8, "little") + blocks.astype("<f8").tobytes()
-            atomic_write(path, hashlib.sha256(payload).digest() + payload)
+            atomic_write(path, _sealed(keys[i], offset, payload) + payload)
         return length, blocks
     return at
+
+
+def _sealed(key: str, offset: int, payload: bytes) -> bytes:
+    """The digest binding gating blocks to the file and offset they were decoded at."""
+    return hashlib.sha256(f"{key}@{offset}\0".encode("ascii") + payload).digest()
 
 
 def _block_shares(program: Program, messages: list[Rendered], profile: Profile,

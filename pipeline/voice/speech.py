@@ -8,8 +8,10 @@ synthesizing anything.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
+import wave
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,24 +64,24 @@ def speech(voicing: Voicing, layout: Layout) -> tuple[dsp.Audio, int]:
     """The raw voice of a message (paragraphs joined) and how many syntheses it took."""
     keys = voicing.keys()
     if voicing.recording:
-        path = layout.speech_cache(keys[0])
-        if not path.exists():
-            audio = decode(layout.root / voicing.recording, SPEECH_RATE)
-            atomic_write(path, wav_bytes(dsp.trim(audio)))
-        return read_wav(path), 0
+        cached = _cached_speech(layout, keys[0])
+        if cached is None:
+            cached = dsp.trim(decode(layout.root / voicing.recording, SPEECH_RATE))
+            _store_speech(layout, keys[0], cached)
+        return cached, 0
     engine = voicing.engine_instance()
     parts, syntheses = [], 0
     for key, text in zip(keys, voicing.texts, strict=True):
-        path = layout.speech_cache(key)
-        if not path.exists():
+        audio = _cached_speech(layout, key)
+        if audio is None:
             audio = _bounded(engine, SpeechRequest(text, voicing.locale, voicing.voice),
                              voicing.timeout)
             syntheses += 1
             if len(audio.samples) == 0 or not np.any(audio.samples):
                 raise EngineError(f"{voicing.engine} produced silence for '{text[:40]}'",
                                   fix="check the voice for this locale in broadcast.toml")
-            atomic_write(path, wav_bytes(audio))
-        parts.append(read_wav(path))
+            audio = _store_speech(layout, key, audio)
+        parts.append(audio)
     rate = parts[0].rate
     joined: list[dsp.Audio] = []
     for i, part in enumerate(parts):
@@ -87,6 +89,37 @@ def speech(voicing: Voicing, layout: Layout) -> tuple[dsp.Audio, int]:
             joined.append(dsp.Audio.silence(PARAGRAPH_PAUSE_S, rate))
         joined.append(dsp.resample(part, rate))
     return dsp.concat(joined), syntheses
+
+
+def _seal(key: str, data: bytes) -> str:
+    """The digest that binds a speech-cache file to its key: a file copied over another
+    key's entry (with or without its seal) does not match."""
+    return hashlib.sha256(key.encode("ascii") + b"\0" + data).hexdigest()
+
+
+def _store_speech(layout: Layout, key: str, audio: dsp.Audio) -> dsp.Audio:
+    """Write ``audio`` under ``key``, then its seal; return it as it will be read back."""
+    data = wav_bytes(audio)
+    path = layout.speech_cache(key)
+    atomic_write(path, data)
+    atomic_write(layout.speech_seal(key), _seal(key, data).encode("ascii"))
+    return read_wav(data)
+
+
+def _cached_speech(layout: Layout, key: str) -> dsp.Audio | None:
+    """The speech cache's audio under ``key`` if its seal proves it was made for that key;
+    None (made again) if it is missing, damaged, unsealed or another key's."""
+    try:
+        data = layout.speech_cache(key).read_bytes()
+        seal = layout.speech_seal(key).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if seal != _seal(key, data):
+        return None
+    try:
+        return read_wav(data)
+    except (EOFError, wave.Error):
+        return None
 
 
 def _bounded(engine: Engine, request: SpeechRequest, seconds: float) -> dsp.Audio:
