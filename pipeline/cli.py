@@ -337,7 +337,9 @@ def cmd_scripts(project: Project, args) -> int:
     from .content.locales import parse_locale
     parse_locale(args.script_locale, "broadcast scripts")
     out = Path(args.out) if args.out else project.root / "recording-scripts" / args.script_locale
-    result = workflow.recording_scripts(project, args.script_locale, out)
+    # The default folder is the command's own; another one is the user's, kept unless --force.
+    result = workflow.recording_scripts(project, args.script_locale, out,
+                                        replace=not args.out or args.force)
     _said(project, result.written, "wrote", "unchanged")
     for mid, why in result.not_ready.items():
         _print(f"not in the script: {mid}: {why}")
@@ -531,7 +533,10 @@ def build_parser() -> argparse.ArgumentParser:
             "binds each take to its text", campaign)
     p.add_argument("script_locale", metavar="LOCALE")
     p.add_argument("--out", metavar="DIR",
-                   help="where to write them (default: recording-scripts/LOCALE)")
+                   help="where to write them (default: recording-scripts/LOCALE); never a "
+                        "recordings folder")
+    p.add_argument("--force", action="store_true",
+                   help="replace files of another content in --out")
     p = add("status", cmd_status, "translation progress and readiness per locale",
             campaign, locale)
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -15,6 +15,7 @@ from .audio.master import encoder_id
 from .audio.profiles import Profile
 from .catalogs import ops
 from .distribute import bundle, signing
+from .errors import PipelineError
 from .fsutil import Checked
 from .layout import LOCALE_RE, PROFILE_RE, SUMS, Layout
 from .project import Project
@@ -261,16 +262,21 @@ class Scripts:
     not_ready: dict[str, str] = field(default_factory=dict)     # campaign/id → why
 
 
-def recording_scripts(project: Project, locale: str, out: Path) -> Scripts:
+def recording_scripts(project: Project, locale: str, out: Path,
+                      replace: bool = True) -> Scripts:
     """Per campaign, a printable page for the studio and one ``<id>.txt`` per ready message,
-    exactly the script :mod:`pipeline.voice.recordings` binds a take to."""
+    exactly the script :mod:`pipeline.voice.recordings` binds a take to.
+
+    Nothing is written into a recordings folder, nor beside a take: a binding says which
+    text a take was read from, and only whoever files the take may write it (a script
+    written over it would make a take of an old text fresh). Without ``replace``, a file
+    of ``out`` that would change is refused. Every target is checked before any write."""
     from .fsutil import write_if_changed
     from .render.pages import ScriptItem, script_html
 
-    def write(path: Path, text: str) -> Written:
-        return Written(path, write_if_changed(path, text.encode("utf-8")))
     result = Scripts()
     folder = project.layout.recordings_dir(locale)
+    planned: list[tuple[Path, str]] = []
     for campaign in project.campaigns:
         reasons, _ = project.readiness(campaign, locale)
         items = []
@@ -284,7 +290,37 @@ def recording_scripts(project: Project, locale: str, out: Path) -> Scripts:
             spoken = "\n\n".join(project.spoken(campaign, locale, message.id))
             items.append(ScriptItem(message.id, title, text, spoken, message.note,
                                     message.max_seconds, project.rel(folder)))
-            result.written.append(write(out / f"{message.id}.txt", text + "\n"))
-        result.written.append(write(out / f"{campaign.name}.html",
-                                    script_html(campaign.name, locale, items)))
+            planned.append((out / f"{message.id}.txt", text + "\n"))
+        planned.append((out / f"{campaign.name}.html", script_html(campaign.name, locale, items)))
+    _refuse_bindings(project, out, planned, replace)
+    for path, text in planned:
+        result.written.append(Written(path, write_if_changed(path, text.encode("utf-8"))))
     return result
+
+
+def _refuse_bindings(project: Project, out: Path, planned: list[tuple[Path, str]],
+                     replace: bool) -> None:
+    from .voice.recordings import EXTENSIONS
+    where = out.resolve()
+    recordings = [project.layout.recordings_dir(code).resolve()
+                  for code in _locale_folders(project)]
+    if any(where == folder or folder in where.parents for folder in recordings):
+        raise PipelineError("scripts are never written into a recordings folder", out,
+                            fix="write them elsewhere (the default is recording-scripts/"
+                                "LOCALE); a take's <id>.txt is written by whoever files it")
+    for path, text in planned:
+        take = next((path.with_suffix(ext) for ext in EXTENSIONS
+                     if path.with_suffix(ext).exists()), None)
+        if take is not None:
+            raise PipelineError(f"{path.name} would overwrite the binding of the take "
+                                f"{take.name}", path,
+                                fix="write the scripts into another folder")
+        if not replace and path.exists() and path.read_bytes() != text.encode("utf-8"):
+            raise PipelineError("a file of another content is already there", path,
+                                fix="write the scripts into an empty folder, or pass "
+                                    "--force to replace them")
+
+
+def _locale_folders(project: Project) -> list[str]:
+    folder = project.layout.locales_dir
+    return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []

@@ -335,3 +335,45 @@ def test_a_final_cache_entry_copied_over_another_is_not_used(project, tmp_path):
     (project / "audio_out" / "demo" / "uk" / "usb").rename(tmp_path / "moved")
     assert run_broadcast("build", "--project", project, *args).code == 0
     assert rendered(project, "uk", "usb")["ident"]["sha256"] == before["ident"]["sha256"]
+
+
+# --- scripts never write a binding --------------------------------------------------------
+
+def _take(folder: Path, mid: str, text: str) -> None:
+    import numpy as np
+    import soundfile
+    folder.mkdir(parents=True, exist_ok=True)
+    tone = (0.3 * np.sin(np.arange(48000) * 2 * np.pi * 220 / 48000)).astype(np.float32)
+    soundfile.write(folder / f"{mid}.wav", tone, 48000, subtype="PCM_16")
+    (folder / f"{mid}.txt").write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize("out", ["locales/ru/recordings", "locales/uk/recordings",
+                                 "locales/ru/recordings/sub", "takes"])
+def test_scripts_never_write_over_a_binding(project, out):
+    _take(project / "locales" / "ru" / "recordings", "ident", "Старый текст.")
+    _take(project / "takes", "ident", "Старый текст.")
+    (project / "locales" / "uk" / "recordings").mkdir(parents=True)
+    before = (project / "locales" / "ru" / "recordings" / "ident.txt").read_bytes()
+    result = run_broadcast("scripts", "ru", "--out", project / out, "--project", project)
+    assert result.code == 2, result
+    assert "binding" in one_line(result) or "recordings folder" in one_line(result)
+    assert (project / "locales" / "ru" / "recordings" / "ident.txt").read_bytes() == before
+    status = run_broadcast("status", "--project", project, "--locale", "ru", "--json")
+    states = json.loads(status.out)["campaigns"]["demo"]["locales"]["ru"]["recordings"]
+    assert states["stale"] == ["ident"], states
+
+
+def test_scripts_keep_a_users_file_unless_forced(project, tmp_path):
+    out = tmp_path / "studio"
+    out.mkdir()
+    (out / "ident.txt").write_text("my notes\n", encoding="utf-8")
+    result = run_broadcast("scripts", "ru", "--out", out, "--project", project)
+    assert result.code == 2 and "ident.txt" in one_line(result) and "--force" in result.err
+    assert (out / "ident.txt").read_text(encoding="utf-8") == "my notes\n"
+    assert not (out / "demo.html").exists()             # nothing written
+    assert run_broadcast("scripts", "ru", "--out", out, "--force", "--project", project).code == 0
+    assert "{" not in (out / "ident.txt").read_text(encoding="utf-8")
+    # The command's own folder is its own: written again without --force.
+    assert run_broadcast("scripts", "ru", "--project", project).code == 0
+    assert run_broadcast("scripts", "ru", "--project", project).code == 0
