@@ -147,7 +147,8 @@ class Project:
             rec = self.recording(campaign, locale, message_id)
             if rec.usable and rec.path is not None:
                 return Voicing(locale, recording=rec.path.relative_to(self.root).as_posix(),
-                               recording_sha256=sha256_file(rec.path))
+                               recording_sha256=sha256_file(rec.path),
+                               max_seconds=campaign.message(message_id).max_seconds)
             if voice.recordings == "require":
                 return f"recording required: {recordings.describe(rec)}"
         self.engine(locale)                 # bad options fail here, in the parent process

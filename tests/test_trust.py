@@ -377,3 +377,74 @@ def test_scripts_keep_a_users_file_unless_forced(project, tmp_path):
     # The command's own folder is its own: written again without --force.
     assert run_broadcast("scripts", "ru", "--project", project).code == 0
     assert run_broadcast("scripts", "ru", "--project", project).code == 0
+
+
+# --- a recording is one plain audio file of the project -----------------------------------
+
+def _bound_text(root: Path, locale: str, mid: str) -> str:
+    po = polib.pofile(str(po_path(root, locale)))
+    return "\n\n".join(e.msgstr for e in po if e.msgctxt == mid).replace("{frequency}",
+                                                                          "7.2 MHz")
+
+
+def _outside_mp3(folder: Path) -> Path:
+    import numpy as np
+
+    from pipeline.audio.codec import encode_mp3
+    from pipeline.audio.dsp import Audio
+    folder.mkdir(parents=True, exist_ok=True)
+    tone = (0.3 * np.sin(np.arange(96000) * 2 * np.pi * 330 / 48000)).astype(np.float32)
+    path = folder / "outside.mp3"
+    path.write_bytes(encode_mp3(Audio(tone, 48000), 128))
+    return path
+
+
+@pytest.mark.parametrize("name, content", [
+    ("ident.mp3", "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:2.0,\n{outside}\n#EXT-X-ENDLIST\n"),
+    ("ident.wav", "#EXTM3U\n#EXTINF:2.0,\nfile:{outside}\n"),
+    ("ident.flac", "ffconcat version 1.0\nfile '{outside}'\n"),
+    ("ident.mp3", "[playlist]\nFile1={outside}\nNumberOfEntries=1\n"),
+])
+def test_a_recording_that_names_other_audio_is_refused(project, tmp_path, name, content):
+    outside = _outside_mp3(tmp_path / "elsewhere")
+    folder = project / "locales" / "uk" / "recordings"
+    folder.mkdir(parents=True)
+    (folder / name).write_text(content.format(outside=outside), encoding="utf-8")
+    (folder / "ident.txt").write_text(_bound_text(project, "uk", "ident"), encoding="utf-8")
+    result = run_broadcast("build", "--project", project, "--locale", "uk", "--profile", "radio")
+    assert result.code in (1, 2), result
+    last = result.err.strip().split("\n")[-1]
+    assert f"locales/uk/recordings/{name}" in result.err and "Traceback" not in result.err, last
+    made_by = [m["made_by"] for m in rendered(project, "uk").values()]
+    assert not any("recording" in m for m in made_by)
+
+
+def test_an_intro_that_is_a_playlist_is_refused(project, tmp_path):
+    outside = _outside_mp3(tmp_path / "elsewhere")
+    (project / "audio").mkdir()
+    (project / "audio" / "jingle.wav").write_text(f"#EXTM3U\n#EXTINF:2.0,\n{outside}\n")
+    path = project / "messages" / "demo.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "    gap_seconds: 1.0\n", "    gap_seconds: 1.0\n    intro: audio/jingle.wav\n"),
+        encoding="utf-8")
+    result = run_broadcast("build", "--project", project, "--locale", "ko_KP",
+                           "--profile", "radio")
+    assert result.code in (1, 2) and "audio/jingle.wav" in result.err, result
+    assert "Traceback" not in result.err
+
+
+def test_a_take_longer_than_its_message_may_last_is_refused_in_bounded_memory(project):
+    import numpy as np
+    import soundfile
+    folder = project / "locales" / "uk" / "recordings"
+    folder.mkdir(parents=True)
+    # ten minutes for a message of at most 30 s
+    with soundfile.SoundFile(folder / "ident.wav", "w", 48000, 1, "PCM_16") as f:
+        block = (0.2 * np.sin(np.arange(48000) * 2 * np.pi * 200 / 48000)).astype(np.float32)
+        for _ in range(600):
+            f.write(block)
+    (folder / "ident.txt").write_text(_bound_text(project, "uk", "ident"), encoding="utf-8")
+    result = run_broadcast("build", "--project", project, "--locale", "uk", "--profile", "radio")
+    assert result.code in (1, 2), result
+    assert "locales/uk/recordings/ident.wav" in result.err and "30 s" in result.err, result
+    assert "Traceback" not in result.err

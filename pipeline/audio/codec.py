@@ -53,15 +53,58 @@ def _run(args: list[str], data: bytes | None, what: str, source: str | None) -> 
     return proc.stdout
 
 
-def decode(source: Path | bytes, rate: int = 48000) -> Audio:
-    """Any audio ffmpeg reads → mono float32 at ``rate``."""
+# A user's audio (a recording, an intro) is known by its first bytes and read by that
+# container's demuxer alone: a playlist (HLS, concat) or anything else that names other
+# files or URLs never reaches ffmpeg.
+MAX_USER_AUDIO_S = 3600.0       # no recording or intro is longer than this
+
+
+def container_of(head: bytes) -> str | None:
+    """``wav``, ``flac``, ``mp3`` or ``ogg`` from a file's first 12 bytes; None otherwise."""
+    if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:4] == b"fLaC":
+        return "flac"
+    if head[:4] == b"OggS":
+        return "ogg"
+    if head[:3] == b"ID3" or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3"
+    return None
+
+
+def decode(source: Path | bytes, rate: int = 48000, limit: float | None = None) -> Audio:
+    """A user's audio file, or MP3 bytes → mono float32 at ``rate``.
+
+    A file must be a WAV, FLAC, MP3 or Ogg file by its content; it is read with that
+    demuxer alone and no protocol but ``file`` (a playlist naming other files is refused).
+    At most ``limit`` seconds (one more, so that a longer file shows) are decoded: a long
+    file costs no more memory than its limit."""
+    seconds = MAX_USER_AUDIO_S if limit is None else limit
+    bounded = ["-t", f"{seconds + 1:g}"]
     if isinstance(source, (bytes, bytearray)):
-        raw = _run(["-i", "pipe:0", "-ac", "1", "-ar", str(rate), "-f", "f32le", "pipe:1"],
-                   bytes(source), "decode audio", None)
-    else:
-        raw = _run(["-i", str(source), "-ac", "1", "-ar", str(rate), "-f", "f32le", "pipe:1"],
-                   None, "decode audio", str(source))
-    return Audio(np.frombuffer(raw, dtype="<f4").copy(), rate)
+        raw = _run(["-f", "mp3", "-i", "pipe:0", *bounded, "-ac", "1", "-ar", str(rate),
+                    "-f", "f32le", "pipe:1"], bytes(source), "decode audio", None)
+        return Audio(np.frombuffer(raw, dtype="<f4").copy(), rate)
+    path = Path(source)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+    except OSError as exc:
+        raise AudioError(f"cannot read the audio: {exc.strerror or exc}", str(path),
+                         fix="check that the file exists and can be read") from None
+    kind = container_of(head)
+    if kind is None:
+        raise AudioError("not a WAV, FLAC, MP3 or Ogg audio file", str(path),
+                         fix="export it as WAV, FLAC or MP3 (a playlist or another file "
+                             "type is never read)")
+    raw = _run(["-protocol_whitelist", "file", "-f", kind, "-i", f"file:{path.resolve()}",
+                *bounded, "-ac", "1", "-ar", str(rate), "-f", "f32le", "pipe:1"], None,
+               "decode audio", str(path))
+    audio = Audio(np.frombuffer(raw, dtype="<f4").copy(), rate)
+    if audio.duration > seconds:
+        raise AudioError(f"lasts more than {seconds:g} s, the longest it may be", str(path),
+                         fix="record or cut it shorter (or raise the message's max_seconds)")
+    return audio
 
 
 MP3_QUALITY = 3                 # LAME's own default: -q 3

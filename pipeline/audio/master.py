@@ -166,16 +166,18 @@ def _write_program(pieces: Pieces, gap_seconds: float, profile: Profile, title: 
         with open(tmp, "wb") as fh:
             wav = wav_writer(fh, rate) if profile.format == "wav" else None
             mp3 = None if wav else Mp3Writer(rate, profile.bitrate_kbps, title)
-            for pcm in _composed(pieces, gap_seconds, profile, gain_db, ceiling_db,
-                                 mastered_to):
-                if wav:
-                    wav.writeframes(pcm.data)
-                elif mp3:
-                    fh.write(mp3.write(Audio.from_int16(pcm, rate)))
-                measure.add(pcm)        # an MP3's peak is measured again decoded, later
-            if wav:
-                wav.close()
-            elif mp3:
+            try:
+                for pcm in _composed(pieces, gap_seconds, profile, gain_db, ceiling_db,
+                                     mastered_to):
+                    if wav:
+                        wav.writeframes(pcm.data)
+                    elif mp3:
+                        fh.write(mp3.write(Audio.from_int16(pcm, rate)))
+                    measure.add(pcm)    # an MP3's peak is measured again decoded, later
+            finally:
+                if wav:                 # closed here, not by the collector after fh
+                    wav.close()
+            if mp3:
                 fh.write(mp3.finish())
     except BaseException:
         tmp.unlink(missing_ok=True)

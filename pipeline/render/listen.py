@@ -18,7 +18,7 @@ from ..audio.codec import decode
 from ..audio.dsp import Audio
 from ..checks import ERROR, WARNING, Finding
 from ..content.sources import Campaign
-from ..errors import PipelineError
+from ..errors import AudioError, PipelineError
 from ..fsutil import read_utf8
 from ..layout import MANIFEST
 from ..project import Project
@@ -112,7 +112,12 @@ def _recordings(project: Project, campaign: Campaign, locale: str, texts: dict[s
         else:
             continue                    # no text to hold it to
         rel = project.rel(rec.path)
-        audio = decode(rec.path, SPEECH_RATE)
+        try:
+            audio = decode(rec.path, SPEECH_RATE, message.max_seconds)
+        except AudioError as exc:       # said, and the other takes are still heard
+            out.findings.append(_finding(ERROR, campaign, locale, message.id, rel,
+                                         f"{exc.message}; {exc.fix}", "", check="recording"))
+            continue
         for severity, problem in take_problems(audio, message.max_seconds):
             out.findings.append(_finding(severity, campaign, locale, message.id, rel,
                                          problem, "", check="recording"))

@@ -40,6 +40,7 @@ class Voicing:
     texts: tuple[str, ...] = ()         # normalized paragraphs
     recording: str = ""                 # path relative to the project
     recording_sha256: str = ""
+    max_seconds: float | None = None    # the longest a recording may last; not in any key
     timeout: float = DEFAULT_TIMEOUT_S  # per synthesis; not part of any cache key
 
     def made_by(self) -> dict:
@@ -66,7 +67,8 @@ def speech(voicing: Voicing, layout: Layout) -> tuple[dsp.Audio, int]:
     if voicing.recording:
         cached = _cached_speech(layout, keys[0])
         if cached is None:
-            cached = dsp.trim(decode(layout.root / voicing.recording, SPEECH_RATE))
+            cached = dsp.trim(decode(layout.root / voicing.recording, SPEECH_RATE,
+                                     voicing.max_seconds))
             _store_speech(layout, keys[0], cached)
         return cached, 0
     engine = voicing.engine_instance()
