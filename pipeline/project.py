@@ -140,12 +140,53 @@ class Project:
         text = "\n\n".join(self.paragraphs(campaign, locale, message_id))
         return recordings.find(self.layout.recordings_dir(locale), message_id, text, self.root)
 
+    def take_heard(self, campaign: Campaign, locale: str, message_id: str,
+                   rec: recordings.Recording, hear: bool) -> tuple[str, str | None]:
+        """Whether a fresh take was heard saying its text: ``("heard", None)``,
+        ``("refused", why)`` (a speech-match error: another message's text, a take that
+        stops early or does not say its text) or ``("not heard", why)`` (no recognizer, or,
+        without ``hear``, not heard yet). Transcripts are cached by the take's hash, so a
+        take is heard once, before it is first used."""
+        from .audio.codec import decode
+        from .errors import AudioError
+        from .voice import asr
+        assert rec.path is not None
+        if not asr.available():
+            return "not heard", f"not heard: the recognizer is not installed ({asr.INSTALL})"
+        cache = self.layout.transcript_cache
+        heard = asr.heard_before(rec.path, locale, cache)
+        if heard is None:
+            if not hear:
+                return "not heard", "not heard yet (the next render hears it)"
+            try:        # decoded as every take is (a plain audio file, within its limit)
+                audio = decode(rec.path, asr.RATE, campaign.message(message_id).max_seconds)
+            except AudioError as exc:
+                return "refused", f"{self.rel(rec.path)}: {exc.message}"
+            heard = asr.transcribe(rec.path, locale, cache, audio.samples)
+        texts = self.spoken_texts(campaign, locale)
+        own = texts.get(message_id) or " ".join(self.spoken(campaign, locale, message_id))
+        others = {mid: t for mid, t in texts.items() if mid != message_id}
+        verdict = asr.assess(heard, own, others, locale, "recording")
+        if verdict.severity == "error":
+            return "refused", f"{self.rel(rec.path)} failed the speech check: {verdict.problem}"
+        return "heard", None
+
+    def spoken_texts(self, campaign: Campaign, locale: str) -> dict[str, str]:
+        """The spoken text of every ready message of a locale."""
+        reasons, _ = self.readiness(campaign, locale)
+        return {mid: " ".join(self.spoken(campaign, locale, mid))
+                for mid, reason in reasons.items() if reason is None}
+
     def voicing(self, campaign: Campaign, locale: str, message_id: str) -> Voicing | str:
-        """How a ready message is voiced, or why it cannot be (a required recording)."""
+        """How a ready message is voiced, or why it cannot be (a required recording, or a
+        take heard saying something else)."""
         voice = self.voice(locale)
         if voice.recordings != "ignore":
             rec = self.recording(campaign, locale, message_id)
             if rec.usable and rec.path is not None:
+                state, why = self.take_heard(campaign, locale, message_id, rec, hear=True)
+                if state == "refused":
+                    return f"recording refused: {why}"
                 return Voicing(locale, recording=rec.path.relative_to(self.root).as_posix(),
                                recording_sha256=sha256_file(rec.path),
                                max_seconds=campaign.message(message_id).max_seconds)

@@ -9,7 +9,6 @@ from .checks import Finding
 from .layout import MANIFEST
 from .project import Project
 from .render.manifest import Manifest
-from .voice.recordings import RecordingState
 
 
 @dataclass
@@ -21,7 +20,7 @@ class LocaleSummary:
     words_to_translate: int
     ready: list[str]
     not_ready: dict[str, str]
-    recordings: dict[RecordingState, list[str]]
+    recordings: dict[str, list[str]]    # state → message ids
     checks: dict[str, int]
     speech_cer: dict[str, dict[str, float]] = field(default_factory=dict)  # id → profile → CER
 
@@ -84,12 +83,14 @@ def _speech_cer(project: Project, campaign: str, locale: str) -> dict[str, dict[
 
 
 def _recordings(project: Project, campaign, locale: str,
-                reasons: dict[str, str | None]) -> dict[RecordingState, list[str]]:
+                reasons: dict[str, str | None]) -> dict[str, list[str]]:
     """The recordings of ready messages: fresh, stale, unbound, and missing (when the
-    locale requires them, or a studio has started: its recordings folder exists)."""
+    locale requires them, or a studio has started: its recordings folder exists); of the
+    fresh ones, those not heard yet (or with no recognizer installed) and those the
+    recognizer heard say something else (refused: not used)."""
     policy = project.voice(locale).recordings
-    out: dict[RecordingState, list[str]] = {"fresh": [], "stale": [], "unbound": [],
-                                            "missing": []}
+    out: dict[str, list[str]] = {"fresh": [], "stale": [], "unbound": [], "missing": [],
+                                 "not heard": [], "refused": []}
     if policy == "ignore":
         return out
     started = project.layout.recordings_dir(locale).is_dir()
@@ -99,4 +100,8 @@ def _recordings(project: Project, campaign, locale: str,
         rec = project.recording(campaign, locale, mid)
         if rec.state != "missing" or policy == "require" or started:
             out[rec.state].append(mid)
+        if rec.usable:
+            heard, _why = project.take_heard(campaign, locale, mid, rec, hear=False)
+            if heard != "heard":
+                out[heard].append(mid)
     return out

@@ -218,6 +218,35 @@ def test_a_truncated_take_is_an_error_and_correct_takes_pass(project, cli, takes
     assert re.search(r"heard locales/ru/recordings/not-alone.wav: CER 0\.[01]", run.out)
 
 
+def test_a_misfiled_take_is_heard_before_use_and_kept_out_of_the_build(project, takes):
+    """check --audio found it, and build used to ship it: a take is heard before it is
+    first used, and a speech-match error keeps its message out."""
+    from conftest import run_broadcast
+    file_take(project, "not-alone", takes["rights"], NOT_ALONE)         # misfiled
+    file_take(project, "rights", takes["rights"], RIGHTS)               # right
+    result = run_broadcast("build", "--project", project, "--locale", "ru", "--profile", "radio")
+    assert result.code == 0, result
+    assert "skipped demo/ru/not-alone: recording refused: locales/ru/recordings/not-alone.wav " \
+           "failed the speech check: the audio says the text of 'rights'" in result.out, result
+    manifest = json.loads((project / "audio_out" / CAMPAIGN / "ru" / "radio" /
+                           "manifest.json").read_text(encoding="utf-8"))
+    made_by = {f["id"]: f["made_by"] for f in manifest["files"] if f["kind"] == "message"}
+    assert "not-alone" not in made_by and "recording" in made_by["rights"]
+    status = json.loads(run_broadcast("status", "--project", project, "--locale", "ru",
+                                      "--json").out)
+    states = status["campaigns"][CAMPAIGN]["locales"]["ru"]["recordings"]
+    assert states["refused"] == ["not-alone"] and states["not heard"] == [], states
+
+
+def test_without_the_recognizer_a_new_take_is_not_heard_and_status_says_so(project, takes,
+                                                                           tmp_path):
+    file_take(project, "rights", takes["rights"], RIGHTS)
+    run = subprocess.run([sys.executable, "-m", "pipeline", "status", "--project", str(project),
+                          "--locale", "ru"], capture_output=True, text=True,
+                         env=without(tmp_path, "faster_whisper"))
+    assert "recordings not heard: rights" in run.stdout, run.stdout
+
+
 def test_rendered_files_are_heard_and_a_wrong_cache_entry_is_caught(project, cli, takes):
     """A rendered file whose audio is another message's (a wrong cache entry, a swapped
     file) is an error; the espeak-ng voice itself only draws warnings."""

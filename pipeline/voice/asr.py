@@ -95,15 +95,41 @@ def _whisper():
         return _model["whisper"]
 
 
-def transcribe(path: Path, locale: str, cache: Path | None = None) -> str:
-    """What whisper-base hears in the audio file ``path`` (cached by its SHA-256)."""
+def available() -> bool:
+    """Whether the recognizer is installed (nothing is loaded)."""
+    try:
+        judge_id()
+    except EngineError:
+        return False
+    return True
+
+
+def _transcript_path(path: Path, locale: str, cache: Path) -> Path:
     key = hashlib.sha256(f"{judge_id()}|{language_of(locale)}|{sha256_file(path)}"
                          .encode()).hexdigest()
-    cached = cache / f"{key}.txt" if cache else None
+    return cache / f"{key}.txt"
+
+
+def heard_before(path: Path, locale: str, cache: Path) -> str | None:
+    """What was heard in ``path`` before (the cached transcript), or None: hears nothing."""
+    cached = _transcript_path(path, locale, cache)
+    return cached.read_text(encoding="utf-8") if cached.is_file() else None
+
+
+RATE = 16000                    # what whisper hears
+
+
+def transcribe(path: Path, locale: str, cache: Path | None = None,
+               audio: Any = None) -> str:
+    """What whisper-base hears in the audio file ``path`` (cached by its SHA-256); with
+    ``audio`` (its samples at :data:`RATE`, decoded by the caller) the file itself is not
+    opened by the recognizer's decoder."""
+    cached = _transcript_path(path, locale, cache) if cache else None
     if cached is not None and cached.is_file():
         return cached.read_text(encoding="utf-8")
     model = _whisper()
-    segments, _info = model.transcribe(str(path), language=language_of(locale), beam_size=5,
+    source = str(path) if audio is None else audio
+    segments, _info = model.transcribe(source, language=language_of(locale), beam_size=5,
                                        temperature=0.0, condition_on_previous_text=False,
                                        without_timestamps=True)
     text = " ".join(s.text.strip() for s in segments).strip()
