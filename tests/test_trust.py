@@ -453,3 +453,54 @@ def test_a_take_longer_than_its_message_may_last_is_refused_in_bounded_memory(pr
     assert said and "more than 30 s" in said[0], result
     assert "Traceback" not in result.err
     assert "ident" not in rendered(project, "uk")
+
+
+# --- a near copy of the source is the wrong language ---------------------------------------
+
+def _init_locale(project: Path, locale: str) -> Path:
+    toml = project / "broadcast.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        'locales = ["ko_KP", "ru", "uk"]', f'locales = ["ko_KP", "ru", "uk", "{locale}"]') +
+        f'\n[voices.{locale}]\nengine = "tone"\nvoice = "{locale}"\n', encoding="utf-8")
+    assert run_broadcast("init", locale, "--project", project).code == 0
+    return po_path(project, locale)
+
+
+NEAR_COPIES = [
+    ("de", "Listen when it is safe to do so, bitte."),               # a word added
+    ("fr", "Listen when it is sûr to do so."),                      # a word changed
+    ("es", "When it is safe to do so, listen."),                    # words reordered
+    ("pl", "LISTEN WHEN IT IS SAFE TO DO SO."),                     # in capitals
+]
+
+
+@pytest.mark.parametrize("locale, text", NEAR_COPIES, ids=[c[0] for c in NEAR_COPIES])
+def test_a_near_copy_of_the_source_is_not_spoken(project, locale, text):
+    path = _init_locale(project, locale)
+    translations = {"ident|title": "Senderkennung", "ident": None}
+    po = polib.pofile(str(path))
+    for entry in po:
+        if entry.msgctxt == "ident|title":
+            entry.msgstr = translations["ident|title"]
+        elif entry.msgctxt == "ident":
+            entry.msgstr = ("Teststation auf {frequency}." if "{frequency}" in entry.msgid
+                            else text)
+    po.save(str(path))
+    result = run_broadcast("check", "--project", project, "--locale", locale, "--json")
+    found = [f for f in json.loads(result.out) if f["check"] == "unchanged"]
+    assert [f["message"] for f in found] == ["ident"], result.out
+    assert found[0]["severity"] == "error" and "source's language" in found[0]["text"]
+    run_broadcast("build", "--project", project, "--locale", locale, "--profile", "radio")
+    assert "ident" not in rendered(project, locale)
+
+
+def test_a_real_translation_sharing_names_is_no_near_copy():
+    from pipeline.catalogs.state import UnitState
+    from pipeline.checks.glossary import Glossary
+    from pipeline.checks.registry import UnitContext
+    from pipeline.checks.units import unchanged
+    from pipeline.content.extract import Unit
+    source = "The International Committee of the Red Cross visits prisoners in Kursk."
+    german = "Das Internationale Komitee vom Roten Kreuz besucht Gefangene in Kursk."
+    unit = UnitState(Unit("m", "m", source, 1), "translated", german, 1)
+    assert list(unchanged(UnitContext(unit, "de", "en", Glossary(keep=("Kursk",))))) == []

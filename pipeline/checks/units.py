@@ -56,23 +56,49 @@ def placeholders(ctx: UnitContext) -> Result:
         yield ERROR, problem
 
 
+REUSED_SHARE = 0.6              # of a translation's words that are the source's: a near copy
+REUSED_MIN_WORDS = 4
+
+
+def _counted_words(text: str, glossary) -> list[str]:
+    """Words that say something in a language (not names kept as written, acronyms or
+    one-letter words), case-folded."""
+    kept = {w.casefold() for term in glossary.keep for w in WORD.findall(term)}
+    return [w.casefold() for w in WORD.findall(_bare(text))
+            if len(w) > 1 and not ACRONYM.match(w) and w.casefold() not in kept]
+
+
+def reused_share(source: str, translation: str, glossary) -> tuple[int, int]:
+    """How many of the translation's counted words are the source's, and of how many."""
+    source_words = set(_counted_words(source, glossary))
+    words = _counted_words(translation, glossary)
+    return sum(1 for w in words if w in source_words), len(words)
+
+
 def _is_unchanged(ctx: UnitContext) -> bool:
     """The source copied as the translation, in a locale of another language (whatever
-    its script), unless the source is only names kept as written and acronyms."""
+    its script), unless the source is only names kept as written and acronyms; or a near
+    copy: most of the translation's words are the source's (a word or two changed, the
+    order changed), so a voice of the locale would read the source language."""
     if language_of(ctx.locale) == language_of(ctx.source_locale):
         return False
     bare_src = _bare(ctx.source)
     same = " ".join(ctx.translation.split()).casefold() == " ".join(ctx.source.split()).casefold()
-    return bool(same and re.search(r"[^\W\d_]", bare_src)
-                and not all(w in ctx.glossary.keep or ACRONYM.match(w)
-                            for w in WORD.findall(bare_src)))
+    if same and re.search(r"[^\W\d_]", bare_src) and not all(
+            w in ctx.glossary.keep or ACRONYM.match(w) for w in WORD.findall(bare_src)):
+        return True
+    reused, total = reused_share(ctx.source, ctx.translation, ctx.glossary)
+    return total >= REUSED_MIN_WORDS and reused >= REUSED_SHARE * total
 
 
 @unit_check("unchanged")
 def unchanged(ctx: UnitContext) -> Result:
     if _is_unchanged(ctx):
-        yield ERROR, ("the translation is the source text itself; translate it (a voice "
-                      "would read the source language)")
+        reused, total = reused_share(ctx.source, ctx.translation, ctx.glossary)
+        what = (f"{reused} of its {total} words are the source's" if reused < total
+                else "it is the source text itself")
+        yield ERROR, (f"the translation is in the source's language ({what}); translate it "
+                      "(a voice would read the source language)")
 
 
 @unit_check("control")
