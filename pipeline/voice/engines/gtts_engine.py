@@ -20,7 +20,7 @@ import numpy as np
 
 from ...audio.dsp import Audio, concat
 from ...errors import EngineError
-from . import SpeechRequest
+from . import OptionError, SpeechRequest, check_options
 
 MAX_CHARS = 100
 SENTENCE_PAUSE_S = 0.30
@@ -84,12 +84,27 @@ OPTIONS = {"tld": (str, None, None), "slow": (bool, None, None),
            "retries": (int, 0, 10), "timeout": (float, 1, 300)}
 
 
+# Google's own domains: google.com, google.co.XX, google.com.XX, google.XX. Letters and
+# dots only, so that the host a text is sent to can never be another ("com@host:port").
+TLD_RE = re.compile(r"\A(?:(?:com|co)(?:\.[a-z]{2})?|[a-z]{2})\Z")
+
+
 class GttsEngine:
     """Options: ``tld`` (Google's domain, e.g. "com"), ``slow``, ``retries``, ``timeout``."""
 
     name = "gtts"
     offline = False
     OPTIONS = OPTIONS
+
+    @classmethod
+    def from_options(cls, options) -> "GttsEngine":
+        checked = check_options(options, OPTIONS)
+        tld = checked.get("tld", "com")
+        if not TLD_RE.match(tld):
+            raise OptionError("tld", f"'{tld}' is not one of Google's domains",
+                              'write e.g. tld = "com", "co.uk" or "com.au" (the texts are '
+                              "sent to translate.google.<tld>)")
+        return cls(**checked)
 
     def options(self) -> dict:
         return {"tld": self.tld, "slow": self.slow}    # what changes the audio
