@@ -66,6 +66,11 @@ class AudioError(PipelineError):
     exit_code = 1
 
 
+class AudioFileError(AudioError):
+    """A user's audio file itself is unusable (not plain audio, too long, undecodable),
+    as opposed to the machine failing to decode it (no ffmpeg)."""
+
+
 class SignatureError(PipelineError):
     """A key or signature is malformed, or a signature does not verify."""
 

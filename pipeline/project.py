@@ -148,7 +148,7 @@ class Project:
         without ``hear``, not heard yet). Transcripts are cached by the take's hash, so a
         take is heard once, before it is first used."""
         from .audio.codec import decode
-        from .errors import AudioError
+        from .errors import AudioFileError
         from .voice import asr
         assert rec.path is not None
         if not asr.available():
@@ -160,7 +160,7 @@ class Project:
                 return "not heard", "not heard yet (the next render hears it)"
             try:        # decoded as every take is (a plain audio file, within its limit)
                 audio = decode(rec.path, asr.RATE, campaign.message(message_id).max_seconds)
-            except AudioError as exc:
+            except AudioFileError as exc:     # (a machine fault, no ffmpeg, is raised)
                 return "refused", f"{self.rel(rec.path)}: {exc.message}"
             heard = asr.transcribe(rec.path, locale, cache, audio.samples)
         texts = self.spoken_texts(campaign, locale)

@@ -504,3 +504,56 @@ def test_a_real_translation_sharing_names_is_no_near_copy():
     german = "Das Internationale Komitee vom Roten Kreuz besucht Gefangene in Kursk."
     unit = UnitState(Unit("m", "m", source, 1), "translated", german, 1)
     assert list(unchanged(UnitContext(unit, "de", "en", Glossary(keep=("Kursk",))))) == []
+
+
+# --- a killed build leaves no worker behind --------------------------------------------------
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_kill_9_of_a_build_leaves_no_worker_alive(project):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    env = process_env(FAKE_ENGINE_HANG="1")           # workers hang in synthesis
+    workers: set[int] = set()
+    build = subprocess.Popen([sys.executable, "-m", "pipeline", "build", "--project",
+                              str(project), "--jobs", "2", "--locale", "uk"],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(workers) < 2:
+            workers = _children(build.pid)
+            time.sleep(0.1)
+        assert len(workers) >= 2, workers
+        time.sleep(1.0)                               # they are at work (hanging)
+        build.send_signal(signal.SIGKILL)
+        build.wait(10)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(_alive(w) for w in workers):
+            time.sleep(0.1)
+        assert not [w for w in workers if _alive(w)]
+    finally:
+        build.kill()
+        for w in workers:                   # (on the old code they would stay for good)
+            if _alive(w):
+                os.kill(w, signal.SIGKILL)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AudioError
+from ..errors import AudioError, AudioFileError
 from ..versions import installed_version
 from .dsp import Audio
 
@@ -39,7 +39,8 @@ def ffmpeg_version() -> str:
         .split("\n")[0].strip()
 
 
-def _run(args: list[str], data: bytes | None, what: str, source: str | None) -> bytes:
+def _run(args: list[str], data: bytes | None, what: str, source: str | None,
+         refused: type[AudioError] = AudioError) -> bytes:
     try:
         proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel",
                                "error", *args], input=data, capture_output=True)
@@ -48,7 +49,7 @@ def _run(args: list[str], data: bytes | None, what: str, source: str | None) -> 
                          fix="reinstall ffmpeg or imageio-ffmpeg") from None
     if proc.returncode != 0:
         detail = proc.stderr.decode("utf-8", "replace").strip().split("\n")[-1]
-        raise AudioError(f"ffmpeg could not {what}: {detail}", source,
+        raise refused(f"ffmpeg could not {what}: {detail}", source,
                          fix="check that the file is a valid WAV, FLAC or MP3")
     return proc.stdout
 
@@ -94,15 +95,15 @@ def decode(source: Path | bytes, rate: int = 48000, limit: float | None = None) 
                          fix="check that the file exists and can be read") from None
     kind = container_of(head)
     if kind is None:
-        raise AudioError("not a WAV, FLAC, MP3 or Ogg audio file", str(path),
+        raise AudioFileError("not a WAV, FLAC, MP3 or Ogg audio file", str(path),
                          fix="export it as WAV, FLAC or MP3 (a playlist or another file "
                              "type is never read)")
     raw = _run(["-protocol_whitelist", "file", "-f", kind, "-i", f"file:{path.resolve()}",
                 *bounded, "-ac", "1", "-ar", str(rate), "-f", "f32le", "pipe:1"], None,
-               "decode audio", str(path))
+               "decode audio", str(path), AudioFileError)
     audio = Audio(np.frombuffer(raw, dtype="<f4").copy(), rate)
     if audio.duration > seconds:
-        raise AudioError(f"lasts more than {seconds:g} s, the longest it may be", str(path),
+        raise AudioFileError(f"lasts more than {seconds:g} s, the longest it may be", str(path),
                          fix="record or cut it shorter (or raise the message's max_seconds)")
     return audio
 

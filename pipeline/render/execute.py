@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 import wave
 import zlib
 from collections.abc import Callable
@@ -402,7 +403,27 @@ def _pool(workers: int, scheduler: str | None = None):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     return ProcessPoolExecutor(max_workers=count,
-                               mp_context=multiprocessing.get_context(_start_method()))
+                               mp_context=multiprocessing.get_context(_start_method()),
+                               initializer=_end_with_parent, initargs=(os.getpid(),))
+
+
+ORPHAN_POLL_S = 0.5
+
+
+def _end_with_parent(parent: int) -> None:
+    """In a worker: end it when the command that started it is gone (killed with SIGKILL,
+    it cannot shut its pool down), instead of waiting for work forever: a thread watches
+    the parent's pid. (Linux's PR_SET_PDEATHSIG is not used: it fires when the *thread*
+    that forked the worker ends, which need not be the command's end.)"""
+    import threading
+    if os.getppid() != parent:      # the parent died before this line
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(ORPHAN_POLL_S)
+        os._exit(1)
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
 
 def open_pool(workers: int, scheduler: str | None = None):
