@@ -20,7 +20,7 @@ from . import __version__, checks, stamp, workflow
 from .catalogs.pofile import forget_parsed
 from .errors import PipelineError, os_error
 from .fsutil import Checked
-from .layout import CONFIG_NAME, PUBLIC_KEY, SECRET_KEY, Layout
+from .layout import PUBLIC_KEY, SECRET_KEY, Layout
 from .lock import project_lock
 from .project import Project, open_project
 from .report import write_report
@@ -569,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
                                    getattr(args, "locale", None))
             return args.func(project, args)
         root = Path(args.project)
-        if not _writes(args) or not (root / CONFIG_NAME).is_file():
+        if not _writes(args) or not Layout(root).messages_dir.is_dir():
             return run()            # (without a project, open_project says what is wrong)
         # The lock first: what a writer reads, it reads with no other writer running.
         with project_lock(Layout(root), args.wait, _err):

@@ -19,7 +19,6 @@ PROFILE_RE = re.compile(r"\A[a-z][a-z0-9_-]{0,31}\Z")
 MANIFEST = "manifest.json"
 PLAYLIST = "playlist.m3u8"
 SUMS = "SHA256SUMS"
-LOCK_NAME = "broadcast-project"        # the project lock, in the temp folder
 INDEX_PAGE = "index.html"
 PROGRAMS = "programs"
 PUBLIC_KEY = "broadcast.pub"     # broadcast keygen's key pair, in keys/
@@ -65,6 +64,16 @@ class Layout:
     @property
     def cache_dir(self) -> Path:
         return self.out_dir / CACHE_DIR
+
+    @property
+    def lock_file(self) -> Path:
+        """The project's lock (an OS file lock on this file; the file itself stays)."""
+        return self.root / ".broadcast.lock"
+
+    @property
+    def lock_holder(self) -> Path:
+        """The pid of the command holding the lock, while it holds it."""
+        return self.root / ".broadcast.pid"
 
     @property
     def keys_dir(self) -> Path:

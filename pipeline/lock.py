@@ -2,8 +2,9 @@
 
 Every command that writes into a project holds the project's lock (filelock: an OS file
 lock, released by the kernel when its holder dies, so a lock left by a killed process is
-never in the way). The lock file lives in the system's temp folder, named after the
-project's real path, so that the project holds no file a command did not mean to write.
+never in the way). The lock belongs to the project: ``.broadcast.lock`` in its root (and
+``.broadcast.pid``, naming the holder, while it is held), so two commands are kept apart
+whatever their temp folders, and no other user's lock file can stand in the way.
 A second writer stops with the holder's pid, or waits for it with ``--wait``. Once the
 lock is held, what a killed writer left is put in order: its temp files are removed, and
 an output folder it was swapping is completed or rolled back (``fsutil.swap_folder``).
@@ -11,9 +12,7 @@ an output folder it was swapping is completed or rolled back (``fsutil.swap_fold
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +21,7 @@ from filelock import FileLock, Timeout
 
 from .errors import PipelineError
 from .fsutil import recover_folders, remove_temp_files
-from .layout import LOCK_NAME, Layout
+from .layout import Layout
 
 
 class LockedError(PipelineError):
@@ -43,10 +42,8 @@ def _holder(path: Path) -> str:
 def project_lock(layout: Layout, wait: bool = False,
                  waiting: Callable[[str], None] | None = None) -> Iterator[None]:
     """Hold the project's lock; then tidy what a killed writer left behind."""
-    name = hashlib.sha256(str(layout.root.resolve()).encode("utf-8")).hexdigest()[:20]
-    base = Path(tempfile.gettempdir()) / f"{LOCK_NAME}-{name}"
-    path = Path(f"{base}.pid")
-    lock = FileLock(f"{base}.lock", is_singleton=False)
+    path = layout.lock_holder
+    lock = FileLock(str(layout.lock_file), is_singleton=False)
     try:
         lock.acquire(timeout=0)
     except Timeout:

@@ -106,7 +106,11 @@ def proc():
     return run_broadcast
 
 
+LOCK_FILE = ".broadcast.lock"       # the project's lock: a writing command leaves it there
+
+
 def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file below ``root`` with its bytes, to prove that nothing changed."""
+    """Every file below ``root`` with its bytes, to prove that nothing changed (but for
+    the project's lock file, which any writing command may create, empty)."""
     return {p.relative_to(root).as_posix(): p.read_bytes()
-            for p in sorted(Path(root).rglob("*")) if p.is_file()}
+            for p in sorted(Path(root).rglob("*")) if p.is_file() and p.name != LOCK_FILE}

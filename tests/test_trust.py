@@ -557,3 +557,53 @@ def test_kill_9_of_a_build_leaves_no_worker_alive(project):
         for w in workers:                   # (on the old code they would stay for good)
             if _alive(w):
                 os.kill(w, signal.SIGKILL)
+
+
+# --- the lock belongs to the project ------------------------------------------------------
+
+def _hold_lock(project: Path, env: dict | None = None):
+    """A process that holds the project's lock (as a writing command does) until killed."""
+    import subprocess
+    import sys
+    code = ("import sys, time\nfrom pathlib import Path\nfrom pipeline.layout import Layout\n"
+            "from pipeline.lock import project_lock\n"
+            "with project_lock(Layout(Path(sys.argv[1]))):\n"
+            "    print('held', flush=True)\n    time.sleep(60)\n")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(project)], env=env,
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_the_lock_is_taken_without_a_config_and_whatever_the_temp_folder(project, tmp_path):
+    (project / "broadcast.toml").unlink()               # documented as optional
+    other_tmp = tmp_path / "other-tmp"
+    other_tmp.mkdir()
+    holder = _hold_lock(project, process_env(TMPDIR=str(other_tmp)))
+    try:
+        result = run_broadcast("build", "--project", project, "--locale", "ru")
+        assert result.code == 1 and "another broadcast command is running" in result.err
+        assert f"pid {holder.pid}" in result.err
+        assert not (project / "audio_out").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_lock_file_in_the_temp_folder_is_never_in_the_way(project):
+    """A lock file that another user (root) left in the shared temp folder, where the
+    lock used to live, and that this user cannot open: the project's lock lives in the
+    project. (As root, a folder in its place stands for a file this user cannot open.)"""
+    import hashlib
+    import shutil
+    import tempfile
+    name = hashlib.sha256(str(project.resolve()).encode("utf-8")).hexdigest()[:20]
+    stale = Path(tempfile.gettempdir()) / f"broadcast-project-{name}.lock"
+    stale.mkdir()
+    try:
+        result = run_broadcast("update", "--project", project)
+        assert result.code == 0, result
+        assert (project / ".broadcast.lock").exists()
+        assert not (project / ".broadcast.pid").exists()
+    finally:
+        shutil.rmtree(stale)
