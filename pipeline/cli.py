@@ -181,9 +181,16 @@ def _progress(label: str):
 
 def _withdrawn(project: Project, withdrawn: list[workflow.Withdrawn]) -> None:
     for w in withdrawn:
-        _print(f"withdrew from {project.rel(w.folder)}: {', '.join(w.ids)} (no longer the "
-               "approved translation)" + "".join(f"; deleted {project.rel(p)}"
-                                                 for p in w.bundles_removed))
+        if w.ids:
+            _print(f"withdrew from {project.rel(w.folder)}: {', '.join(w.ids)} (no longer "
+                   "the approved translation)" + "".join(f"; deleted {project.rel(p)}"
+                                                         for p in w.bundles_removed))
+        if w.left == [""]:
+            _say(f"left {project.rel(w.folder)} as it is: not an output folder this project "
+                 "made there (a copy?)")
+        elif w.left:
+            _say(f"left in {project.rel(w.folder)}: {', '.join(w.left)} (not written by "
+                 "broadcast)")
 
 
 def _render(project: Project, args, pool=None) -> tuple[int, RenderReport]:

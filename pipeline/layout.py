@@ -23,7 +23,6 @@ INDEX_PAGE = "index.html"
 PROGRAMS = "programs"
 PUBLIC_KEY = "broadcast.pub"     # broadcast keygen's key pair, in keys/
 SECRET_KEY = "broadcast.key"
-OUTPUT_EXTENSIONS = {".wav", ".mp3", ".txt"}     # what a new render may leave stale
 
 
 def message_file(index: int, width: int, message_id: str, ext: str) -> str:

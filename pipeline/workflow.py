@@ -107,12 +107,18 @@ def withdraw_unapproved(project: Project, plans: list[LocalePlan] | None = None
     by_locale = {(lp.campaign.name, lp.locale): lp for lp in plans}
     out = []
     for folder in folders:
+        if not outputs.made_here(folder):           # a copy, someone else's: never touched
+            out.append(Withdrawn(folder, [], [], [""]))
+            continue
         name, locale = folder.parent.parent.name, folder.parent.name
         lp = by_locale.get((name, locale))
         approved = {job.message_id: (job.title, job.text) for job in lp.jobs} if lp else {}
         programs = {p.id: list(p.items) for p in lp.campaign.programs} if lp else {}
         gone = outputs.withdraw(folder, approved, programs)
+        left = outputs.foreign(folder)
         if not gone:
+            if left:
+                out.append(Withdrawn(folder, [], [], left))
             continue
         removed = []
         zip_path = project.layout.bundle(name, locale, folder.name)
@@ -120,7 +126,7 @@ def withdraw_unapproved(project: Project, plans: list[LocalePlan] | None = None
             if path.exists():
                 path.unlink()
                 removed.append(path)
-        out.append(Withdrawn(folder, gone, removed))
+        out.append(Withdrawn(folder, gone, removed, left))
     return out
 
 

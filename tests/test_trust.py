@@ -607,3 +607,30 @@ def test_a_lock_file_in_the_temp_folder_is_never_in_the_way(project):
         assert not (project / ".broadcast.pid").exists()
     finally:
         shutil.rmtree(stale)
+
+
+# --- only what the pipeline made is removed --------------------------------------------------
+
+def test_files_and_folders_the_pipeline_did_not_make_are_left_and_named(project, tmp_path):
+    import shutil
+    args = ("--locale", "uk", "--profile", "radio")
+    assert run_broadcast("build", "--project", project, *args).code == 0
+    radio = project / "audio_out" / "demo" / "uk" / "radio"
+    archive = project / "audio_out" / "demo-2024" / "uk" / "radio"     # an archived copy
+    shutil.copytree(radio, archive)
+    archived = sorted(p.name for p in archive.iterdir())
+    (radio / "jingle.wav").write_bytes(b"RIFF-a-user's-jingle")
+    (radio / "notes.txt").write_text("to air at 18:00\n")
+    # withdraw one message, so that the folder is rewritten
+    set_translation(project, "uk", "ident", "Нова станція на {frequency}.")
+    result = run_broadcast("build", "--project", project, *args)
+    assert result.code == 0, result
+    assert "withdrew" in result.out or "ident" in rendered(project, "uk")
+    assert sorted(p.name for p in archive.iterdir()) == archived
+    assert (radio / "jingle.wav").read_bytes() == b"RIFF-a-user's-jingle"
+    assert (radio / "notes.txt").read_text() == "to air at 18:00\n"
+    assert "left audio_out/demo-2024/uk/radio as it is" in result.out
+    assert "left in audio_out/demo/uk/radio: jingle.wav, notes.txt" in result.out
+    import zipfile
+    with zipfile.ZipFile(project / "audio_out" / "bundles" / "demo-uk-radio.zip") as zf:
+        assert not {"jingle.wav", "notes.txt"} & set(zf.namelist())

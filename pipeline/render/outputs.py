@@ -16,7 +16,6 @@ from ..fsutil import Checked, sha256_bytes, staging_of, swap_folder
 from ..layout import (
     INDEX_PAGE,
     MANIFEST,
-    OUTPUT_EXTENSIONS,
     PLAYLIST,
     SUMS,
     Layout,
@@ -26,8 +25,6 @@ from ..layout import (
 )
 from .manifest import Manifest, ManifestError, ManifestFile, Skip
 from .pages import index_html
-
-METADATA = {MANIFEST, PLAYLIST, SUMS, INDEX_PAGE}
 
 if TYPE_CHECKING:
     from .execute import Rendered
@@ -102,15 +99,45 @@ def folder_files(manifest: Manifest, audio: dict[str, Path]) -> dict[str, bytes 
     return wanted
 
 
+def listed(folder: Path) -> set[str]:
+    """The files the pipeline wrote into an output folder: those its ``SHA256SUMS`` lists,
+    and that file itself (empty if there is none: then nothing in it is the pipeline's)."""
+    try:
+        text = (folder / SUMS).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return set()
+    return {line.split("  ", 1)[1] for line in text.splitlines() if "  " in line} | {SUMS}
+
+
+def foreign(folder: Path) -> list[str]:
+    """Files in an output folder that the pipeline did not write (a jingle, notes): left."""
+    mine = listed(folder)
+    return [name for name in _files(folder) if name not in mine]
+
+
+def made_here(folder: Path) -> bool:
+    """Whether ``folder`` (campaign/locale/profile under audio_out) is an output folder the
+    pipeline made there: its manifest names that campaign, locale and profile. A copy
+    (``audio_out/kursk-2024/ru/radio``) or a folder without a manifest is someone else's."""
+    try:
+        manifest = Manifest.from_json((folder / MANIFEST).read_bytes())
+    except (OSError, ManifestError):
+        return False
+    return (manifest.campaign, manifest.locale, manifest.profile.get("name")) == \
+        (folder.parent.parent.name, folder.parent.name, folder.name)
+
+
 def commit_folder(folder: Path, wanted: dict[str, bytes | Path]) -> bool:
-    """Make ``folder`` hold exactly ``wanted`` (plus any file that is not ours), all at once.
+    """Make ``folder`` hold exactly ``wanted`` (plus any file the pipeline did not write
+    there, which is never removed), all at once.
 
     Nothing is written when the folder already holds it. Otherwise the new folder is
     built beside it (unchanged files hard-linked, not copied) and swapped in, so a reader
     or a crash sees the old folder or the new one, never a mix. True if it changed.
     """
     current = _files(folder)
-    ours = {n for n in current if Path(n).suffix in OUTPUT_EXTENSIONS or n in METADATA}
+    mine = listed(folder)
+    ours = {n for n in current if n in mine}
     same = {n for n, d in wanted.items() if n in current and _same(folder / n, d)}
     if set(wanted) == ours == same:
         return False
@@ -168,11 +195,13 @@ def _same(path: Path, data: bytes | Path) -> bool:
 
 @dataclass
 class Withdrawn:
-    """What left an output folder because it is no longer the approved translation."""
+    """What left an output folder because it is no longer the approved translation; and
+    what in it, or the whole folder, the pipeline did not make and so left as it is."""
 
     folder: Path
     ids: list[str]
     bundles_removed: list[Path]
+    left: list[str] = field(default_factory=list)   # names in the folder; [""]: all of it
 
 
 def withdraw(folder: Path, approved: dict[str, tuple[str, str]],
@@ -181,18 +210,13 @@ def withdraw(folder: Path, approved: dict[str, tuple[str, str]],
 
     ``approved`` maps each ready message id to its (title, text) now; ``programs`` each
     program id to its items now. A message whose text or title changed, or that is no
-    longer ready, goes, with every program that holds it; so does the whole folder when its
-    manifest cannot be read. Returns the ids that went (the folder stays as it was if none).
+    longer ready, goes, with every program that holds it. A folder the pipeline did not
+    make there (:func:`made_here`) is left as it is. Returns the ids that went (the folder
+    stays as it was if none).
     """
-    try:
-        manifest = Manifest.from_json((folder / MANIFEST).read_bytes())
-    except (OSError, ManifestError):
-        manifest = None
-    if manifest is None:
-        stale = [n for n in _files(folder) if Path(n).suffix in OUTPUT_EXTENSIONS]
-        if stale:
-            commit_folder(folder, {})
-        return ["(the whole folder: no readable manifest)"] if stale else []
+    if not made_here(folder):
+        return []               # not the pipeline's folder (see made_here): left as it is
+    manifest = Manifest.from_json((folder / MANIFEST).read_bytes())
     keep = [e for e in manifest.messages if approved.get(e.id) == (e.title, e.text)]
     kept_ids = {e.id for e in keep}
     keep_programs = [e for e in manifest.programs
