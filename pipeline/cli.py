@@ -409,10 +409,14 @@ def cmd_keygen(args) -> int:
 def cmd_usb(args) -> int:
     from .distribute import bundle, media
     verified = bundle.require_verified(Path(args.bundle), _public_key(args))
+    if verified.trusted_comment is None:
+        _print(f"note: {args.bundle} is not signed: nothing proves who made it (sign "
+               "bundles with broadcast bundle --sign, and give stations the public key)")
     if args.image:
         size = media.parse_size(args.size) if args.size else None
         names = media.write_image(verified, Path(args.image), size, args.reproducible,
-                                  args.label, args.with_programs, args.with_transcripts)
+                                  args.label, args.with_programs, args.with_transcripts,
+                                  args.overwrite)
         _print(f"wrote {args.image}: FAT32 image with {len(names)} files in play order; "
                "write it to sticks with dd or any imaging tool")
     elif args.dest:
@@ -515,7 +519,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="derive the volume serial from the contents (default: random)")
     p.add_argument("--label", default="NO NAME", help="volume label (default: NO NAME)")
     p.add_argument("--pubkey", metavar="KEY", help="public key (default: keys/broadcast.pub)")
-    p.add_argument("--overwrite", action="store_true", help="replace files already on DEST")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace files already on DEST, or a file at --image that is not a "
+                        "stick image")
     p.add_argument("--with-programs", action="store_true",
                    help="also copy the programs, after the messages")
     p.add_argument("--with-transcripts", action="store_true",

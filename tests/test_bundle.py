@@ -595,3 +595,57 @@ def test_a_title_tag_never_reaches_a_stick():
     assert tagged.startswith(b"ID3") and "Права".encode("utf-8") in tagged
     assert strip_id3(tagged) == plain
     assert strip_id3(plain) == plain
+
+
+# --- sticks and images never write where they must not ---------------------------------------
+
+def test_a_link_on_the_stick_is_never_written_through(bundled, tmp_path):
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    outside = tmp_path / "outside"
+    (stick / "01.mp3").symlink_to("../outside")                 # dangling
+    for extra in ((), ("--overwrite",)):
+        result = run_broadcast("usb", bundled, stick, *extra, env=process_env())
+        assert "'01.mp3' on the stick is a link" in _one_line_error(result)
+        assert not outside.exists()
+    outside.write_bytes(b"precious")
+    result = run_broadcast("usb", bundled, stick, "--overwrite", env=process_env())
+    assert result.code == 1 and outside.read_bytes() == b"precious"
+
+
+def test_an_image_never_replaces_a_file_it_did_not_make(bundled, tmp_path):
+    doc = tmp_path / "report.docx"
+    doc.write_bytes(b"PK\x03\x04 a document")
+    result = run_broadcast("usb", bundled, "--image", doc, env=process_env())
+    assert "--overwrite" in _one_line_error(result)
+    assert doc.read_bytes() == b"PK\x03\x04 a document"
+    image = tmp_path / "stick.img"
+    assert run_broadcast("usb", bundled, "--image", image, env=process_env()).code == 0
+    first = image.read_bytes()
+    # its own image is replaced (a new serial), and with --overwrite anything is
+    assert run_broadcast("usb", bundled, "--image", image, env=process_env()).code == 0
+    assert image.read_bytes() != first
+    assert run_broadcast("usb", bundled, "--image", doc, "--overwrite",
+                         env=process_env()).code == 0
+    assert doc.read_bytes()[3:11] == b"mkfs.fat"
+    assert "is not signed" in run_broadcast("usb", bundled, "--image", image,
+                                            env=process_env()).out
+
+
+def test_a_killed_image_writes_work_folder_is_removed_by_the_next(bundled, tmp_path):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    orphan = tmp_path / f".image-{dead.pid}-abc"
+    orphan.mkdir()
+    (orphan / "image.img").write_bytes(b"\0" * 1024)
+    alive = tmp_path / f".image-{os.getpid()}-def"         # a write still running: kept
+    alive.mkdir()
+    assert run_broadcast("usb", bundled, "--image", tmp_path / "s.img",
+                         env=process_env()).code == 0
+    assert not orphan.exists() and alive.exists()
+
+
+def test_a_size_of_zero_is_refused(bundled, tmp_path):
+    result = run_broadcast("usb", bundled, "--image", tmp_path / "s.img", "--size", "0",
+                           env=process_env())
+    assert "size '0' is not understood" in result.err and result.code in (1, 2)

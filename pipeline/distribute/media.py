@@ -69,7 +69,11 @@ def copy_to_stick(verified: Verified, dest: Path, overwrite: bool = False,
         raise BundleError("the destination is not a folder (is the stick mounted?)", dest,
                           fix="give the mount point of the stick")
     files = play_order(verified, with_programs, with_transcripts)
-    clashes = [n for n, _ in files if (dest / n).exists()]
+    links = [n for n, _ in files if (dest / n).is_symlink()]
+    if links:       # a link (dangling or not) would be followed out of the stick
+        raise BundleError(f"'{links[0]}' on the stick is a link", dest,
+                          fix="remove it (nothing is written through a link)")
+    clashes = [n for n, _ in files if os.path.lexists(dest / n)]
     if clashes and not overwrite:
         raise BundleError(f"'{clashes[0]}' already exists on the stick", dest,
                           fix="use an empty stick, or pass --overwrite")
@@ -81,7 +85,8 @@ def copy_to_stick(verified: Verified, dest: Path, overwrite: bool = False,
                           fix="use a larger stick, or free space on it")
     try:
         for name, data in files:
-            with open(dest / name, "wb") as fh:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+            with os.fdopen(os.open(dest / name, flags, 0o644), "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -102,7 +107,7 @@ def copy_to_stick(verified: Verified, dest: Path, overwrite: bool = False,
 
 def parse_size(text: str) -> int:
     match = re.fullmatch(r"(\d+)\s*([KMG]i?B?)?", text.strip(), re.IGNORECASE)
-    if not match:
+    if not match or not int(match.group(1)):
         raise BundleError(f"size '{text}' is not understood", "--size",
                           fix="write e.g. 64M, 512M or 2G")
     unit = (match.group(2) or "M")[0].upper()
@@ -122,10 +127,39 @@ def _tool(name: str) -> str:
     return found
 
 
+def is_our_image(path: Path) -> bool:
+    """Whether ``path`` holds a FAT32 image as :func:`write_image` makes them (dosfstools'
+    boot sector, FAT32), which ``usb --image`` may replace."""
+    try:
+        with open(path, "rb") as fh:
+            boot = fh.read(512)
+    except OSError:
+        return False
+    return len(boot) == 512 and boot[3:11] == b"mkfs.fat" and boot[0x52:0x5A] == b"FAT32   " \
+        and boot[510:512] == b"\x55\xaa"
+
+
+def _remove_orphans(folder: Path) -> None:
+    """Remove the work folders (``.image-PID-…``) of image writes whose process is gone
+    (killed): each holds a whole image."""
+    for work in folder.glob(".image-*"):
+        match = re.fullmatch(r"\.image-(\d+)-.*", work.name)
+        if not match or not work.is_dir() or work.is_symlink():
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(work, ignore_errors=True)
+        except (PermissionError, OverflowError):
+            pass
+
+
 def write_image(verified: Verified, image: Path, size: int | None = None,
                 reproducible: bool = False, label: str = NEUTRAL_LABEL,
-                with_programs: bool = False, with_transcripts: bool = False) -> list[str]:
+                with_programs: bool = False, with_transcripts: bool = False,
+                overwrite: bool = False) -> list[str]:
     """A FAT32 disk image with the audio in play order, fixed times and a neutral label.
+    An existing file is replaced only if it is such an image, or with ``overwrite``.
 
     The volume serial number is random, unless ``reproducible``: then it is derived from
     the bundle's contents, so the same bundle gives the same image.
@@ -142,9 +176,14 @@ def write_image(verified: Verified, image: Path, size: int | None = None,
         raise BundleError(f"volume label '{label}' is not allowed", image,
                           fix="use up to 11 capitals, digits, spaces, '-' or '_'")
     image = Path(image)
+    if (os.path.lexists(image) and not overwrite
+            and (image.is_symlink() or not image.is_file() or not is_our_image(image))):
+        raise BundleError("a file that is not a stick image made here is in the way", image,
+                          fix="give another file name, or pass --overwrite to replace it")
     image.parent.mkdir(parents=True, exist_ok=True)
+    _remove_orphans(image.parent)
     env = dict(os.environ, TZ="UTC", SOURCE_DATE_EPOCH=str(FAT_EPOCH), MTOOLS_SKIP_CHECK="1")
-    with tempfile.TemporaryDirectory(dir=image.parent, prefix=".image-") as tmp:
+    with tempfile.TemporaryDirectory(dir=image.parent, prefix=f".image-{os.getpid()}-") as tmp:
         tmp_image = Path(tmp) / "image.img"
         _run([_tool("mkfs.fat"), "-C", "-F", "32", "-n", label, "--invariant",
                         str(tmp_image), str(size // 1024)], env, image)
