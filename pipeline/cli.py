@@ -378,7 +378,7 @@ def cmd_verify(args) -> int:
         return 1
     for note in result.notes:
         _print(f"note: {note}")
-    _print(f"OK {args.bundle}: {len(result.members)} members match SHA256SUMS and the manifest"
+    _print(f"OK {args.bundle}: {len(result.digests)} members match SHA256SUMS and the manifest"
            + (f"; signed, trusted comment: {result.trusted_comment}"
               if result.trusted_comment is not None else ""))
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -9,6 +10,7 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -528,7 +530,8 @@ def test_names_that_differ_only_by_case_cannot_clash_on_fat(bundled, tmp_path):
     manifest["files"].insert(1, twin)
     members["01-IDENT.mp3"] = members["01-ident.mp3"]
     members["manifest.json"] = json.dumps(manifest).encode()
-    import hashlib
+    members["playlist.m3u8"] = members["playlist.m3u8"].replace(
+        b"01-ident.mp3\n", b"01-ident.mp3\n#EXTINF:1,twin\n01-IDENT.mp3\n")
     members["SHA256SUMS"] = "".join(f"{hashlib.sha256(d).hexdigest()}  {n}\n"
                                     for n, d in sorted(members.items())
                                     if n != "SHA256SUMS").encode()
@@ -649,3 +652,55 @@ def test_a_size_of_zero_is_refused(bundled, tmp_path):
     result = run_broadcast("usb", bundled, "--image", tmp_path / "s.img", "--size", "0",
                            env=process_env())
     assert "size '0' is not understood" in result.err and result.code in (1, 2)
+
+
+def test_verify_streams_members_in_flat_memory(tmp_path):
+    """A member of 200 MiB is hashed as it is read, never held: the process's peak memory
+    stays far below the member's size (it held every member whole before)."""
+    big = tmp_path / "big.zip"
+    block = os.urandom(1 << 20)
+    with zipfile.ZipFile(big, "w", zipfile.ZIP_STORED) as zf:
+        with zf.open(zipfile.ZipInfo("01-ident.mp3"), "w", force_zip64=True) as fh:
+            for _ in range(200):
+                fh.write(block)
+        zf.writestr("SHA256SUMS", "")
+    code = ("import resource, subprocess, sys\n"
+            "subprocess.run([sys.executable, '-m', 'pipeline', 'verify', sys.argv[1]],"
+            " capture_output=True)\n"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)\n")
+    peak_mib = int(subprocess.run([sys.executable, "-c", code, str(big)], capture_output=True,
+                                  text=True, env=process_env(), check=True).stdout)
+    assert peak_mib < 150, peak_mib
+
+
+def test_verify_checks_the_playlist_order_and_refuses_absurd_member_counts(bundled, tmp_path):
+    with zipfile.ZipFile(bundled) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    lines = members["playlist.m3u8"].decode().split("\n")
+    files = [i for i, line in enumerate(lines) if line and not line.startswith("#")]
+    lines[files[0]], lines[files[1]] = lines[files[1]], lines[files[0]]
+    members["playlist.m3u8"] = "\n".join(lines).encode()
+    sums = "".join(f"{hashlib.sha256(d).hexdigest()}  {n}\n" for n, d in sorted(members.items())
+                   if n != "SHA256SUMS")
+    members["SHA256SUMS"] = sums.encode()
+    swapped = tmp_path / "swapped.zip"
+    with zipfile.ZipFile(swapped, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    result = run_broadcast("verify", swapped, env=process_env())
+    assert result.code == 1 and "does not play the manifest's files in its order" in result.out
+    many = tmp_path / "many.zip"
+    with zipfile.ZipFile(many, "w") as zf:
+        for i in range(10_001):
+            zf.writestr(f"{i}.txt", b"")
+    result = run_broadcast("verify", many, env=process_env())
+    assert result.code == 1 and "more than 10000" in result.err
+
+
+def test_an_oversized_signature_file_is_not_read(bundled, keys, tmp_path):
+    sig = Path(str(bundled) + ".minisig")
+    with open(sig, "wb") as fh:
+        fh.truncate(300 * 1024 ** 2)                  # a sparse 300 MiB file
+    result = run_broadcast("verify", bundled, "--pubkey", keys / "broadcast.pub",
+                           env=process_env())
+    assert result.code == 1 and "larger than 4096 bytes" in result.out

@@ -232,11 +232,20 @@ def _check_sizes(infos: list[zipfile.ZipInfo], bundle: str) -> None:
                           "bundle", bundle, fix="do not use this bundle")
 
 
+MAX_MEMBERS = 10_000            # a folder of 2,000 messages with transcripts is 4,000
+MAX_KEPT = 16 * 1024 ** 2       # the largest text member held in memory (all others stream)
+
+
 @dataclass
 class Verified:
+    """What verification found. Members are streamed, never all held: ``digests`` has every
+    member's SHA-256, ``texts`` the small text members (SHA256SUMS, the manifest, the
+    playlist, the page, transcripts); :meth:`read` reads one member again."""
+
     bundle: Path
-    members: dict[str, bytes]
+    digests: dict[str, str]
     manifest: Manifest | None
+    texts: dict[str, bytes] = field(default_factory=dict)
     trusted_comment: str | None = None
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -245,9 +254,26 @@ class Verified:
     def ok(self) -> bool:
         return not self.problems
 
+    def read(self, name: str) -> bytes:
+        """One member's bytes, checked again against the digest verification found (the
+        file could have been replaced since)."""
+        if name in self.texts:
+            return self.texts[name]
+        with zipfile.ZipFile(self.bundle) as zf:
+            data = zf.read(name)
+        if sha256_bytes(data) != self.digests.get(name):
+            raise BundleError(f"member '{name}' changed since it was verified", self.bundle,
+                              fix="verify the bundle again")
+        return data
+
+
+def _kept(name: str) -> bool:
+    return name in FIXED_NAMES or name.endswith(".txt")
+
 
 def verify_bundle(path: Path, public: signing.PublicKey | None) -> Verified:
-    """Check a bundle. Unsafe member names raise at once; other problems are collected."""
+    """Check a bundle. Unsafe member names raise at once; other problems are collected.
+    Every member is streamed through its hash: memory does not grow with member sizes."""
     path = Path(path)
     source = str(path)
     try:
@@ -260,6 +286,10 @@ def verify_bundle(path: Path, public: signing.PublicKey | None) -> Verified:
     result = Verified(path, {}, None)
     with zf:
         infos = zf.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise BundleError(f"the bundle has {len(infos)} members, more than "
+                              f"{MAX_MEMBERS}; refusing it", source,
+                              fix="do not use this bundle; fetch it again from its source")
         for info in infos:
             check_member_name(info, source)
         _check_sizes(infos, source)
@@ -270,18 +300,14 @@ def verify_bundle(path: Path, public: signing.PublicKey | None) -> Verified:
             seen.add(info.filename)
             if info.is_dir():
                 continue
-            try:
-                result.members[info.filename] = zf.read(info)
-            except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError,
-                    RuntimeError, ValueError) as exc:
-                # damaged data, an unknown compression, an encrypted member
-                result.problems.append(f"member '{info.filename}' is corrupt ({exc})")
-    if "SHA256SUMS" not in result.members:
+            _stream_member(zf, info, result)
+    texts = result.texts
+    if SUMS not in texts:
         result.problems.append("member 'SHA256SUMS' is missing")
         sums = {}
     else:
-        sums = read_sums(result.members["SHA256SUMS"], source)
-    present = {n: sha256_bytes(d) for n, d in result.members.items() if n != "SHA256SUMS"}
+        sums = read_sums(texts[SUMS], source)
+    present = {n: d for n, d in result.digests.items() if n != SUMS}
     missing = {n: h for n, h in sums.items() if n not in present}
     added = {n: h for n, h in present.items() if n not in sums}
     for old, digest in list(missing.items()):
@@ -295,23 +321,64 @@ def verify_bundle(path: Path, public: signing.PublicKey | None) -> Verified:
         if sums[name] != present[name]:
             result.problems.append(f"member '{name}' was altered (its sha256 differs from "
                                    "SHA256SUMS)")
-    if MANIFEST not in result.members:
+    if MANIFEST not in texts:
         result.problems.append(f"member '{MANIFEST}' is missing")
     else:
         try:
-            result.manifest = Manifest.from_json(result.members[MANIFEST])
+            result.manifest = Manifest.from_json(texts[MANIFEST])
         except ManifestError as exc:
             result.problems.append(f"member '{MANIFEST}' is malformed: {exc}")
     if result.manifest is not None:
-        ext = result.manifest.profile.get("format")
-        for entry in result.manifest.files:
-            name = entry.file
-            if name not in result.members:
-                result.problems.append(f"manifest file '{name}' is missing from the bundle")
-            elif sha256_bytes(result.members[name]) != entry.sha256:
-                result.problems.append(f"member '{name}' differs from its manifest sha256")
-            if ext and not name.endswith("." + str(ext)):
-                result.problems.append(f"member '{name}' is not a {ext} file as the profile says")
+        _check_manifest(result.manifest, result)
+    _check_signature(path, public, result)
+    return result
+
+
+def _stream_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, result: Verified) -> None:
+    digest = hashlib.sha256()
+    kept: list[bytes] | None = [] if _kept(info.filename) else None
+    size = 0
+    try:
+        with zf.open(info) as fh:
+            for chunk in iter(lambda: fh.read(CHUNK), b""):
+                digest.update(chunk)
+                size += len(chunk)
+                if kept is not None:
+                    if size > MAX_KEPT:
+                        raise ValueError(f"a text member of more than {MAX_KEPT >> 20} MiB")
+                    kept.append(chunk)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError,
+            RuntimeError, ValueError) as exc:
+        # damaged data, an unknown compression, an encrypted member
+        result.problems.append(f"member '{info.filename}' is corrupt ({exc})")
+        return
+    result.digests[info.filename] = digest.hexdigest()
+    if kept is not None:
+        result.texts[info.filename] = b"".join(kept)
+
+
+def _check_manifest(manifest: Manifest, result: Verified) -> None:
+    """Every file of the manifest present with its digest and the profile's format, and
+    the playlist in the manifest's play order."""
+    ext = manifest.profile.get("format")
+    for entry in manifest.files:
+        name = entry.file
+        if name not in result.digests:
+            result.problems.append(f"manifest file '{name}' is missing from the bundle")
+        elif result.digests[name] != entry.sha256:
+            result.problems.append(f"member '{name}' differs from its manifest sha256")
+        if ext and not name.endswith("." + str(ext)):
+            result.problems.append(f"member '{name}' is not a {ext} file as the profile says")
+    playlist = result.texts.get(PLAYLIST)
+    if playlist is not None:
+        played = [line for line in playlist.decode("utf-8", "replace").split("\n")
+                  if line and not line.startswith("#")]
+        if played != [entry.file for entry in manifest.messages]:
+            result.problems.append(f"member '{PLAYLIST}' does not play the manifest's files in "
+                                   "its order")
+
+
+def _check_signature(path: Path, public: signing.PublicKey | None, result: Verified) -> None:
     signature = Path(str(path) + ".minisig")
     if public is not None:
         try:
@@ -322,7 +389,6 @@ def verify_bundle(path: Path, public: signing.PublicKey | None) -> Verified:
         result.problems.append("the bundle is signed but no public key was given to check it")
     else:
         result.notes.append("the bundle is not signed")
-    return result
 
 
 def require_verified(path: Path, public: signing.PublicKey | None) -> Verified:

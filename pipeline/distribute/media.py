@@ -40,10 +40,10 @@ def play_order(verified: Verified, with_programs: bool = False,
         if ext not in ("mp3", "wav"):
             raise BundleError(f"'{entry.file}' is not audio", verified.bundle,
                               fix="rebuild the bundle")
-        data = verified.members[entry.file]
+        data = verified.read(entry.file)
         files.append((f"{index:0{width}d}.{ext}", strip_id3(data) if ext == "mp3" else data))
         if with_transcripts and entry.kind == "message":
-            text = verified.members.get(transcript_of(entry.file))
+            text = verified.texts.get(transcript_of(entry.file))
             if text is not None:
                 files.append((f"{index:0{width}d}.txt", text))
     return files

@@ -234,9 +234,15 @@ def write_signature(path: Path, secret: SecretKey, trusted_comment: str) -> Path
     return out
 
 
+MAX_SIGNATURE = 4096        # a .minisig is four lines, well under 1 KiB with its comments
+
+
 def verify(path: Path, signature_path: Path, public: PublicKey) -> str:
     """Check ``signature_path`` over ``path``; the trusted comment if valid, else an error."""
     try:
+        if Path(signature_path).stat().st_size > MAX_SIGNATURE:
+            raise SignatureError(f"the signature file is larger than {MAX_SIGNATURE} bytes",
+                                 signature_path, fix="restore the .minisig file from its original")
         lines = Path(signature_path).read_text(encoding="utf-8").rstrip("\n").split("\n")
     except FileNotFoundError:
         raise SignatureError("the signature is missing", signature_path,
