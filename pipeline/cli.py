@@ -300,7 +300,9 @@ def _bundle(project: Project, args, withdraw: bool = True,
     _withdrawn(project, withdrawn)
     for w in written:
         note = ("wrote" if w.changed else "unchanged") + (", signed" if w.signed else "")
-        _print(f"{note} {project.rel(w.path)}")
+        _print(f"{note} {project.rel(w.path)}" + (
+            " (its old signature was removed: the bundle is unsigned now; sign it with "
+            "--sign)" if w.unsigned_now else ""))
     return written
 
 

@@ -33,6 +33,7 @@ class Written:
     path: Path
     changed: bool
     signed: bool = False
+    unsigned_now: bool = False      # a bundle rebuilt without a key: its old signature went
 
 
 def extract(project: Project, dry_run: bool = False) -> list[Written]:
@@ -122,7 +123,7 @@ def withdraw_unapproved(project: Project, plans: list[LocalePlan] | None = None
             continue
         removed = []
         zip_path = project.layout.bundle(name, locale, folder.name)
-        for path in (zip_path, Path(str(zip_path) + ".minisig")):
+        for path in (zip_path, bundle.signature_of(zip_path)):
             if path.exists():
                 path.unlink()
                 removed.append(path)
@@ -223,13 +224,15 @@ def bundle_all(project: Project, profiles: list[Profile],
                                  project.layout.bundle(c.name, locale, profile.name)))
 
     def one(name: str, locale: str, profile: str, folder: Path, out: Path) -> Written:
+        had_signature = bundle.signature_of(out).exists()
         changed = bundle.make_bundle(folder, out, (checked or {}).get(folder))
         if secret is not None:
             comment = f"campaign:{name}\tlocale:{locale}\tprofile:{profile}"
             if timestamp:
                 comment += f"\ttimestamp:{int(time.time())}"
             signing.write_signature(out, secret, comment)
-        return Written(out, changed, signed=secret is not None)
+        return Written(out, changed, signed=secret is not None,
+                       unsigned_now=changed and had_signature and secret is None)
     # Zipping is reading, hashing and writing, which release the GIL: a thread per core.
     with ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1))) as pool:
         written = list(pool.map(lambda item: one(*item), todo))

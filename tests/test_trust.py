@@ -634,3 +634,24 @@ def test_files_and_folders_the_pipeline_did_not_make_are_left_and_named(project,
     import zipfile
     with zipfile.ZipFile(project / "audio_out" / "bundles" / "demo-uk-radio.zip") as zf:
         assert not {"jingle.wav", "notes.txt"} & set(zf.namelist())
+
+
+# --- a signature never outlives its zip --------------------------------------------------------
+
+def test_a_rebuilt_bundle_loses_its_old_signature_and_says_so(project, tmp_path):
+    keys = tmp_path / "keys"
+    assert run_broadcast("keygen", "--unencrypted", "--out", keys).code == 0
+    args = ("--project", project, "--locale", "uk", "--profile", "usb")
+    assert run_broadcast("build", *args, "--sign", keys / "broadcast.key").code == 0
+    zip_path = project / "audio_out" / "bundles" / "demo-uk-usb.zip"
+    signature = Path(str(zip_path) + ".minisig")
+    assert signature.exists()
+    _usb_bitrate(project, 96)
+    result = run_broadcast("build", *args)
+    assert result.code == 0, result
+    assert not signature.exists()
+    assert "the bundle is unsigned now" in result.out
+    result = run_broadcast("verify", zip_path, "--pubkey", keys / "broadcast.pub")
+    assert result.code == 1 and "signature is missing" in result.out     # not "altered"
+    result = run_broadcast("verify", zip_path, "--project", project)
+    assert result.code == 0 and "not signed" in result.out

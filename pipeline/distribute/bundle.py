@@ -58,6 +58,7 @@ def read_sums(data: bytes, source: str) -> dict[str, str]:
 
 
 AUDIO_SUFFIXES = (".wav", ".mp3")
+signature_of = signing.signature_of
 
 
 def make_bundle(folder: Path, out: Path, checked: Mapping[str, Checked] | None = None) -> bool:
@@ -113,6 +114,9 @@ def make_bundle(folder: Path, out: Path, checked: Mapping[str, Checked] | None =
                     raise BundleError(f"'{name}' differs from SHA256SUMS: the folder is "
                                       "inconsistent", folder,
                                       fix="render again (broadcast render) before bundling")
+        # The old zip's signature goes first: a kill between the two steps leaves an
+        # unsigned bundle (said so), never a signature that no longer matches its zip.
+        signature_of(out).unlink(missing_ok=True)
         replace_durably(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -379,7 +383,7 @@ def _check_manifest(manifest: Manifest, result: Verified) -> None:
 
 
 def _check_signature(path: Path, public: signing.PublicKey | None, result: Verified) -> None:
-    signature = Path(str(path) + ".minisig")
+    signature = signature_of(path)
     if public is not None:
         try:
             result.trusted_comment = signing.verify(path, signature, public)

@@ -228,8 +228,13 @@ def sign(path: Path, secret: SecretKey, trusted_comment: str) -> str:
             f"{base64.b64encode(global_sig).decode()}\n")
 
 
+def signature_of(path: Path) -> Path:
+    """Where a file's minisign signature lies: beside it, ``<file>.minisig``."""
+    return Path(str(path) + ".minisig")
+
+
 def write_signature(path: Path, secret: SecretKey, trusted_comment: str) -> Path:
-    out = Path(str(path) + ".minisig")
+    out = signature_of(path)
     atomic_write(out, sign(path, secret, trusted_comment).encode("utf-8"))
     return out
 
