@@ -17,6 +17,7 @@ says how much work two busy processes do side by side against one on this machin
     python scripts/benchmark.py                      # the example's Russian locale
     python scripts/benchmark.py --scale 20 200       # synthetic campaigns of N messages
     python scripts/benchmark.py --repeat 3           # every case 3 times, interleaved: medians
+    python scripts/benchmark.py --catalog-scale 500 5000 20000   # status and check only
 
 Timings on a shared machine are noisy: compare the ratios within one run. The peer needs
 the espeak-ng command (Debian: espeak-ng) and the [bench] extra (ffmpeg-normalize).
@@ -397,12 +398,43 @@ def report(runs: list[dict], title: str) -> None:
           "each other)")
 
 
+def catalog_scale(sizes: list[int], locales: list[str], tmp: Path) -> None:
+    """`status` and `check` (each a process) on campaigns of N messages: both read every
+    catalog and check every unit, so their time must grow linearly with N."""
+    rows = []
+    for n in sizes:
+        project = scaled_project(tmp / f"catalog-{n}", n)
+        row = [n]
+        for command in ("status", "check"):
+            args = [sys.executable, "-m", "pipeline", command, "--project", str(project)]
+            for loc in locales:
+                args += ["--locale", loc]
+            before = os.times()
+            start = time.perf_counter()
+            subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wall = time.perf_counter() - start
+            after = os.times()
+            row += [wall, (after.children_user - before.children_user)
+                    + (after.children_system - before.children_system)]
+        rows.append(row)
+    base = rows[0]
+    print(f"\nstatus and check on N messages ({', '.join(locales)}): × is the CPU time "
+          f"against N = {base[0]}'s, and 'N ×' what linear growth would give")
+    print(f"{'N':>7}  {'status wall':>11}  {'status CPU':>10}  {'×':>6}  {'check wall':>10}  "
+          f"{'check CPU':>9}  {'×':>6}  {'N ×':>6}")
+    for n, sw, sc, cw, cc in rows:
+        print(f"{n:>7}  {sw:>10.2f}s  {sc:>9.2f}s  {sc / base[2]:>6.1f}  {cw:>9.2f}s  "
+              f"{cc:>8.2f}s  {cc / base[4]:>6.1f}  {n / base[0]:>6.1f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--locale", action="append", default=[],
                         help="locales to build (default: ru, as in the issue's figures)")
     parser.add_argument("--scale", type=int, nargs="+", metavar="N",
                         help="instead of the example: synthetic campaigns of N messages")
+    parser.add_argument("--catalog-scale", type=int, nargs="+", metavar="N",
+                        help="instead: time status and check on campaigns of N messages")
     parser.add_argument("--repeat", type=int, default=1, metavar="K",
                         help="run every case K times, interleaved, and report medians "
                              "(default: 1)")
@@ -429,6 +461,10 @@ def main() -> int:
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
     compileall.compile_dir(ROOT / "pipeline", quiet=1)
     with tempfile.TemporaryDirectory(prefix="broadcast-bench-") as tmp:
+        if args.catalog_scale:
+            catalog_scale(sorted(args.catalog_scale), locales, Path(tmp))
+            return 0
+
         def runs(name: str, anchors: bool, scale: int | None) -> list[dict]:
             out = []
             for k in range(args.repeat):

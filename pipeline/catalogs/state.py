@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -45,16 +46,22 @@ class LocaleStatus:
         Translation is not all of readiness: :func:`pipeline.checks.readiness` adds the
         checks' errors.
         """
-        reasons: dict[str, str | None] = {}
-        for m in campaign.messages:
-            mine = [u for u in self.units if u.unit.message_id == m.id]
-            reasons[m.id] = _reason(mine, self.exists)
-        return reasons
+        by_message = self.by_message
+        return {m.id: _reason(by_message.get(m.id, []), self.exists) for m in campaign.messages}
+
+    @cached_property
+    def by_message(self) -> dict[str, list[UnitState]]:
+        """The units of each message, in order: grouped once, so that asking for every
+        message costs one pass over the units, not one pass per message."""
+        out: dict[str, list[UnitState]] = {}
+        for u in self.units:
+            out.setdefault(u.unit.message_id, []).append(u)
+        return out
 
     def translation(self, message_id: str,
                     variables: dict[str, str]) -> tuple[str, list[str]]:
         """The translated title and paragraphs of a ready message, variables filled in."""
-        mine = [u for u in self.units if u.unit.message_id == message_id]
+        mine = self.by_message.get(message_id, [])
         title = next(u.msgstr for u in mine if u.unit.is_title)
         return (fill(title, variables),
                 [fill(u.msgstr, variables) for u in mine if not u.unit.is_title])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -84,10 +85,11 @@ class Campaign:
     variables: dict[str, str] = field(default_factory=dict)
 
     def message(self, message_id: str) -> Message:
-        for m in self.messages:
-            if m.id == message_id:
-                return m
-        raise KeyError(message_id)
+        return self._by_id[message_id]
+
+    @cached_property
+    def _by_id(self) -> dict[str, Message]:
+        return {m.id: m for m in self.messages}
 
 
 # --- YAML with line numbers -------------------------------------------------------------
