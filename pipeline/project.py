@@ -118,7 +118,7 @@ class Project:
 
     def lexicon(self, locale: str) -> list[tuple[str, str]]:
         if locale not in self._lexicons:
-            self._lexicons[locale] = load_lexicon(self.layout.lexicon(locale))
+            self._lexicons[locale] = load_lexicon(self.layout.lexicon(locale), locale)
         return self._lexicons[locale]
 
     def glossary(self, locale: str) -> Glossary:

@@ -21,8 +21,8 @@ def test_fixture_campaign_loads_with_lines():
     assert [m.id for m in c.messages] == ["ident", "not-alone", "rights", "safe-return"]
     assert [p.id for p in c.programs] == ["evening"]
     assert c.programs[0].items == ("ident", "not-alone", "rights", "ident")
-    assert c.message("ident").paragraphs[0].text == "This is the test station on {frequency}."
-    assert c.variables == {"frequency": "7.2 MHz"}
+    assert c.message("ident").paragraphs[0].text == "This is the test station on {frequency} MHz."
+    assert c.variables == {"frequency": "7.2"}
     # Line numbers point at the text in the file.
     lines = (FIXTURE / "messages" / "demo.yaml").read_text(encoding="utf-8").split("\n")
     for m in c.messages:

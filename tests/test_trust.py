@@ -148,17 +148,17 @@ def test_the_joiners_a_script_needs_are_allowed_there_only():
 
 @pytest.mark.parametrize("where, text, says", [
     ("title", "  - id: ident\n    title: Station\u200b identification\n", "U+200B"),
-    ("text", "      This is the test station on {frequency}.\n\n      Listen when it is "
+    ("text", "      This is the test station on {frequency} MHz.\n\n      Listen when it is "
              "\u202esafe\u202c to do so.\n", "U+202E"),
-    ("variable", '  frequency: "7.2\u2066 MHz"\n', "U+2066"),
+    ("variable", '  frequency: "7.2\u2066"\n', "U+2066"),
 ])
 def test_an_invisible_character_in_a_source_is_one_line(project, where, text, says):
     path = project / "messages" / "demo.yaml"
     source = path.read_text(encoding="utf-8")
     plain = {"title": "  - id: ident\n    title: Station identification\n",
-             "text": "      This is the test station on {frequency}.\n\n      Listen when it is "
-                     "safe to do so.\n",
-             "variable": '  frequency: "7.2 MHz"\n'}[where]
+             "text": "      This is the test station on {frequency} MHz.\n\n      Listen when it "
+                     "is safe to do so.\n",
+             "variable": '  frequency: "7.2"\n'}[where]
     assert plain in source
     path.write_text(source.replace(plain, text), encoding="utf-8")
     result = run_broadcast("status", "--project", project)
@@ -229,7 +229,7 @@ def test_a_recording_binding_keeps_its_state_across_normalization_forms(project)
         soundfile.write(folder / f"{mid}.wav", tone, 48000, subtype="PCM_16")
     po = polib.pofile(str(po_path(project, "ru")))
     text = "\n\n".join(e.msgstr for e in po if e.msgctxt == "ident").replace(
-        "{frequency}", "7.2 MHz")
+        "{frequency}", "7.2")
     # A take bound (in NFD, as a tool saved it) to the current text: fresh, and stays so.
     (folder / "ident.txt").write_text(unicodedata.normalize("NFD", text), encoding="utf-8")
     # A take bound to an older text: stale, and stays so whatever the form.
@@ -384,7 +384,7 @@ def test_scripts_keep_a_users_file_unless_forced(project, tmp_path):
 def _bound_text(root: Path, locale: str, mid: str) -> str:
     po = polib.pofile(str(po_path(root, locale)))
     return "\n\n".join(e.msgstr for e in po if e.msgctxt == mid).replace("{frequency}",
-                                                                          "7.2 MHz")
+                                                                          "7.2")
 
 
 def _outside_mp3(folder: Path) -> Path:
@@ -483,7 +483,7 @@ def test_a_near_copy_of_the_source_is_not_spoken(project, locale, text):
         if entry.msgctxt == "ident|title":
             entry.msgstr = translations["ident|title"]
         elif entry.msgctxt == "ident":
-            entry.msgstr = ("Teststation auf {frequency}." if "{frequency}" in entry.msgid
+            entry.msgstr = ("Teststation auf {frequency} MHz." if "{frequency}" in entry.msgid
                             else text)
     po.save(str(path))
     result = run_broadcast("check", "--project", project, "--locale", locale, "--json")
@@ -655,3 +655,50 @@ def test_a_rebuilt_bundle_loses_its_old_signature_and_says_so(project, tmp_path)
     assert result.code == 1 and "signature is missing" in result.out     # not "altered"
     result = run_broadcast("verify", zip_path, "--project", project)
     assert result.code == 0 and "not signed" in result.out
+
+
+# --- a campaign variable is held to the locale it is spoken in ---------------------------------
+
+@pytest.mark.parametrize("value, locales", [
+    ("7.2 MHz", ["ko_KP", "ru", "uk"]),            # a unit in Latin letters
+    ("7.2 мегагерц", ["ko_KP"]),                   # fine in ru and uk, not in Korean
+    ("7,2", []),
+])
+def test_a_variable_is_held_to_the_script_of_every_locale_it_is_spoken_in(project, value,
+                                                                          locales):
+    path = project / "messages" / "demo.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        '  frequency: "7.2"', f'  frequency: "{value}"'), encoding="utf-8")
+    result = run_broadcast("check", "--project", project, "--json")
+    found = sorted(f["locale"] for f in json.loads(result.out) if f["check"] == "variables")
+    assert found == sorted(locales), result.out
+    assert all(f["message"] == "ident" and f["severity"] == "error"
+               for f in json.loads(result.out) if f["check"] == "variables")
+
+
+# --- a lexicon hides nothing from the review ------------------------------------------------
+
+@pytest.mark.parametrize("line, says", [
+    ("КНДР\tthe DPRK, surrender now\n", "'the'"),
+    ("безопасно\tsafe\n", "'safe'"),
+    ("безопасно\tбезопасно\u200b\n", "U+200B"),
+])
+def test_a_lexicon_entry_is_held_to_the_locales_script(project, line, says):
+    (project / "locales" / "ru" / "lexicon.tsv").write_text(line, encoding="utf-8")
+    result = run_broadcast("build", "--project", project, "--locale", "ru")
+    assert result.code == 2
+    text = one_line(result)
+    assert "locales/ru/lexicon.tsv:1" in text and says in text, text
+
+
+def test_what_the_lexicon_makes_the_voice_say_is_shown_beside_the_text(project):
+    (project / "locales" / "ru" / "lexicon.tsv").write_text("безопасно\tопасно\n",
+                                                          encoding="utf-8")
+    assert run_broadcast("build", "--project", project, "--locale", "ru",
+                         "--profile", "radio").code == 0
+    entry = rendered(project, "ru")["ident"]
+    assert "безопасно" in entry["text"] and "опасно." in entry["spoken"]
+    assert "безопасно" not in entry["spoken"]
+    page = (project / "audio_out" / "demo" / "ru" / "radio" / "index.html").read_text()
+    assert "Spoken as:" in page and "когда это опасно" in page
+

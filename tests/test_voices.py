@@ -247,6 +247,17 @@ def test_without_the_recognizer_a_new_take_is_not_heard_and_status_says_so(proje
     assert "recordings not heard: rights" in run.stdout, run.stdout
 
 
+def test_check_audio_reports_an_undecodable_take_and_goes_on(project, takes):
+    from conftest import run_broadcast
+    file_take(project, "ident", b"", "")                               # a 0-byte take
+    file_take(project, "not-alone", takes["rights"], NOT_ALONE)         # misfiled
+    run = run_broadcast("check", "--project", project, "--locale", "ru", "--audio", "--json")
+    assert run.code == 1 and "Traceback" not in run.err, run
+    found = {(f["check"], f["message"]) for f in json.loads(run.out)
+             if f["severity"] == "error"}
+    assert {("recording", "ident"), ("speech-match", "not-alone")} <= found, found
+
+
 def test_rendered_files_are_heard_and_a_wrong_cache_entry_is_caught(project, cli, takes):
     """A rendered file whose audio is another message's (a wrong cache entry, a swapped
     file) is an error; the espeak-ng voice itself only draws warnings."""

@@ -16,7 +16,7 @@ from ..content.placeholders import placeholder_problem
 from ..content.text import has_words, invisible_problem
 from .glossary import contains
 from .orthography import southern_forms
-from .registry import ERROR, WARNING, Result, UnitContext, unit_check
+from .registry import ERROR, WARNING, MessageContext, Result, UnitContext, message_check, unit_check
 
 # The scripts a locale's text is written in (Unicode character name prefixes): first
 # this table, then the script CLDR gives the language (Babel's likely subtags).
@@ -118,7 +118,7 @@ def no_words(ctx: UnitContext) -> Result:
         yield ERROR, "the translation has no word to say (only punctuation or spaces); translate it"
 
 
-def _letters_outside(text: str, scripts: tuple[str, ...], allowed_words: set[str]) -> list[str]:
+def letters_outside(text: str, scripts: tuple[str, ...], allowed_words: set[str]) -> list[str]:
     bad = []
     for word in WORD.findall(text):
         if word in allowed_words:
@@ -140,7 +140,7 @@ def script(ctx: UnitContext) -> Result:
     allowed = {w for term in ctx.glossary.keep for w in WORD.findall(term)}
     if lang == "ko":
         allowed |= {w for w in WORD.findall(_bare(ctx.source)) if ACRONYM.match(w)}
-    bad = _letters_outside(bare_tr, scripts, allowed)
+    bad = letters_outside(bare_tr, scripts, allowed)
     if bad:
         yield ERROR, (f"'{bad[0]}' is not written in the script of {ctx.locale}; translate "
                       "or transliterate it, or add it to the glossary as keep")
@@ -249,3 +249,29 @@ def ko_kp_orthography(ctx: UnitContext) -> Result:
         return
     for south, north in southern_forms(ctx.translation):
         yield WARNING, f"'{south}' is the southern form; a northern listener says '{north}'"
+
+
+@message_check("variables")
+def variables(ctx: MessageContext):
+    """A campaign variable is the same in every locale, and the locale's voice reads it:
+    its letters must be of the locale's script (a value like "7.2 MHz" is read in English
+    by a Russian voice). Digits, spaces and punctuation are fine."""
+    locale = ctx.status.locale
+    scripts = scripts_of(locale)
+    if not scripts:
+        return
+    said: set[tuple[str, str]] = set()
+    for u in ctx.status.units:
+        if u.state != "translated":
+            continue
+        for name in sorted(set(re.findall(r"\{(\w+)\}", u.msgstr))):
+            value = ctx.campaign.variables.get(name)
+            if value is None or (u.unit.message_id, name) in said:
+                continue
+            bad = letters_outside(value, scripts, set())
+            if bad:
+                said.add((u.unit.message_id, name))
+                yield u.unit.message_id, ERROR, (
+                    f"the variable {{{name}}} = '{value}' has '{bad[0]}', not in the script of "
+                    f"{locale}, and the voice would read it so; keep the variable to digits "
+                    "and write its words in each translation")

@@ -33,11 +33,16 @@ class ManifestFile:
     made_by: dict[str, Any]
     source_text: str = ""
     cer: float | None = None            # heard by the speech judge ([render] speech_check)
+    # What the voice says (lexicon applied, numbers and signs spelled out), where a voice
+    # reads the text: shown to reviewers beside the text, so the lexicon hides nothing.
+    spoken: str = ""
 
     def to_dict(self) -> dict:
         data = asdict(self)
         if not self.source_text:
             del data["source_text"]
+        if not self.spoken:
+            del data["spoken"]
         if self.cer is None:
             del data["cer"]
         return data
@@ -139,7 +144,8 @@ def _file(entry: Any, index: int) -> ManifestFile:
         made_by=_mapping(made_by, f"{what} 'made_by'"),
         source_text=obj.get("source_text", "") if isinstance(obj.get("source_text", ""), str)
         else "",
-        cer=_number(obj, "cer", what) if "cer" in obj else None)
+        cer=_number(obj, "cer", what) if "cer" in obj else None,
+        spoken=obj["spoken"] if isinstance(obj.get("spoken"), str) else "")
 
 
 def _skips(value: Any, what: str) -> list[Skip]:

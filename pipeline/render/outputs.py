@@ -61,8 +61,10 @@ def write_folder(folder: Path, layout: Layout, profile: Profile, lp: "LocalePlan
         name = message_file(index, width, job.message_id, profile.ext)
         audio[name] = layout.final_cache(rendered.key, profile.ext)
         result.checked[name] = rendered.checked
-        entries.append(_entry(name, "message", job.message_id, job.title, job.text,
-                              rendered, job.voicing.made_by(), job.source_text))
+        entries.append(dataclasses.replace(
+            _entry(name, "message", job.message_id, job.title, job.text, rendered,
+                   job.voicing.made_by(), job.source_text),
+            spoken="\n\n".join(job.voicing.texts)))
         result.seconds += rendered.measured.duration
     for program, rendered in programs:
         name = program_file(program.id, profile.ext)

@@ -42,6 +42,15 @@ def paragraphs(text: str) -> str:
     return "".join(f"<p>{escape(p)}</p>" for p in text.split("\n\n") if p.strip())
 
 
+def _spoken(text: str, spoken: str, lang: str) -> str:
+    """What the voice says, shown open beside the text wherever it differs (the lexicon,
+    numbers and signs): a reviewer approves what is heard, not only what is written."""
+    if not spoken or " ".join(spoken.split()) == " ".join(text.split()):
+        return ""
+    return (f'<div class="spoken"><b>Spoken as:</b> <span lang="{escape(lang)}">'
+            f'{paragraphs(spoken)}</span></div>')
+
+
 def index_html(manifest: Manifest) -> str:
     """The audition page of one output folder, from its manifest."""
     locale, profile = manifest.locale, str(manifest.profile.get("name", ""))
@@ -59,7 +68,8 @@ def index_html(manifest: Manifest) -> str:
             f'{entry.loudness_lufs:.1f} LUFS · true peak {entry.true_peak_dbtp:.1f} dBTP'
             + (f' · <span class="cer">speech CER {entry.cer:.2f}</span>'
                if entry.cer is not None else "") + '</div>'
-            f'<div class="text" lang="{escape(lang)}">{paragraphs(entry.text)}</div>{source}'
+            f'<div class="text" lang="{escape(lang)}">{paragraphs(entry.text)}</div>'
+            + _spoken(entry.text, entry.spoken, lang) + source +
             f'<audio controls preload="metadata" src="{escape(entry.file)}"></audio></li>\n')
     skipped = "".join(f"<li><b>{escape(s.id)}</b>: {escape(s.reason)}</li>"
                       for s in manifest.skipped + manifest.programs_skipped)
@@ -94,7 +104,7 @@ def script_html(campaign: str, locale: str, items: list[ScriptItem]) -> str:
         limit = f" · at most {item.max_seconds:g} s" if item.max_seconds else ""
         spoken = ""
         if item.spoken.replace("\n", " ") != item.text.replace("\n", " "):
-            spoken = (f'<details><summary>How the numbers and signs are said</summary>'
+            spoken = (f'<details open><summary>How the numbers and signs are said</summary>'
                       f'<div lang="{escape(lang)}">{paragraphs(item.spoken)}</div></details>')
         note = (f'<p class="meta" lang="en">Writer\'s note: {escape(item.note)}</p>'
                 if item.note else "")

@@ -114,8 +114,14 @@ def whitespace(text: str) -> str:
     return re.sub(r"\s+([,.!?;:])", r"\1", text)
 
 
-def load_lexicon(path: Path) -> list[tuple[str, str]]:
-    """``term<TAB>spoken form`` per line; ``#`` starts a comment. Longest terms first."""
+def load_lexicon(path: Path, locale: str = "") -> list[tuple[str, str]]:
+    """``term<TAB>spoken form`` per line; ``#`` starts a comment. Longest terms first.
+
+    A spoken form is held to what a translation is held to: nothing invisible, and (with
+    ``locale``) only letters of the locale's script, so that a lexicon cannot make a voice
+    say what no translation could (the page shows every spoken form beside its text)."""
+    from ..checks.units import letters_outside, scripts_of
+    scripts = scripts_of(locale) if locale else None
     path = Path(path)
     if not path.exists():
         return []
@@ -131,6 +137,11 @@ def load_lexicon(path: Path) -> list[tuple[str, str]]:
         if problem:
             raise ConfigError(f"this lexicon line holds {problem.removeprefix('an ')}", path,
                               number, fix="retype the line")
+        foreign = letters_outside(parts[1], scripts, set()) if scripts else []
+        if foreign:
+            raise ConfigError(f"the spoken form '{parts[1].strip()[:40]}' has '{foreign[0]}', "
+                              f"not in the script of {locale}", path, number,
+                              fix="write the spoken form as the voice of this locale reads it")
         entries.append((parts[0].strip(), parts[1].strip()))
     return sorted(entries, key=lambda e: -len(e[0]))
 
