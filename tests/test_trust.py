@@ -702,3 +702,16 @@ def test_what_the_lexicon_makes_the_voice_say_is_shown_beside_the_text(project):
     page = (project / "audio_out" / "demo" / "ru" / "radio" / "index.html").read_text()
     assert "Spoken as:" in page and "когда это опасно" in page
 
+
+def test_bundle_refuses_a_folder_whose_audio_was_edited_in_place(project):
+    args = ("--project", project, "--locale", "uk", "--profile", "radio")
+    assert run_broadcast("build", *args).code == 0
+    wav = next((project / "audio_out" / "demo" / "uk" / "radio").glob("01-*.wav"))
+    data = bytearray(wav.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 100] = b"\x7f" * 100            # same size, other samples
+    with open(wav, "r+b") as fh:                        # in place: the cache's file too
+        fh.write(data)
+    result = run_broadcast("bundle", *args)
+    assert result.code != 0 and "differs from SHA256SUMS" in one_line(result), result
+    assert "unchanged" not in result.out

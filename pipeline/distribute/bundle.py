@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BundleError, SignatureError
-from ..fsutil import Checked, replace_durably, sha256_bytes, temp_beside
+from ..fsutil import Checked, replace_durably, sha256_bytes, sha256_file, temp_beside
 from ..layout import INDEX_PAGE, MANIFEST, PLAYLIST, SUMS
 from ..render.manifest import Manifest, ManifestError
 from . import signing
@@ -88,6 +88,9 @@ def make_bundle(folder: Path, out: Path, checked: Mapping[str, Checked] | None =
                               folder, fix="render again (broadcast render) before bundling")
         sizes[name] = path.stat().st_size
     if _same_zip(out, sizes, sums_data, stamp):
+        # The same zip would be written, if the folder still holds what SHA256SUMS says:
+        # a file edited in place (output files are links into the render cache) is not.
+        _check_folder(folder, sums, checked or {})
         return False                # writing again would give the same bytes
     tmp = temp_beside(out)
     try:
@@ -122,6 +125,19 @@ def make_bundle(folder: Path, out: Path, checked: Mapping[str, Checked] | None =
         tmp.unlink(missing_ok=True)
         raise
     return True
+
+
+def _check_folder(folder: Path, sums: dict[str, str], checked: Mapping[str, Checked]) -> None:
+    """Every file SHA256SUMS lists holds its digest (a file whose render checked it and
+    that kept its size, time and inode is taken as checked)."""
+    for name, digest in sums.items():
+        path = folder / name
+        known = checked.get(name)
+        if known is not None and known.sha256 == digest and known.holds(path):
+            continue
+        if sha256_file(path) != digest:
+            raise BundleError(f"'{name}' differs from SHA256SUMS: the folder is inconsistent",
+                              folder, fix="render again (broadcast render) before bundling")
 
 
 def _copy_stored(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, crc: int) -> None:
