@@ -332,14 +332,38 @@ def cmd_say(project: Project, args) -> int:
     from .content.locales import parse_locale
     from .fsutil import atomic_write
     parse_locale(args.say_locale, "broadcast say --locale")
+    out = Path(args.out)
+    if not args.text_only:
+        _say_target(project, out)           # before any synthesis
     said = workflow.say(project, args.say_locale, args.text, args.engine, args.text_only)
     if said.audio is None:
         _print(said.text)
         return 0
-    out = Path(args.out)
     atomic_write(out, wav_bytes(said.audio))
     _print(f"wrote {out} ({said.audio.duration:.1f} s): {said.text}")
     return 0
+
+
+def _say_target(project: Project, out: Path) -> None:
+    """``say`` writes one WAV where asked: never a folder, never over a file that is not a
+    WAV, never into the project's own files (it takes no lock)."""
+    layout = project.layout
+    if out.is_dir():
+        raise PipelineError("is a folder", out, fix="give a file name, e.g. --out say.wav")
+    where = out.resolve()
+    for folder in (layout.messages_dir, layout.locales_dir, layout.keys_dir, layout.out_dir):
+        if where.is_relative_to(folder.resolve()):
+            raise PipelineError("say writes nothing into the project's own files", out,
+                                fix="write it elsewhere, e.g. --out /tmp/say.wav")
+    if out.exists() or out.is_symlink():
+        try:
+            with open(out, "rb") as fh:
+                head = fh.read(12)
+        except OSError:
+            head = b""
+        if out.is_symlink() or not (head[:4] == b"RIFF" and head[8:12] == b"WAVE"):
+            raise PipelineError("a file that is not a WAV is there", out,
+                                fix="give another file name (say replaces only a WAV)")
 
 
 def cmd_scripts(project: Project, args) -> int:

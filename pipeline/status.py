@@ -3,7 +3,9 @@ campaign and locale, as a typed value that ``status``, ``check`` and the report 
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from .checks import Finding
 from .layout import MANIFEST
@@ -90,7 +92,7 @@ def _recordings(project: Project, campaign, locale: str,
     recognizer heard say something else (refused: not used)."""
     policy = project.voice(locale).recordings
     out: dict[str, list[str]] = {"fresh": [], "stale": [], "unbound": [], "missing": [],
-                                 "not heard": [], "refused": []}
+                                 "not heard": [], "refused": [], "stray": []}
     if policy == "ignore":
         return out
     started = project.layout.recordings_dir(locale).is_dir()
@@ -104,4 +106,27 @@ def _recordings(project: Project, campaign, locale: str,
             heard, _why = project.take_heard(campaign, locale, mid, rec, hear=False)
             if heard != "heard":
                 out[heard].append(mid)
+    if started:
+        ids = [m.id for c in project.campaigns for m in c.messages]
+        out["stray"] = stray_files(project.layout.recordings_dir(locale), ids)
+    return out
+
+
+# Letters of other scripts that look like the Latin ones a message id is made of.
+_LOOKALIKE = str.maketrans("аеіорсухкмтвнјѕԁԛԝ", "aeiopcyxkmtbhjsdqw")
+
+
+def stray_files(folder: Path, ids: list[str]) -> list[str]:
+    """Files of a recordings folder that bind to no message (``ident.WAV``, ``ident .wav``,
+    an id typed with a Cyrillic і): each is named, with the name it was probably meant to
+    have, since the take it holds counts as missing."""
+    from .voice.recordings import EXTENSIONS
+    known = {f"{mid}{ext}" for mid in ids for ext in (*EXTENSIONS, ".txt")}
+    out = []
+    for path in sorted(folder.iterdir()):
+        if path.name in known or path.name.startswith(".") or path.is_dir():
+            continue
+        guess = unicodedata.normalize("NFKC", path.name).casefold().translate(_LOOKALIKE)
+        guess = "".join(guess.split())
+        out.append(f"{path.name} (is it {guess}?)" if guess in known else path.name)
     return out

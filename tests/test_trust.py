@@ -715,3 +715,41 @@ def test_bundle_refuses_a_folder_whose_audio_was_edited_in_place(project):
     result = run_broadcast("bundle", *args)
     assert result.code != 0 and "differs from SHA256SUMS" in one_line(result), result
     assert "unchanged" not in result.out
+
+
+@pytest.mark.parametrize("target, says", [
+    ("locales/ru/LC_MESSAGES/demo.po", "nothing into the project's own files"),
+    ("locales/ru/new.wav", "nothing into the project's own files"),
+    ("notes.txt", "not a WAV"),
+    ("folder", "is a folder"),
+])
+def test_say_never_writes_over_what_it_should_not(project, target, says):
+    (project / "notes.txt").write_text("mine\n")
+    (project / "folder").mkdir()
+    from conftest import snapshot
+    before = snapshot(project)
+    result = run_broadcast("say", "--project", project, "--locale", "ru", "--out",
+                           project / target, "Тест.")
+    assert result.code == 2 and says in one_line(result), result
+    assert ".tmp" not in result.err
+    assert snapshot(project) == before
+    elsewhere = project / "say.wav"
+    assert run_broadcast("say", "--project", project, "--locale", "ru", "--out", elsewhere,
+                         "Тест.").code == 0
+    assert run_broadcast("say", "--project", project, "--locale", "ru", "--out", elsewhere,
+                         "Ещё тест.").code == 0                 # its own WAV: replaced
+
+
+@pytest.mark.parametrize("name, meant", [("ident.WAV", "ident.wav"), ("ident .wav", "ident.wav"),
+                                         ("\u0456dent.wav", "ident.wav"),
+                                         ("not-alone.Mp3", "not-alone.mp3")])
+def test_a_misnamed_take_is_named_as_stray(project, name, meant):
+    folder = project / "locales" / "ru" / "recordings"
+    folder.mkdir(parents=True)
+    (folder / name).write_bytes(b"RIFF")
+    (folder / "notes.odt").write_bytes(b"PK")
+    result = run_broadcast("status", "--project", project, "--locale", "ru", "--json")
+    states = json.loads(result.out)["campaigns"]["demo"]["locales"]["ru"]["recordings"]
+    assert states["stray"] == sorted([f"{name} (is it {meant}?)", "notes.odt"]), states
+    text = run_broadcast("status", "--project", project, "--locale", "ru").out
+    assert "recordings stray: " in text and f"is it {meant}?" in text
