@@ -291,3 +291,78 @@ def test_fuzz_public_key_and_signature_files(comment, payload, signature_lines):
         Path(str(path) + ".minisig").write_text("\n".join(signature_lines), encoding="utf-8")
         code, err = run("verify", path, "--pubkey", pub)
         assert_clean(code, err, allowed=(1, 2))
+
+
+# --- the gate: what renders is spoken as the text a reviewer sees ---------------------------
+
+# A sentence a reviewer reads, and characters of the classes that can hide in it: format
+# (Cf), spaces (Zs), combining marks (Mn), and decomposed (NFD) forms of its letters.
+BASE = "Более 30 000 солдат получают еду, воду и медицинскую помощь."
+HIDDEN = st.characters(categories=["Cf", "Zs", "Mn", "Co", "Cn"])
+
+
+def _gate_errors(text: str, locale: str = "ru") -> set[str]:
+    from pipeline.catalogs.state import UnitState
+    from pipeline.checks import Glossary, check_unit
+    from pipeline.content.extract import Unit
+    unit = UnitState(Unit("m", "m", "More than 30,000 soldiers receive food, water and medical "
+                          "care.", 1), "translated", text, 1)
+    return {check for check, severity, _ in check_unit(unit, locale, "en", Glossary())
+            if severity == "error"}
+
+
+@given(st.lists(st.tuples(st.integers(0, len(BASE)), HIDDEN), min_size=1, max_size=3),
+       st.booleans())
+def test_whatever_passes_the_gate_is_spoken_with_nothing_hidden(insertions, decompose):
+    import unicodedata
+
+    from pipeline.content.text import invisible, nfc
+    from pipeline.voice.textnorm import normalize
+    text = BASE
+    for at, char in sorted(insertions, reverse=True):
+        text = text[:at] + char + text[at:]
+    if decompose:
+        text = unicodedata.normalize("NFD", text)
+    seen = nfc(text)                    # what the project reads (and a reviewer sees)
+    errors = _gate_errors(seen)
+    if any(invisible(char) for _, char in insertions):
+        assert "control" in errors, (text, errors)
+    if not errors:
+        spoken = normalize(seen, "ru")
+        assert invisible(spoken) is None, spoken
+        assert normalize(nfc(unicodedata.normalize("NFD", seen)), "ru") == spoken
+
+
+@given(st.integers(1000, 10 ** 9), st.sampled_from(
+    [c for c in map(chr, range(0x3001)) if __import__("unicodedata").category(c) == "Zs"]
+    + ["'", "\u2019"]))
+def test_a_number_is_one_number_whatever_separates_its_groups(value, mark):
+    from pipeline.checks.units import numbers_in
+    from pipeline.voice.textnorm import normalize
+    grouped = f"{value:,}".replace(",", mark)
+    assert numbers_in(f"Более {grouped} солдат", "ru") == {float(value)}
+    assert normalize(f"Более {grouped} солдат", "ru") == normalize(f"Более {value} солдат", "ru")
+
+
+@given(st.text(st.characters(categories=["Lu", "Ll", "Lo", "Mn", "Zs"]), min_size=1,
+               max_size=40))
+def test_a_catalog_saved_in_nfd_is_read_as_nfc(tmp_path_factory, text):
+    import unicodedata
+
+    import polib
+
+    from pipeline.catalogs.pofile import forget_parsed
+    from pipeline.catalogs.state import locale_status
+    from pipeline.content.sources import parse_campaign
+    forget_parsed()
+    folder = tmp_path_factory.mktemp("nfd")
+    campaign = parse_campaign("campaign: c\ntitle: T\nmessages:\n  - id: m\n    title: T\n"
+                              "    text: Hello.\n", folder / "c.yaml", "messages/c.yaml")
+    po = polib.POFile()
+    po.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Language": "ru"}
+    for ctxt, msgid in (("m|title", "T"), ("m", "Hello.")):
+        po.append(polib.POEntry(msgctxt=ctxt, msgid=msgid,
+                                msgstr=unicodedata.normalize("NFD", text)))
+    po.save(str(folder / "c.po"))
+    st_ = locale_status(campaign, folder / "c.po", "ru")
+    assert all(u.msgstr == unicodedata.normalize("NFC", text) for u in st_.units)
