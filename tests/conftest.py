@@ -34,6 +34,22 @@ def copy_project(dest: Path, source: Path = FIXTURE) -> Path:
     return dest
 
 
+def po_path(root: Path, locale: str, campaign: str = CAMPAIGN) -> Path:
+    return root / "locales" / locale / "LC_MESSAGES" / f"{campaign}.po"
+
+
+def set_translation(root: Path, locale: str, context: str, text: str, index: int = 0) -> None:
+    """Approve ``text`` as the ``index``-th unit of ``context`` in ``locale`` (as Poedit
+    saves it: not fuzzy)."""
+    import polib
+    path = po_path(root, locale)
+    po = polib.pofile(str(path))
+    entries = [e for e in po if e.msgctxt == context and not e.obsolete]
+    entries[index].msgstr = text
+    entries[index].flags = [f for f in entries[index].flags if f != "fuzzy"]
+    po.save(str(path))
+
+
 def copy_example(dest: Path) -> Path:
     """The repository's example project: only for tests that hold for any content."""
     return copy_project(dest, REPO)

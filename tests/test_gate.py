@@ -9,20 +9,7 @@ from pathlib import Path
 
 import polib
 import pytest
-from conftest import run_broadcast
-
-
-def po_path(root: Path, locale: str) -> Path:
-    return root / "locales" / locale / "LC_MESSAGES" / "demo.po"
-
-
-def set_translation(root: Path, locale: str, context: str, text: str, index: int = 0) -> None:
-    path = po_path(root, locale)
-    po = polib.pofile(str(path))
-    entries = [e for e in po if e.msgctxt == context and not e.obsolete]
-    entries[index].msgstr = text
-    entries[index].flags = [f for f in entries[index].flags if f != "fuzzy"]
-    po.save(str(path))
+from conftest import po_path, run_broadcast, set_translation
 
 
 def rendered_ids(root: Path, locale: str, profile: str) -> set[str]:

@@ -13,22 +13,9 @@ from pathlib import Path
 
 import polib
 import pytest
-from conftest import install_plugin, process_env, run_broadcast
+from conftest import install_plugin, po_path, process_env, run_broadcast, set_translation
 
 MARKER_CODE = "import pathlib\npathlib.Path({marker!r}).write_text('ran')\n"
-
-
-def po_path(root: Path, locale: str) -> Path:
-    return root / "locales" / locale / "LC_MESSAGES" / "demo.po"
-
-
-def set_translation(root: Path, locale: str, context: str, text: str, index: int = 0) -> None:
-    path = po_path(root, locale)
-    po = polib.pofile(str(path))
-    entries = [e for e in po if e.msgctxt == context and not e.obsolete]
-    entries[index].msgstr = text
-    entries[index].flags = [f for f in entries[index].flags if f != "fuzzy"]
-    po.save(str(path))
 
 
 def rendered(root: Path, locale: str, profile: str = "radio") -> dict[str, dict]:
