@@ -8,6 +8,7 @@ error is one line; ``--debug`` shows the traceback of an internal error.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -592,7 +593,14 @@ def _writes(args) -> bool:
     return args.func not in READ_ONLY and not getattr(args, "check", False)
 
 
+# A command builds large, long-lived structures (catalog entries, units, findings): with
+# the default thresholds the collector walks them again and again as they grow (a fifth of
+# `status` on 20,000 messages). Collections every 50,000 allocations keep it linear.
+GC_THRESHOLDS = (50_000, 20, 20)
+
+
 def main(argv: list[str] | None = None) -> int:
+    gc.set_threshold(*GC_THRESHOLDS)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

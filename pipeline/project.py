@@ -78,7 +78,7 @@ class Project:
                 self.status(c, locale)
             pot = self.layout.pot(c.name)
             if c.name not in self._pots_read and pot.exists():
-                load_po(pot)
+                load_po(pot, shared=True)
                 self._pots_read.add(c.name)
 
     def status(self, campaign: Campaign, locale: str) -> LocaleStatus:
@@ -168,7 +168,9 @@ class Project:
         others = {mid: t for mid, t in texts.items() if mid != message_id}
         verdict = asr.assess(heard, own, others, locale, "recording")
         if verdict.severity == "error":
-            return "refused", f"{self.rel(rec.path)} failed the speech check: {verdict.problem}"
+            return "refused", (f"{self.rel(rec.path)} failed the speech check: "
+                               f"{verdict.problem}; file this message's own take under "
+                               "this name, or record it again")
         return "heard", None
 
     def spoken_texts(self, campaign: Campaign, locale: str) -> dict[str, str]:

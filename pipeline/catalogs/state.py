@@ -85,7 +85,7 @@ def locale_status(campaign: Campaign, path: Path, locale: str) -> LocaleStatus:
     if not path.exists():
         return LocaleStatus(campaign.name, locale, path, False,
                             [UnitState(u, "untranslated") for u in units])
-    po = load_po(path)
+    po = load_po(path, shared=True)        # read only
     # Text enters in NFC: an entry saved decomposed matches its unit and is read composed.
     entries = {(nfc(e.msgctxt or "") or e.msgctxt, nfc(e.msgid)): e
                for e in po if not e.obsolete}

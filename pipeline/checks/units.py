@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from babel.core import get_global
 
@@ -60,14 +61,20 @@ REUSED_SHARE = 0.6              # of a translation's words that are the source's
 REUSED_MIN_WORDS = 4
 
 
+@lru_cache(maxsize=64)
+def _kept_words(keep: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(w.casefold() for term in keep for w in WORD.findall(term))
+
+
 def _counted_words(text: str, glossary) -> list[str]:
     """Words that say something in a language (not names kept as written, acronyms or
     one-letter words), case-folded."""
-    kept = {w.casefold() for term in glossary.keep for w in WORD.findall(term)}
-    return [w.casefold() for w in WORD.findall(_bare(text))
-            if len(w) > 1 and not ACRONYM.match(w) and w.casefold() not in kept]
+    kept = _kept_words(glossary.keep)
+    return [folded for w in WORD.findall(_bare(text))
+            if len(w) > 1 and not ACRONYM.match(w) and (folded := w.casefold()) not in kept]
 
 
+@lru_cache(maxsize=1024)        # asked by `unchanged` and `script` for the same unit
 def reused_share(source: str, translation: str, glossary) -> tuple[int, int]:
     """How many of the translation's counted words are the source's, and of how many."""
     source_words = set(_counted_words(source, glossary))
@@ -118,12 +125,17 @@ def no_words(ctx: UnitContext) -> Result:
         yield ERROR, "the translation has no word to say (only punctuation or spaces); translate it"
 
 
+@lru_cache(maxsize=8192)
+def _of_scripts(char: str, scripts: tuple[str, ...]) -> bool:
+    return unicodedata.name(char, "").startswith(scripts)
+
+
 def letters_outside(text: str, scripts: tuple[str, ...], allowed_words: set[str]) -> list[str]:
     bad = []
     for word in WORD.findall(text):
         if word in allowed_words:
             continue
-        if any(not unicodedata.name(ch, "").startswith(scripts) for ch in word):
+        if not all(_of_scripts(ch, scripts) for ch in word):
             bad.append(word)
     return bad
 

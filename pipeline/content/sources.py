@@ -7,6 +7,7 @@ Everything is validated before anything is written. Each problem is a
 from __future__ import annotations
 
 import difflib
+import gc
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -440,4 +441,6 @@ def load_campaigns(layout: Layout, only: str | None = None) -> list[Campaign]:
     if not files:
         raise SourceError("no campaign files", layout.messages_dir,
                           fix="write one as messages/<campaign>.yaml")
-    return [load_campaign(f, layout.root) for f in files]
+    campaigns = [load_campaign(f, layout.root) for f in files]
+    gc.freeze()         # they live as long as the command: the collector need not walk them
+    return campaigns

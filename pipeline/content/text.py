@@ -14,6 +14,7 @@ scripts), listed in :data:`JOINERS`.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # The joiners a language's spelling needs (Unicode's own examples; more by configuration
@@ -39,8 +40,8 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def _ignorable(code: int) -> bool:
-    return any(low <= code <= high for low, high in _IGNORABLE_RANGES)
+_IGNORABLE = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}"
+                                      for low, high in _IGNORABLE_RANGES) + "]")
 
 
 def invisible(text: str, language: str = "") -> tuple[int, str] | None:
@@ -48,10 +49,15 @@ def invisible(text: str, language: str = "") -> tuple[int, str] | None:
     its 0-based index; None if there is none. ``language`` (``fa``, ``hi`` …) allows the
     joiners its script needs."""
     allowed = "\n\t" + JOINERS.get(language, "")
+    # Fast path: str.isprintable() is False for every refused category (and for spaces
+    # other than U+0020, which are allowed): only then is each character looked at.
+    if text.translate({ord(c): "x" for c in allowed}).isprintable():
+        found = _IGNORABLE.search(text)
+        return (found.start(), found.group()) if found else None
     for index, char in enumerate(text):
         if char in allowed:
             continue
-        if unicodedata.category(char) in _REFUSED or _ignorable(ord(char)):
+        if unicodedata.category(char) in _REFUSED or _IGNORABLE.match(char):
             return index, char
     return None
 
