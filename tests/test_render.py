@@ -398,18 +398,18 @@ def test_a_programs_cached_blocks_are_taken_only_whole(built, tmp_path):
     from pipeline.audio.master import decoded_blocks
     from pipeline.audio.profiles import DEFAULT_PROFILES as PROFILES
     from pipeline.layout import Layout
-    from pipeline.render.execute import _cached_blocks
+    from pipeline.render.cache import cached_blocks
     layout = Layout(tmp_path)
     (tmp_path / "audio_out" / ".cache" / "final").mkdir(parents=True)
     mp3 = out(built, "ru", "usb") / "01-ident.mp3"
     expected = decoded_blocks(mp3, 1234, 44100)
-    at = _cached_blocks(layout, ["k"], [mp3], PROFILES["usb"])
+    at = cached_blocks(layout, ["k"], [mp3], PROFILES["usb"])
     made = at(0, 1234)
     entry = layout.final_cache("k", "at1234.blocks")
     assert entry.is_file() and made[0] == expected[0] == len(mp3_decoded(mp3))
     assert np.array_equal(made[1], expected[1])
     mp3_copy = tmp_path / "gone.mp3"           # taken from the cache: the file is not read
-    at_gone = _cached_blocks(layout, ["k"], [mp3_copy], PROFILES["usb"])
+    at_gone = cached_blocks(layout, ["k"], [mp3_copy], PROFILES["usb"])
     assert np.array_equal(at_gone(0, 1234)[1], expected[1])
     damaged = bytearray(entry.read_bytes())
     damaged[-1] ^= 1
@@ -426,7 +426,7 @@ def test_a_cache_entry_gives_its_digests_only_with_its_recorded_stat(built, tmp_
 
     from pipeline.audio.profiles import DEFAULT_PROFILES as PROFILES
     from pipeline.layout import Layout
-    from pipeline.render.execute import _hit
+    from pipeline.render.cache import hit
     layout = Layout(tmp_path)
     final = tmp_path / "audio_out" / ".cache" / "final"
     final.mkdir(parents=True)
@@ -437,16 +437,16 @@ def test_a_cache_entry_gives_its_digests_only_with_its_recorded_stat(built, tmp_
     meta = json.loads(source.with_suffix(".json").read_text())
     del meta["crc32"]
     (final / f"{key}.json").write_text(json.dumps(meta))
-    hit = _hit(layout, key, PROFILES["usb"])        # another inode, no CRC: hashed again
+    found = hit(layout, key, PROFILES["usb"])      # another inode, no CRC: hashed again
     data = entry.read_bytes()
-    assert hit is not None and hit.checked is not None
-    assert hit.checked.crc32 == zlib.crc32(data) and hit.checked.sha256 == meta["sha256"]
-    assert hit.checked.holds(entry)
+    assert found is not None and found.checked is not None
+    assert found.checked.crc32 == zlib.crc32(data) and found.checked.sha256 == meta["sha256"]
+    assert found.checked.holds(entry)
     recorded = json.loads((final / f"{key}.json").read_text())
     assert recorded["crc32"] == zlib.crc32(data)
     assert recorded["stat"] == [entry.stat().st_mtime_ns, entry.stat().st_ino]
-    again = _hit(layout, key, PROFILES["usb"])      # as recorded: taken on its stat
-    assert again is not None and again.checked == hit.checked
+    again = hit(layout, key, PROFILES["usb"])      # as recorded: taken on its stat
+    assert again is not None and again.checked == found.checked
 
 
 def test_an_mp3_programs_decoding_is_shared_out_to_the_workers(built, tmp_path):
@@ -459,7 +459,8 @@ def test_an_mp3_programs_decoding_is_shared_out_to_the_workers(built, tmp_path):
     from pipeline.content.sources import Program
     from pipeline.fsutil import Checked
     from pipeline.layout import Layout
-    from pipeline.render.execute import Rendered, _block_shares, _cached_blocks, render_blocks
+    from pipeline.render.cache import Rendered, cached_blocks
+    from pipeline.render.jobs import block_shares, render_blocks
     layout = Layout(tmp_path)
     (tmp_path / "audio_out" / ".cache" / "final").mkdir(parents=True)
     folder = out(built, "ru", "usb")
@@ -475,19 +476,19 @@ def test_an_mp3_programs_decoding_is_shared_out_to_the_workers(built, tmp_path):
                                                        samples=samples), Checked(0, 0, 0, "", 0)))
     program = Program("p", "P", tuple(keys), 1, gap_seconds=1.5)
     usb = PROFILES["usb"]
-    shares = _block_shares(program, messages, usb, layout, 2)
+    shares = block_shares(program, messages, usb, layout, 2)
     offsets = mp3_program_offsets([m.measured.samples for m in messages], 1.5, usb)
     assert len(shares) == 2 and sum(shares, []) == list(zip(keys, offsets, strict=True))
     lengths = [sum(m.measured.samples for m in messages if m.key in dict(share))
                for share in shares]
     assert max(lengths) < 0.75 * sum(lengths)
-    assert _block_shares(program, messages, PROFILES["radio"], layout, 2) == []
-    assert _block_shares(program, messages, usb, layout, 1) == []
+    assert block_shares(program, messages, PROFILES["radio"], layout, 2) == []
+    assert block_shares(program, messages, usb, layout, 1) == []
     for share in shares:
         render_blocks(layout, share, usb)
-    assert _block_shares(program, messages, usb, layout, 2) == []     # all made
+    assert block_shares(program, messages, usb, layout, 2) == []     # all made
     gone = [tmp_path / "gone.mp3"] * len(keys)       # taken from the cache, not decoded
-    at = _cached_blocks(layout, keys, gone, usb)
+    at = cached_blocks(layout, keys, gone, usb)
     for i, (key, offset) in enumerate(zip(keys, offsets, strict=True)):
         expected = decoded_blocks(layout.final_cache(key, "mp3"), offset, 44100)
         assert at(i, offset)[0] == expected[0]
@@ -601,9 +602,9 @@ def test_workers_fork_only_where_it_is_safe():
     another thread, or holding a library with a thread pool of its own, spawns them."""
     import threading
 
-    from pipeline.render.execute import _start_method
-    code = ("import sys; from pipeline.render.execute import _start_method; "
-            "print(_start_method()); import onnxruntime; print(_start_method())")
+    from pipeline.render.pool import start_method
+    code = ("import sys; from pipeline.render.pool import start_method; "
+            "print(start_method()); import onnxruntime; print(start_method())")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["fork", "spawn"]
@@ -611,7 +612,7 @@ def test_workers_fork_only_where_it_is_safe():
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
-        assert _start_method() == "spawn"
+        assert start_method() == "spawn"
     finally:
         stop.set()
         thread.join()
@@ -623,7 +624,7 @@ def test_a_worker_gives_freed_memory_back_after_a_job():
     bytes are free (in a process of its own: the measure is the process's resident
     memory)."""
     code = """
-from pipeline.render.execute import TRIM_FREE, _glibc, _trim_memory
+from pipeline.render.pool import TRIM_FREE, glibc, trim_memory
 def rss():
     for line in open("/proc/self/status"):
         if line.startswith("VmRSS"):
@@ -635,9 +636,9 @@ libc.mallopt(-1, 1 << 30)               # M_TRIM_THRESHOLD: free() gives nothing
 blocks = [bytearray(4 << 20) for _ in range(40)]
 keep = blocks[-1]                       # the top of the heap stays in use
 del blocks
-before, free = rss(), _glibc().mallinfo2().fordblks
+before, free = rss(), glibc().mallinfo2().fordblks
 assert free > TRIM_FREE, free
-_trim_memory()
+trim_memory()
 assert rss() < before - free // 2, (before, free, rss())
 print("ok")
 """

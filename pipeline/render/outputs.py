@@ -27,7 +27,7 @@ from .manifest import Manifest, ManifestError, ManifestFile, Skip
 from .pages import index_html
 
 if TYPE_CHECKING:
-    from .execute import Rendered
+    from .cache import Rendered
     from .plan import LocalePlan, MessageJob
 
 
