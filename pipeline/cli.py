@@ -28,7 +28,7 @@ from .report import write_report
 from .status import project_status
 
 if TYPE_CHECKING:
-    from .render.execute import RenderReport
+    from .render.execute import RenderReport, Workers
 
 _replay: list[tuple[str, str]] = []       # what a build with nothing to do says again
 
@@ -194,10 +194,10 @@ def _withdrawn(project: Project, withdrawn: list[workflow.Withdrawn]) -> None:
                  "broadcast)")
 
 
-def _render(project: Project, args, pool=None) -> tuple[int, RenderReport]:
+def _render(project: Project, args, workers: "Workers") -> tuple[int, RenderReport]:
     profiles = workflow.profiles_of(project, args.profile)
-    plans, report = workflow.render(project, profiles, args.workers, args.strict,
-                                    _progress("render"), args.scheduler, pool)
+    plans, report = workflow.render(project, profiles, workers, args.strict,
+                                    _progress("render"))
     _withdrawn(project, report.withdrawn)
     for lp in plans:
         for mid, reason in lp.skipped.items():
@@ -236,7 +236,8 @@ def _render(project: Project, args, pool=None) -> tuple[int, RenderReport]:
 
 
 def cmd_render(project: Project, args) -> int:
-    code, _ = _render(project, args)
+    with workflow.workers_for(project, args.workers, args.scheduler) as workers:
+        code, _ = _render(project, args, workers)
     write_report(project)
     return code
 
@@ -244,19 +245,17 @@ def cmd_render(project: Project, args) -> int:
 def cmd_build(project: Project, args) -> int:
     stamp.forget(str(project.root))     # whatever happens now, the last build's stamp is old
     _replay.clear()
-    pool = workflow.start_workers(project, args.workers, args.scheduler, args.profile)
-    try:
+    # The workers live for this block alone: started before the catalogs are read (a
+    # cold build), used by the render, shut down before the bundles are made.
+    with workflow.workers_for(project, args.workers, args.scheduler) as workers:
+        workflow.start_workers(project, workers, args.profile)
         project.validate_catalogs()
         project.validate_voices()       # bad engine options fail before anything is written
         workflow.profiles_of(project, args.profile)
         workflow.update(project)
         for p in _compile(project):
             _warn(f"{project.rel(Path(p.file))}:{p.line}: {p.text}")
-    except BaseException:
-        if pool:
-            pool.shutdown()
-        raise
-    code, rendered = _render(project, args, pool)
+        code, rendered = _render(project, args, workers)
     # The report reads the status and the folders' pages, the bundles only the folders:
     # one is written while the others are zipped.
     with ThreadPoolExecutor(max_workers=1) as side:

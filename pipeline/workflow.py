@@ -20,7 +20,7 @@ from .fsutil import Checked
 from .layout import LOCALE_RE, PROFILE_RE, SUMS, Layout
 from .project import Project
 from .render import outputs
-from .render.execute import Progress, RenderReport, execute, open_pool
+from .render.execute import Progress, RenderReport, Workers, execute
 from .render.outputs import Withdrawn
 from .render.plan import LocalePlan, plan
 from .render.prune import Pruned, prune_cache
@@ -154,12 +154,19 @@ def prune(project: Project, dry_run: bool = False) -> Pruned:
     return prune_cache(project.layout, live, speech, dry_run)
 
 
-def start_workers(project: Project, workers: int | None = None, scheduler: str | None = None,
-                  profiles: list[str] | None = None):
-    """The render's worker pool (or cluster), started before the project's catalogs and
-    plans are read, so that forked workers carry none of them; None for one worker.
+def workers_for(project: Project, workers: int | None = None,
+                scheduler: str | None = None) -> Workers:
+    """The render's workers (not started): ``--jobs``, else ``[render] workers``; a Dask
+    cluster with ``scheduler``. Use it as a ``with`` block: it shuts them down."""
+    return Workers(workers if workers is not None else project.config.workers, scheduler)
 
-    None too for a rebuild, whose every output folder (of ``profiles``, by default the
+
+def start_workers(project: Project, workers: Workers, profiles: list[str] | None = None
+                  ) -> None:
+    """Start the render's workers now, before the project's catalogs and plans are read,
+    so that forked workers carry none of them.
+
+    Not for a rebuild, whose every output folder (of ``profiles``, by default the
     project's) is on disk already: most rebuilds follow an edit, render a message or
     none, and pay nothing for workers; a render that finds two or more to do opens its
     pool then (:func:`execute`), its workers forked after the plans.
@@ -167,11 +174,11 @@ def start_workers(project: Project, workers: int | None = None, scheduler: str |
     The MP3 encoder's version, which every process would otherwise look up for its
     first cache key, is looked up here, before the fork, as the build needs it anyway."""
     names = profiles or project.config.default_profiles
-    if not scheduler and _rebuild(project, names):
-        return None
+    if not workers.scheduler and _rebuild(project, names):
+        return
     for name in names:
         encoder_id(project.config.profile(name))
-    return open_pool(workers if workers is not None else project.config.workers, scheduler)
+    workers.start()
 
 
 def _rebuild(project: Project, profiles: Sequence[str]) -> bool:
@@ -182,24 +189,18 @@ def _rebuild(project: Project, profiles: Sequence[str]) -> bool:
                for c in project.campaigns for locale in project.locales for name in profiles)
 
 
-def render(project: Project, profiles: list[Profile], workers: int | None = None,
-           strict: bool = False, progress: Progress | None = None,
-           scheduler: str | None = None, pool=None) -> tuple[list[LocalePlan], RenderReport]:
-    """Plan, withdraw what is no longer approved, and render (in ``pool``, if started
-    already by :func:`start_workers`; it is shut down when the render ends)."""
-    count = workers if workers is not None else project.config.workers
-    if pool is None:
-        pool = start_workers(project, workers, scheduler, [p.name for p in profiles])
-    try:
-        project.validate_catalogs()
-        project.validate_voices()
-        plans = plan(project)
-        withdrawn = withdraw_unapproved(project, plans)
-    except BaseException:
-        if pool:
-            pool.shutdown()
-        raise
-    report = execute(project.layout, plans, profiles, count, strict, progress, scheduler, pool)
+def render(project: Project, profiles: list[Profile], workers: Workers,
+           strict: bool = False, progress: Progress | None = None
+           ) -> tuple[list[LocalePlan], RenderReport]:
+    """Plan, withdraw what is no longer approved, and render with ``workers`` (started
+    already by :func:`start_workers`, or here; their owner's ``with`` shuts them down)."""
+    if not workers.started:
+        start_workers(project, workers, [p.name for p in profiles])
+    project.validate_catalogs()
+    project.validate_voices()
+    plans = plan(project)
+    withdrawn = withdraw_unapproved(project, plans)
+    report = execute(project.layout, plans, profiles, workers, strict, progress)
     report.withdrawn = withdrawn
     return plans, report
 

@@ -525,11 +525,11 @@ def test_a_rebuild_forks_workers_only_for_two_messages_or_more(project, cli, mon
     """A cold build forks its workers before it plans. A rebuild (every folder on disk)
     forks none for one edited message, and forks them after planning for two; what it
     writes is what a fresh one-worker build writes."""
-    import pipeline.render.execute as execute
+    import pipeline.render.pool as pool
     import pipeline.workflow as workflow
     opened: list[bool] = []          # per pool opened: were the plans made already?
     planned: list[int] = []
-    real_open, real_plan = execute.open_pool, workflow.plan
+    real_open, real_plan = pool.open_pool, workflow.plan
 
     def open_pool(workers, scheduler=None):
         opened.append(bool(planned))
@@ -538,8 +538,7 @@ def test_a_rebuild_forks_workers_only_for_two_messages_or_more(project, cli, mon
     def plan(*args, **kwargs):
         planned.append(1)
         return real_plan(*args, **kwargs)
-    monkeypatch.setattr(execute, "open_pool", open_pool)
-    monkeypatch.setattr(workflow, "open_pool", open_pool)
+    monkeypatch.setattr(pool, "open_pool", open_pool)
     monkeypatch.setattr(workflow, "plan", plan)
 
     def build(**edits: str) -> str:

@@ -21,9 +21,9 @@ from .cache import Rendered
 from .jobs import block_shares, cached_message, render_blocks, render_message, render_program
 from .outputs import FolderResult, Withdrawn, write_folder
 from .plan import LocalePlan, MessageJob
-from .pool import Now, open_pool, worker_count
+from .pool import Now, Workers
 
-__all__ = ["Progress", "RenderReport", "execute", "open_pool"]
+__all__ = ["Progress", "RenderReport", "Workers", "execute"]
 
 Progress = Callable[[int, int, str], None]     # (done, total, what was just done)
 
@@ -42,12 +42,11 @@ class RenderReport:
 
 
 def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
-            workers: int = 0, strict: bool = False,
-            progress: Progress | None = None, scheduler: str | None = None,
-            pool=None) -> RenderReport:
-    """Render everything the plans call for and write the output folders: in a local
-    process pool, or on the Dask cluster whose scheduler is at ``scheduler``; ``pool``:
-    one opened already (:func:`open_pool`), which this shuts down."""
+            workers: Workers, strict: bool = False,
+            progress: Progress | None = None) -> RenderReport:
+    """Render everything the plans call for and write the output folders, with
+    ``workers`` (a local process pool or a Dask cluster, opened here if two or more jobs
+    are to run, and shut down by their owner's ``with``)."""
     report = RenderReport()
     # The longest messages first, so that the last to finish are short ones.
     tasks = sorted(((lp, job) for lp in plans for job in lp.jobs),
@@ -83,15 +82,15 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
             progress(finished, total, label)
 
     # Messages the cache holds are taken here; the pool (started here, or already by
-    # open_pool) is used only if at least two are to be rendered: one, as after an edit,
+    # start_workers) is used only if at least two are to be rendered: one, as after an edit,
     # costs less here than sent to a worker.
     taken = {id(job): done for _, job in tasks
              if (done := cached_message(job, profiles, layout)) is not None}
     to_render = len(tasks) - len(taken)
-    if pool is None and (scheduler or to_render >= 2):
-        pool = open_pool(workers, scheduler)
-    elif pool is not None and not scheduler and to_render < 2:
-        pool.shutdown()
+    if workers.scheduler or to_render >= 2:
+        pool = workers.get()
+    else:
+        workers.release()           # forked early, not needed: one job runs here
         pool = None
     message_results: dict[tuple[str, str, str], dict[str, Rendered]] = {}
     program_results: dict[tuple[str, str, str], dict[str, Rendered]] = {}
@@ -128,8 +127,7 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
                                              layout, messages)
                     # An MP3 program's decoding is shared out first, if there is a pool.
                     shares = block_shares(program, messages, profile, layout,
-                                           worker_count(workers) if pool and not scheduler
-                                           else 1)
+                                          workers.parallel)
                     before = [run(render_blocks, layout, share, profile) for share in shares]
                     pfutures.append(((lp.campaign.name, lp.locale, program.id, profile.name),
                                      f"program '{program.id}' in {lp.locale} ({profile.name})",
@@ -149,8 +147,7 @@ def execute(layout: Layout, plans: list[LocalePlan], profiles: list[Profile],
         for pkey, rendered in per_profile.items():
             program_results.setdefault(pkey[:3], {}).update(rendered)
     finally:
-        if pool:
-            pool.shutdown()
+        workers.release()           # the jobs are done: the folders are written here
     for lp in plans:
         skips = program_skips[(lp.campaign.name, lp.locale)]
         for profile in profiles:

@@ -15,7 +15,7 @@ import time
 
 from ..errors import PipelineError
 
-__all__ = ["Cluster", "Now", "ORPHAN_POLL_S", "TRIM_FREE", "glibc", "open_pool",
+__all__ = ["Cluster", "Now", "ORPHAN_POLL_S", "TRIM_FREE", "Workers", "glibc", "open_pool",
            "start_method", "trim_memory", "worker_count"]
 
 class Cluster:
@@ -173,3 +173,52 @@ class Now:
         if self._error:
             raise self._error
         return self._value
+
+
+class Workers:
+    """A render's workers, owned by one ``with`` block: opened early (:meth:`start`: a
+    cold build forks them before it reads the catalogs), or when the scheduler first has
+    two jobs to run side by side (:meth:`get`), and shut down when the block ends, whatever
+    happens in it. Nothing else shuts them down; :meth:`release` lets them go early when
+    the render finds fewer than two jobs (one runs in process).
+
+    ``count``: local workers (0: one per core); ``scheduler``: a Dask scheduler's address.
+    """
+
+    def __init__(self, count: int = 0, scheduler: str | None = None):
+        self.count, self.scheduler = count, scheduler
+        self._pool = None
+        self._opened = False
+
+    def start(self) -> None:
+        """Open the pool now (none for one local worker)."""
+        if not self._opened:
+            self._pool = open_pool(self.count, self.scheduler)
+            self._opened = True
+
+    @property
+    def started(self) -> bool:
+        return self._opened
+
+    def get(self):
+        """The pool, opened if it is not yet; None for one local worker."""
+        self.start()
+        return self._pool
+
+    @property
+    def parallel(self) -> int:
+        """How many jobs run side by side in the open local pool (1 without one)."""
+        return worker_count(self.count) if self._pool is not None and not self.scheduler \
+            else 1
+
+    def release(self) -> None:
+        """Shut the pool down (it may be opened again)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+        self._pool, self._opened = None, False
+
+    def __enter__(self) -> "Workers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
