@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .audio.dsp import Audio
-from .audio.master import encoder_id
+from .audio.finish import encoder_id
 from .audio.profiles import Profile
 from .catalogs import ops
 from .distribute import bundle, signing

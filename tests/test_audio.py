@@ -149,7 +149,7 @@ def test_a_streams_loudness_adds_up_from_its_parts_blocks(rate):
 
 def test_a_wav_program_adds_up_its_messages_blocks_instead_of_measuring(tmp_path,
                                                                          monkeypatch):
-    from pipeline.audio import master, meter
+    from pipeline.audio import finish, meter, program
     from pipeline.audio.codec import read_wav, wav_bytes
     profile = DEFAULT_PROFILES["radio"]
     files, measured = [], []
@@ -157,9 +157,9 @@ def test_a_wav_program_adds_up_its_messages_blocks_instead_of_measuring(tmp_path
         data = wav_bytes(dsp.process(dsp.Audio(_speechlike(22050, 4.0, seed), 22050), profile))
         files.append(tmp_path / f"{seed}.wav")
         files[-1].write_bytes(data)
-        measured.append(master.measure_encoded(data, profile))
-    monkeypatch.setattr(master, "_Measure", None)       # measuring would fail
-    made = master.program_from_files(files, measured, 1.5, profile, None, tmp_path / "p.wav")
+        measured.append(finish.measure_encoded(data, profile))
+    monkeypatch.setattr(program, "_Measure", None)       # measuring would fail
+    made = program.program_from_files(files, measured, 1.5, profile, None, tmp_path / "p.wav")
     assert made is not None
     audio = read_wav(made[0])
     assert abs(made[1].lufs - meter.loudness(audio.samples, audio.rate)) <= 0.005 + 1e-9
@@ -171,21 +171,21 @@ def test_a_program_of_files_without_blocks_is_measured(name, tmp_path):
     program is measured as it is written (an MP3 decoded)."""
     import dataclasses
 
-    from pipeline.audio import master, meter
+    from pipeline.audio import finish, meter, program
     from pipeline.audio.codec import decode_mp3, read_wav
     profile = dataclasses.replace(DEFAULT_PROFILES[name], lead_out=0.2)
     files, measured = [], []
     for seed in (1, 2):
         audio = dsp.process(dsp.Audio(_speechlike(22050, 4.0, seed), 22050), profile)
-        data = master.encode(audio, profile, None)
+        data = finish.encode(audio, profile, None)
         files.append(tmp_path / f"{seed}.{profile.ext}")
         files[-1].write_bytes(data)
-        measured.append(master.measure_encoded(data, profile))
+        measured.append(finish.measure_encoded(data, profile))
         assert measured[-1].blocks is None
         if profile.format == "mp3":
-            assert master.decoded_blocks(files[-1], 0, profile.sample_rate)[1] is None
-    made = master.program_from_files(files, measured, 1.5, profile, None,
-                                     tmp_path / f"p.{profile.ext}")
+            assert program.decoded_blocks(files[-1], 0, profile.sample_rate)[1] is None
+    made = program.program_from_files(files, measured, 1.5, profile, None,
+                                      tmp_path / f"p.{profile.ext}")
     assert made is not None
     data = made[0].read_bytes()
     audio = read_wav(data) if profile.format == "wav" else decode_mp3(data)

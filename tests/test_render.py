@@ -395,8 +395,8 @@ def test_programs_are_their_messages_files_laid_end_to_end(built):
 def test_a_programs_cached_blocks_are_taken_only_whole(built, tmp_path):
     """What a program keeps of its MP3 files (decoded length, gating blocks at an offset)
     is taken from the cache when whole, and made again when damaged."""
-    from pipeline.audio.master import decoded_blocks
     from pipeline.audio.profiles import DEFAULT_PROFILES as PROFILES
+    from pipeline.audio.program import decoded_blocks
     from pipeline.layout import Layout
     from pipeline.render.cache import cached_blocks
     layout = Layout(tmp_path)
@@ -454,8 +454,8 @@ def test_an_mp3_programs_decoding_is_shared_out_to_the_workers(built, tmp_path):
     equal length for the workers; what a share makes is what the program's job takes."""
     from pipeline.audio import meter
     from pipeline.audio.dsp import Measured
-    from pipeline.audio.master import decoded_blocks, mp3_program_offsets, program_from_files
     from pipeline.audio.profiles import DEFAULT_PROFILES as PROFILES
+    from pipeline.audio.program import decoded_blocks, mp3_program_offsets, program_from_files
     from pipeline.content.sources import Program
     from pipeline.fsutil import Checked
     from pipeline.layout import Layout

@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from ..audio import dsp
-from ..audio.master import PieceBlocks, decoded_blocks, encoder_id
+from ..audio.finish import encoder_id
 from ..audio.profiles import Profile
+from ..audio.program import PieceBlocks, decoded_blocks
 from ..fsutil import Checked, atomic_write, digests_of_file, replace_durably, sha256_bytes
 from ..layout import Layout
 from ..voice.speech import PARAGRAPH_PAUSE_S

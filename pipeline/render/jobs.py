@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from ..audio import dsp
 from ..audio.codec import decode, read_wav, wav_bytes
-from ..audio.master import encoder_id, finish, mp3_program_offsets, program_file, program_from_files
+from ..audio.finish import encoder_id, finish
 from ..audio.profiles import Profile
+from ..audio.program import mp3_program_offsets, program_file, program_from_files
 from ..content.sources import Program
 from ..errors import AudioError
 from ..fsutil import atomic_write, inside, sha256_file
@@ -128,7 +129,7 @@ def render_program(program: Program, jobs: list[MessageJob], profile: Profile,
                 files, [m.measured for m in messages], program.gap_seconds, profile, title,
                 near, cached_blocks(layout, [m.key for m in messages], files, profile))
             if made:
-                return (*made, 0)
+                return made
         pieces = _program_pieces(program, jobs, profile, layout, done)
         return program_file(pieces, program.gap_seconds, profile, title, near)
     done.rendered[profile.name], encodings = cached(layout, key, profile, make)

@@ -1,4 +1,8 @@
-"""Mastering: processed audio → encoded bytes that meet the profile as a listener gets them."""
+"""Building a program: its messages' finished files in order with pauses between them
+(copied, not processed again: :func:`program_from_files`), or, with an intro or outro or
+where that misses the profile, its mastered pieces streamed with one gain
+(:func:`program_file`). Both give (a temp file, what it measures, encodings done).
+"""
 
 from __future__ import annotations
 
@@ -13,74 +17,18 @@ import numpy as np
 from ..errors import AudioError
 from ..fsutil import temp_beside
 from . import dsp, meter
-from .codec import (
-    Mp3Writer,
-    decode_mp3,
-    encode_mp3,
-    id3_title,
-    mp3_encoder_id,
-    mp3_frames,
-    read_wav,
-    wav_bytes,
-    wav_writer,
-)
+from .codec import Mp3Writer, decode_mp3, encode_mp3, id3_title, mp3_frames, wav_writer
 from .dsp import Audio, Measured
+from .finish import check_profile
 from .profiles import Profile
+
+__all__ = ["PieceBlocks", "Pieces", "decoded_blocks", "measure_file", "mp3_program_offsets",
+           "pause_fill", "program_file", "program_from_files"]
+
 
 DECODE_BLOCK_S = 10.0           # an encoded program is measured in blocks this long
 MP3_QUIET_SAMPLES = 2 * 1152    # silence around a file that resets an MP3 decoder: 2 frames
 
-
-def encoder_id(profile: Profile) -> str:
-    """What encodes this profile's files, for cache keys: a new encoder re-encodes."""
-    return "wave" if profile.format == "wav" else mp3_encoder_id()
-
-
-def encode(audio: Audio, profile: Profile, title: str | None) -> bytes:
-    if profile.format == "wav":
-        return wav_bytes(audio)
-    return encode_mp3(audio, profile.bitrate_kbps, title if profile.title_tag else None)
-
-
-def measure_encoded(data: bytes, profile: Profile) -> Measured:
-    """Measure the file as a listener gets it: decoded again (in process); a WAV file
-    keeps its gating blocks for the programs that hold it."""
-    if profile.format == "wav":
-        return dsp.measure_blocks(read_wav(data))
-    return dsp.measure(decode_mp3(data))
-
-
-def finish(audio: Audio, profile: Profile, title: str | None) -> tuple[bytes, Measured, int]:
-    """Loudness-processed audio → (encoded bytes, what they measure, encodings done).
-
-    The decoded true peak must be under the ceiling: a codec can overshoot, and then the
-    level is lowered and the file encoded again.
-    """
-    data = encode(audio, profile, title)
-    encodings = 1
-    measured = measure_encoded(data, profile)
-    for _ in range(3):
-        excess = measured.true_peak - profile.max_true_peak
-        if excess <= -0.05:
-            break
-        audio = dsp.limit(dsp.apply_gain(audio, -(excess + 0.2)), profile.max_true_peak - 0.5)
-        data = encode(audio, profile, title)
-        encodings += 1
-        measured = measure_encoded(data, profile)
-    _check(measured, profile)
-    return data, measured, encodings
-
-
-def _check(measured: Measured, profile: Profile) -> None:
-    if (abs(measured.lufs - profile.target_lufs) > profile.tolerance_lu
-            or measured.true_peak > profile.max_true_peak):
-        raise AudioError(f"after encoding, {measured.lufs} LUFS and {measured.true_peak} dBTP "
-                         f"miss the {profile.name} profile's {profile.target_lufs:g} LUFS "
-                         f"±{profile.tolerance_lu:g} and {profile.max_true_peak:g} dBTP",
-                         fix="check the source audio: is it mostly silence or noise?")
-
-
-# --- programs: built from mastered pieces, streamed ------------------------------------------
 
 Pieces = list[Callable[[], Audio]]
 
@@ -119,7 +67,7 @@ def program_file(pieces: Pieces, gap_seconds: float, profile: Profile, title: st
         tmp.unlink()
         ceiling -= excess + 0.2         # the codec overshot: limit lower, keep the level
     try:
-        _check(measured, profile)
+        check_profile(measured, profile)
     except AudioError:
         tmp.unlink()
         raise
@@ -246,11 +194,12 @@ def decoded_blocks(path: Path, offset: int, rate: int) -> tuple[int, np.ndarray 
 
 def program_from_files(files: list[Path], measured: list[Measured], gap_seconds: float,
                        profile: Profile, title: str | None, near: Path,
-                       blocks_at: PieceBlocks | None = None) -> tuple[Path, Measured] | None:
+                       blocks_at: PieceBlocks | None = None) -> tuple[Path, Measured, int] | None:
     """A program made of its messages' finished files, in order, with silence topping up
     the pause between two of them (:func:`pause_fill`), written to a temp file beside
-    ``near``: (that file, what it measures), or None if it misses the profile (then it is
-    mastered as a whole by :func:`program_file`). ``measured``: the files'.
+    ``near``: (that file, what it measures, no encoding: the shape of
+    :func:`program_file`), or None if it misses the profile (then it is mastered as a
+    whole by :func:`program_file`). ``measured``: the files'.
 
     Its loudness is its files' gating blocks taken together (:mod:`.meter`): every file
     ends in 400 ms of silence, so no block of the program holds the sound of two, and the
@@ -303,7 +252,7 @@ def program_from_files(files: list[Path], measured: list[Measured], gap_seconds:
             or measured_now.true_peak > profile.max_true_peak - 0.05):
         tmp.unlink()
         return None
-    return tmp, measured_now
+    return tmp, measured_now, 0      # nothing encoded again
 
 
 def _stream_blocks(parts: list[tuple[int, np.ndarray]], rate: int) -> np.ndarray:
