@@ -34,7 +34,7 @@ def transcript_of(audio_name: str) -> str:
     return audio_name.rsplit(".", 1)[0] + ".txt"
 
 
-def program_file(program_id: str, ext: str) -> str:
+def program_name(program_id: str, ext: str) -> str:
     return f"{PROGRAMS}/{program_id}.{ext}"
 
 

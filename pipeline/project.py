@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .catalogs.pofile import load_po
-from .catalogs.state import LocaleStatus, locale_status
+from .catalogs.state import CatalogState, read_catalog_state
 from .checks import Finding, Glossary, load_glossary, readiness
 from .config import Config, Voice, load_config
 from .content.locales import language_of, parse_locale
@@ -31,7 +31,7 @@ class Project:
     locales: list[str]
     narrowed: bool = False      # opened for some campaigns or locales only
     every_campaign: bool = True     # not narrowed to one campaign
-    _statuses: dict[tuple[str, str], LocaleStatus] = field(default_factory=dict, repr=False)
+    _catalog_states: dict[tuple[str, str], CatalogState] = field(default_factory=dict, repr=False)
     _gates: dict[tuple[str, str], tuple] = field(default_factory=dict, repr=False)
     _glossaries: dict[str, Glossary] = field(default_factory=dict, repr=False)
     _lexicons: dict[str, list] = field(default_factory=dict, repr=False)
@@ -57,7 +57,7 @@ class Project:
                 self._whole = open_project(self.root)
             else:
                 whole = Project(self.config, self.campaigns, _every_locale(self.config))
-                whole._statuses.update(self._statuses)
+                whole._catalog_states.update(self._catalog_states)
                 whole._gates.update(self._gates)
                 whole._glossaries.update(self._glossaries)
                 whole._lexicons.update(self._lexicons)
@@ -75,23 +75,23 @@ class Project:
         """Read every catalog strictly before any is written: one bad file, no writes."""
         for c in self.campaigns:
             for locale in self.locales:
-                self.status(c, locale)
+                self.catalog_state(c, locale)
             pot = self.layout.pot(c.name)
             if c.name not in self._pots_read and pot.exists():
                 load_po(pot, shared=True)
                 self._pots_read.add(c.name)
 
-    def status(self, campaign: Campaign, locale: str) -> LocaleStatus:
+    def catalog_state(self, campaign: Campaign, locale: str) -> CatalogState:
         """The state of every unit, read from the catalog once per project."""
         key = (campaign.name, locale)
-        if key not in self._statuses:
-            self._statuses[key] = locale_status(campaign, self.layout.po(locale, campaign.name),
+        if key not in self._catalog_states:
+            self._catalog_states[key] = read_catalog_state(campaign, self.layout.po(locale, campaign.name),
                                                 locale)
-        return self._statuses[key]
+        return self._catalog_states[key]
 
     def forget_catalogs(self) -> None:
         """Drop what was read, after a command rewrote catalogs."""
-        self._statuses.clear()
+        self._catalog_states.clear()
         self._gates.clear()
         self._pots_read.clear()
         self._whole = None
@@ -128,7 +128,7 @@ class Project:
 
     def paragraphs(self, campaign: Campaign, locale: str, message_id: str) -> list[str]:
         """The translated paragraphs of a ready message, variables filled in."""
-        return self.status(campaign, locale).translation(message_id, campaign.variables)[1]
+        return self.catalog_state(campaign, locale).translation(message_id, campaign.variables)[1]
 
     def spoken(self, campaign: Campaign, locale: str, message_id: str) -> list[str]:
         """The paragraphs as the voice reads them (normalized for the locale)."""
@@ -208,7 +208,7 @@ class Project:
         if self.voice(locale).recordings == "require":
             return {}           # no voice to predict: recordings are measured when used
         engine, language = self.engine(locale), language_of(locale)
-        reasons = self.status(campaign, locale).message_reasons(campaign)
+        reasons = self.catalog_state(campaign, locale).message_reasons(campaign)
         return {m.id: estimate_seconds(self.spoken(campaign, locale, m.id), engine, language)
                 for m in campaign.messages if m.max_seconds and reasons[m.id] is None}
 
@@ -222,7 +222,7 @@ class Project:
         """Per message, None if ready or why not; and the check findings behind it."""
         key = (campaign.name, locale)
         if key not in self._gates:
-            st = self.status(campaign, locale)
+            st = self.catalog_state(campaign, locale)
             self._gates[key] = readiness(campaign, st, self.glossary(locale),
                                          self.durations(campaign, locale), self.rel(st.path))
         return self._gates[key]

@@ -50,7 +50,7 @@ def project_status(project: Project) -> ProjectStatus:
     for c in project.campaigns:
         summary = CampaignSummary(c.title, len(c.messages))
         for locale in project.locales:
-            st = project.status(c, locale)
+            st = project.catalog_state(c, locale)
             reasons, findings = project.readiness(c, locale)
             out.findings += findings
             counts: dict[str, int] = {}

@@ -150,7 +150,7 @@ def prune(project: Project, dry_run: bool = False) -> Pruned:
         if sums.is_file():
             live.update(bundle.read_sums(sums.read_bytes(), str(sums)).values())
     speech = {key for lp in plan(project.whole()) for job in lp.jobs
-              for key in job.voicing.keys()}
+              for key in job.voicing.speech_keys()}
     return prune_cache(project.layout, live, speech, dry_run)
 
 
@@ -294,7 +294,7 @@ def recording_scripts(project: Project, locale: str, out: Path,
             if reasons.get(message.id) is not None:
                 result.not_ready[f"{campaign.name}/{message.id}"] = str(reasons[message.id])
                 continue
-            title, paragraphs = project.status(campaign, locale).translation(
+            title, paragraphs = project.catalog_state(campaign, locale).translation(
                 message.id, campaign.variables)
             text = "\n\n".join(paragraphs)
             spoken = "\n\n".join(project.spoken(campaign, locale, message.id))

@@ -358,10 +358,10 @@ def test_the_whole_of_a_project_narrowed_to_locales_is_not_read_again(project):
     from pipeline.project import open_project
     narrowed = open_project(project, locales=["ru"])
     campaign = narrowed.campaigns[0]
-    read = narrowed.status(campaign, "ru")
+    read = narrowed.catalog_state(campaign, "ru")
     whole = narrowed.whole()
     assert whole.locales == open_project(project).locales and len(whole.locales) > 1
-    assert whole.campaigns is narrowed.campaigns and whole.status(campaign, "ru") is read
+    assert whole.campaigns is narrowed.campaigns and whole.catalog_state(campaign, "ru") is read
     assert whole.readiness(campaign, "uk")[0] == \
         open_project(project).readiness(campaign, "uk")[0]
     one = open_project(project, campaign=campaign.name, locales=["ru"])

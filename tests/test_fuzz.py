@@ -352,7 +352,7 @@ def test_a_catalog_saved_in_nfd_is_read_as_nfc(tmp_path_factory, text):
     import polib
 
     from pipeline.catalogs.pofile import forget_parsed
-    from pipeline.catalogs.state import locale_status
+    from pipeline.catalogs.state import read_catalog_state
     from pipeline.content.sources import parse_campaign
     forget_parsed()
     folder = tmp_path_factory.mktemp("nfd")
@@ -364,5 +364,5 @@ def test_a_catalog_saved_in_nfd_is_read_as_nfc(tmp_path_factory, text):
         po.append(polib.POEntry(msgctxt=ctxt, msgid=msgid,
                                 msgstr=unicodedata.normalize("NFD", text)))
     po.save(str(folder / "c.po"))
-    st_ = locale_status(campaign, folder / "c.po", "ru")
+    st_ = read_catalog_state(campaign, folder / "c.po", "ru")
     assert all(u.msgstr == unicodedata.normalize("NFC", text) for u in st_.units)

@@ -288,7 +288,7 @@ def _keys(root: Path, locale: str, message: str) -> list[str]:
     from pipeline.project import open_project
     project = open_project(root)
     campaign = project.campaigns[0]
-    return project.voicing(campaign, locale, message).keys()
+    return project.voicing(campaign, locale, message).speech_keys()
 
 
 def test_a_speech_cache_entry_copied_over_another_is_not_used(project, tmp_path):

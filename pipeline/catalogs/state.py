@@ -25,7 +25,7 @@ class UnitState:
 
 
 @dataclass
-class LocaleStatus:
+class CatalogState:
     campaign: str
     locale: str
     path: Path
@@ -79,11 +79,11 @@ def _reason(units: list[UnitState], exists: bool) -> str | None:
     return "; ".join(problems) or None
 
 
-def locale_status(campaign: Campaign, path: Path, locale: str) -> LocaleStatus:
+def read_catalog_state(campaign: Campaign, path: Path, locale: str) -> CatalogState:
     """The state of every unit of ``campaign`` in the catalog at ``path``."""
     units = units_of(campaign)
     if not path.exists():
-        return LocaleStatus(campaign.name, locale, path, False,
+        return CatalogState(campaign.name, locale, path, False,
                             [UnitState(u, "untranslated") for u in units])
     po = load_po(path, shared=True)        # read only
     # Text enters in NFC: an entry saved decomposed matches its unit and is read composed.
@@ -100,5 +100,5 @@ def locale_status(campaign: Campaign, path: Path, locale: str) -> LocaleStatus:
             states.append(UnitState(u, "fuzzy", nfc(e.msgstr), msgstr_line(po, e)))
         else:
             states.append(UnitState(u, "translated", nfc(e.msgstr), msgstr_line(po, e)))
-    return LocaleStatus(campaign.name, locale, path, True, states,
+    return CatalogState(campaign.name, locale, path, True, states,
                         obsolete=sum(1 for e in po if e.obsolete))

@@ -8,7 +8,7 @@ message from being rendered in that locale (the render gate, :func:`readiness`);
 
 from __future__ import annotations
 
-from ..catalogs.state import LocaleStatus, UnitState
+from ..catalogs.state import CatalogState, UnitState
 from ..content.sources import Campaign
 from . import duration, units  # noqa: F401  (registers the checks)
 from .glossary import Glossary, load_glossary
@@ -35,7 +35,7 @@ def check_unit(u: UnitState, locale: str, source_locale: str,
             for severity, text in fn(ctx)]
 
 
-def check_locale(campaign: Campaign, st: LocaleStatus, glossary: Glossary,
+def check_locale(campaign: Campaign, st: CatalogState, glossary: Glossary,
                  durations: dict[str, float], file: str) -> list[Finding]:
     """Every check on every translated unit of one campaign in one locale.
 
@@ -72,7 +72,7 @@ def blocking(findings: list[Finding]) -> dict[str, str]:
     return out
 
 
-def readiness(campaign: Campaign, st: LocaleStatus, glossary: Glossary,
+def readiness(campaign: Campaign, st: CatalogState, glossary: Glossary,
               durations: dict[str, float], file: str
               ) -> tuple[dict[str, str | None], list[Finding]]:
     """The render gate: per message, None if ready (translated, nothing fuzzy, no check

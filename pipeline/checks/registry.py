@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from ..catalogs.state import LocaleStatus, UnitState
+from ..catalogs.state import CatalogState, UnitState
 from ..content.sources import Campaign
 from .glossary import Glossary
 
@@ -61,7 +61,7 @@ class MessageContext:
     """A whole campaign in one locale, with the speech stage's duration estimates."""
 
     campaign: Campaign
-    status: LocaleStatus
+    catalog: CatalogState
     durations: dict[str, float] = field(default_factory=dict)   # message id → seconds
 
 

@@ -268,12 +268,12 @@ def variables(ctx: MessageContext):
     """A campaign variable is the same in every locale, and the locale's voice reads it:
     its letters must be of the locale's script (a value like "7.2 MHz" is read in English
     by a Russian voice). Digits, spaces and punctuation are fine."""
-    locale = ctx.status.locale
+    locale = ctx.catalog.locale
     scripts = scripts_of(locale)
     if not scripts:
         return
     said: set[tuple[str, str]] = set()
-    for u in ctx.status.units:
+    for u in ctx.catalog.units:
         if u.state != "translated":
             continue
         for name in sorted(set(re.findall(r"\{(\w+)\}", u.msgstr))):

@@ -72,13 +72,13 @@ def make_bundle(folder: Path, out: Path, checked: Mapping[str, Checked] | None =
     is left as it is (False).
     """
     folder = Path(folder)
-    sums_path = folder / "SHA256SUMS"
+    sums_path = folder / SUMS
     if not sums_path.exists():
         raise BundleError("no SHA256SUMS in the output folder", folder,
                           fix="render first (broadcast render or broadcast build)")
     sums_data = sums_path.read_bytes()
     sums = read_sums(sums_data, str(sums_path))
-    names = sorted(set(sums) | {"SHA256SUMS"})
+    names = sorted(set(sums) | {SUMS})
     stamp = _zip_time()
     sizes: dict[str, int] = {}
     for name in names:
@@ -113,7 +113,7 @@ def make_bundle(folder: Path, out: Path, checked: Mapping[str, Checked] | None =
                     while chunk := src.read(CHUNK):
                         digest.update(chunk)
                         dest.write(chunk)
-                if name != "SHA256SUMS" and digest.hexdigest() != sums[name]:
+                if name != SUMS and digest.hexdigest() != sums[name]:
                     raise BundleError(f"'{name}' differs from SHA256SUMS: the folder is "
                                       "inconsistent", folder,
                                       fix="render again (broadcast render) before bundling")
@@ -194,7 +194,7 @@ def _same_zip(path: Path, sizes: dict[str, int], sums_data: bytes, stamp) -> boo
                     all(i.date_time == stamp and i.file_size == sizes[i.filename] and
                         i.compress_type == _compression(i.filename) for i in infos)):
                 return False
-            return zf.read("SHA256SUMS") == sums_data
+            return zf.read(SUMS) == sums_data
     except (OSError, zipfile.BadZipFile, KeyError, zlib.error):
         return False
 

@@ -121,7 +121,7 @@ def _write_meta(meta: Path, key: str, measured: dsp.Measured, digest: str, crc: 
 
 
 def message_key(job: MessageJob, profile: Profile) -> str:
-    return cache_key("message", PROCESSING_VERSION, job.voicing.keys(), PARAGRAPH_PAUSE_S,
+    return cache_key("message", PROCESSING_VERSION, job.voicing.speech_keys(), PARAGRAPH_PAUSE_S,
                 dataclasses.asdict(profile), encoder_id(profile),
                 job.title if profile.title_tag else "")
 

@@ -115,7 +115,7 @@ def render_program(program: Program, jobs: list[MessageJob], profile: Profile,
                 raise AudioError(f"program '{program.id}' {name} is a link that leads out of "
                                  "the project", full, fix="copy the file itself into the project")
             extras[name] = sha256_file(full)
-    key = cache_key("program", PROCESSING_VERSION, [j.voicing.keys() for j in jobs],
+    key = cache_key("program", PROCESSING_VERSION, [j.voicing.speech_keys() for j in jobs],
                program.gap_seconds, extras, PARAGRAPH_PAUSE_S, dataclasses.asdict(profile),
                encoder_id(profile), program.title if profile.title_tag else "")
     done = Done({})

@@ -20,7 +20,7 @@ from ..layout import (
     SUMS,
     Layout,
     message_file,
-    program_file,
+    program_name,
     transcript_of,
 )
 from .manifest import Manifest, ManifestError, ManifestFile, Skip
@@ -67,7 +67,7 @@ def write_folder(folder: Path, layout: Layout, profile: Profile, lp: "LocalePlan
             spoken="\n\n".join(job.voicing.texts)))
         result.seconds += rendered.measured.duration
     for program, rendered in programs:
-        name = program_file(program.id, profile.ext)
+        name = program_name(program.id, profile.ext)
         audio[name] = layout.final_cache(rendered.key, profile.ext)
         result.checked[name] = rendered.checked
         entries.append(_entry(name, "program", program.id, program.title,

@@ -44,7 +44,7 @@ def plan(project: Project) -> list[LocalePlan]:
         for locale in project.locales:
             lp = LocalePlan(campaign, locale)
             reasons, _ = project.readiness(campaign, locale)
-            status = project.status(campaign, locale)
+            status = project.catalog_state(campaign, locale)
             for message in campaign.messages:
                 reason = reasons[message.id]
                 if reason is not None:

@@ -53,7 +53,7 @@ class Voicing:
     def engine_instance(self) -> Engine:
         return get_engine(self.engine, dict(self.options))
 
-    def keys(self) -> list[str]:
+    def speech_keys(self) -> list[str]:
         """One speech-cache key per paragraph (or one for the recording)."""
         if self.recording:
             return ["recording-" + self.recording_sha256]
@@ -63,7 +63,7 @@ class Voicing:
 
 def speech(voicing: Voicing, layout: Layout) -> tuple[dsp.Audio, int]:
     """The raw voice of a message (paragraphs joined) and how many syntheses it took."""
-    keys = voicing.keys()
+    keys = voicing.speech_keys()
     if voicing.recording:
         cached = _cached_speech(layout, keys[0])
         if cached is None:
