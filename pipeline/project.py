@@ -35,6 +35,7 @@ class Project:
     _gates: dict[tuple[str, str], tuple] = field(default_factory=dict, repr=False)
     _glossaries: dict[str, Glossary] = field(default_factory=dict, repr=False)
     _lexicons: dict[str, list] = field(default_factory=dict, repr=False)
+    _spoken: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict, repr=False)
     _pots_read: set[str] = field(default_factory=set, repr=False)
     _whole: "Project | None" = field(default=None, repr=False)
 
@@ -85,14 +86,15 @@ class Project:
         """The state of every unit, read from the catalog once per project."""
         key = (campaign.name, locale)
         if key not in self._catalog_states:
-            self._catalog_states[key] = read_catalog_state(campaign, self.layout.po(locale, campaign.name),
-                                                locale)
+            self._catalog_states[key] = read_catalog_state(
+                campaign, self.layout.po(locale, campaign.name), locale)
         return self._catalog_states[key]
 
     def forget_catalogs(self) -> None:
         """Drop what was read, after a command rewrote catalogs."""
         self._catalog_states.clear()
         self._gates.clear()
+        self._spoken.clear()
         self._pots_read.clear()
         self._whole = None
 
@@ -174,10 +176,14 @@ class Project:
         return "heard", None
 
     def spoken_texts(self, campaign: Campaign, locale: str) -> dict[str, str]:
-        """The spoken text of every ready message of a locale."""
-        reasons, _ = self.readiness(campaign, locale)
-        return {mid: " ".join(self.spoken(campaign, locale, mid))
-                for mid, reason in reasons.items() if reason is None}
+        """The spoken text of every ready message of a locale (worked out once: every take
+        of the locale is held to all of them)."""
+        key = (campaign.name, locale)
+        if key not in self._spoken:
+            reasons, _ = self.readiness(campaign, locale)
+            self._spoken[key] = {mid: " ".join(self.spoken(campaign, locale, mid))
+                                 for mid, reason in reasons.items() if reason is None}
+        return self._spoken[key]
 
     def voicing(self, campaign: Campaign, locale: str, message_id: str) -> Voicing | str:
         """How a ready message is voiced, or why it cannot be (a required recording, or a
