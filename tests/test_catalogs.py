@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polib
 import pytest
-from conftest import DATA, snapshot
+from helpers import DATA, snapshot
 
 from pipeline.catalogs import ops as catalogs
 from pipeline.catalogs.pofile import load_po, write_catalog
@@ -299,7 +299,7 @@ def test_pybabel_extract_with_mapping_yields_the_same_units(project, cli, tmp_pa
 
 def test_the_shipped_example_stays_valid_whatever_its_content(tmp_path, cli):
     """The example campaign is content, not a fixture: this test holds for any content."""
-    from conftest import copy_example
+    from helpers import copy_example
     root = copy_example(tmp_path / "example")
     assert cli("update", "--project", root).code == 0
     files = sorted((root / "locales").rglob("*.po*"))
@@ -313,7 +313,7 @@ def test_the_shipped_example_stays_valid_whatever_its_content(tmp_path, cli):
 
 def test_the_shipped_example_is_complete_and_clean(tmp_path, proc):
     """What users copy: every message ready in every locale, and no finding at all."""
-    from conftest import copy_example
+    from helpers import copy_example
     root = copy_example(tmp_path / "example")
     result = proc("status", "--json", "--project", root)
     assert result.code == 0, result.err

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polib
 import pytest
-from conftest import DATA
+from helpers import DATA
 
 from pipeline.checks import Glossary, check_unit, load_glossary
 from pipeline.checks.orthography import ko_kp_forms, southern_forms

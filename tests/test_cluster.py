@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import copy_project, snapshot
+from helpers import copy_project, snapshot
 
 
 @pytest.fixture(scope="module")
@@ -48,5 +48,5 @@ def test_the_local_pool_never_imports_dask(project):
             "'--locale', 'ru', '--profile', 'radio']); "
             "assert rc == 0, rc; "
             "assert not [m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')]")
-    from conftest import process_env
+    from helpers import process_env
     subprocess.run([sys.executable, "-c", code], check=True, env=process_env())

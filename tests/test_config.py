@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DATA, snapshot
+from helpers import DATA, snapshot
 
 from pipeline.audio.profiles import DEFAULT_PROFILES
 from pipeline.config import DEFAULT_VOICES, load_config

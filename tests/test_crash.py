@@ -7,7 +7,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from helpers import REPO
 
 spec = importlib.util.spec_from_file_location("crash_harness", REPO / "scripts" / "crash_harness.py")
 assert spec and spec.loader

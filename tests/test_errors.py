@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DATA, FIXTURE, copy_project, snapshot
+from helpers import DATA, FIXTURE, copy_project, snapshot
 
 BAD_PO = sorted((DATA / "bad_po").glob("*.po"))
 
@@ -36,7 +36,7 @@ def test_audio_out_as_a_plain_file_is_a_clean_message(project, proc):
 def test_an_internal_error_is_one_line_and_debug_shows_the_traceback(project, proc):
     (project / "broadcast.toml").write_text(
         (FIXTURE / "broadcast.toml").read_text().replace('engine = "tone"', 'engine = "broken"'))
-    from conftest import install_plugin, process_env
+    from helpers import install_plugin, process_env
     plugins = install_plugin(project.parent / "plugins", "broken", "broken_engine",
                              "class Engine:\n    def __init__(self):\n"
                              "        raise RuntimeError('boom')\n")

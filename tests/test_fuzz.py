@@ -24,7 +24,7 @@ import warnings
 import zipfile
 from pathlib import Path
 
-from conftest import FIXTURE, snapshot
+from helpers import FIXTURE, snapshot
 from hypothesis import HealthCheck, example, given, reject, settings
 from hypothesis import strategies as st
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polib
 import pytest
-from conftest import po_path, run_broadcast, set_translation
+from helpers import po_path, run_broadcast, set_translation
 
 
 def rendered_ids(root: Path, locale: str, profile: str) -> set[str]:

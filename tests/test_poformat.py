@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polib
 import pytest
-from conftest import copy_example, copy_project, run_broadcast, snapshot
+from helpers import copy_example, copy_project, run_broadcast, snapshot
 
 from pipeline.catalogs import poformat
 from pipeline.catalogs.pofile import load_po

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import polib
 import pytest
-from conftest import TESTS, process_env, run_broadcast, snapshot
+from helpers import TESTS, process_env, run_broadcast, snapshot
 
 PROFILES = ("radio", "usb", "shortwave")
 FAST = ("--locale", "ko_KP", "--locale", "uk")      # the exact tone engine: quick renders

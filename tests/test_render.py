@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import polib
-from conftest import copy_project, run_broadcast, snapshot
+from helpers import copy_project, run_broadcast, snapshot
 from judges import ebur128, ffprobe
 
 from pipeline.audio.codec import ffmpeg_exe

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DATA, FIXTURE, REPO, snapshot
+from helpers import DATA, FIXTURE, REPO, snapshot
 
 from pipeline.content.sources import load_campaign, split_paragraphs
 from pipeline.layout import Layout

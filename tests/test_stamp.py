@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from conftest import process_env, snapshot
+from helpers import process_env, snapshot
 
 NOTHING = "nothing changed since the last build"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polib
 import pytest
-from conftest import install_plugin, po_path, process_env, run_broadcast, set_translation
+from helpers import install_plugin, po_path, process_env, run_broadcast, set_translation
 
 MARKER_CODE = "import pathlib\npathlib.Path({marker!r}).write_text('ran')\n"
 
@@ -243,7 +243,7 @@ def test_a_number_reads_as_one_number_whatever_separates_its_groups(project, mar
 def defects(tmp_path) -> Path:
     import shutil
 
-    from conftest import DATA
+    from helpers import DATA
     return Path(shutil.copytree(DATA / "checks", tmp_path / "defects"))
 
 
@@ -292,7 +292,7 @@ def _keys(root: Path, locale: str, message: str) -> list[str]:
 
 
 def test_a_speech_cache_entry_copied_over_another_is_not_used(project, tmp_path):
-    from conftest import copy_project
+    from helpers import copy_project
     args = ("--locale", "uk", "--profile", "usb")
     assert run_broadcast("build", "--project", project, *args).code == 0
     speech = project / "audio_out" / ".cache" / "speech"
@@ -713,7 +713,7 @@ def test_bundle_refuses_a_folder_whose_audio_was_edited_in_place(project):
 def test_say_never_writes_over_what_it_should_not(project, target, says):
     (project / "notes.txt").write_text("mine\n")
     (project / "folder").mkdir()
-    from conftest import snapshot
+    from helpers import snapshot
     before = snapshot(project)
     result = run_broadcast("say", "--project", project, "--locale", "ru", "--out",
                            project / target, "Тест.")

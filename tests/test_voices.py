@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CAMPAIGN, process_env, snapshot
+from helpers import CAMPAIGN, process_env, snapshot
 
 from pipeline.audio.codec import wav_bytes
 from pipeline.audio.dsp import Audio
@@ -221,7 +221,7 @@ def test_a_truncated_take_is_an_error_and_correct_takes_pass(project, cli, takes
 def test_a_misfiled_take_is_heard_before_use_and_kept_out_of_the_build(project, takes):
     """check --audio found it, and build used to ship it: a take is heard before it is
     first used, and a speech-match error keeps its message out."""
-    from conftest import run_broadcast
+    from helpers import run_broadcast
     file_take(project, "not-alone", takes["rights"], NOT_ALONE)         # misfiled
     file_take(project, "rights", takes["rights"], RIGHTS)               # right
     result = run_broadcast("build", "--project", project, "--locale", "ru", "--profile", "radio")
@@ -248,7 +248,7 @@ def test_without_the_recognizer_a_new_take_is_not_heard_and_status_says_so(proje
 
 
 def test_check_audio_reports_an_undecodable_take_and_goes_on(project, takes):
-    from conftest import run_broadcast
+    from helpers import run_broadcast
     file_take(project, "ident", b"", "")                               # a 0-byte take
     file_take(project, "not-alone", takes["rights"], NOT_ALONE)         # misfiled
     run = run_broadcast("check", "--project", project, "--locale", "ru", "--audio", "--json")

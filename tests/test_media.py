@@ -1,0 +1,228 @@
+"""Sticks and FAT32 images: play order, no identifying data, verified copies, and
+nothing written where it must not be (links, other files, a full or read-only stick)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import pytest
+from helpers import one_line_error, process_env, rewrite_bundle, run_broadcast
+
+
+def test_usb_copies_in_play_order_and_verifies(bundled, cli, tmp_path):
+    dest = tmp_path / "stick"
+    dest.mkdir()
+    result = cli("usb", bundled, dest)
+    assert result.code == 0, result.err
+    with zipfile.ZipFile(bundled) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        in_bundle = [e["file"] for e in manifest["files"] if e["kind"] == "message"]
+        # Names say nothing: an index in play order, no id, no title.
+        expected = [f"{i:02d}.mp3" for i in range(1, len(in_bundle) + 1)]
+        for name, member in zip(expected, in_bundle, strict=True):
+            assert (dest / name).read_bytes() == zf.read(member)
+    assert sorted(p.name for p in dest.iterdir()) == expected
+    assert all(p.suffix == ".mp3" for p in dest.iterdir())     # no manifest, page or text
+    result = cli("usb", bundled, dest)
+    assert result.code == 1 and "already exists on the stick" in result.err
+    assert cli("usb", bundled, dest, "--overwrite").code == 0
+
+
+def test_usb_checks_free_space(bundled, cli, tmp_path, monkeypatch):
+    dest = tmp_path / "stick"
+    dest.mkdir()
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10, 9, 1))
+    result = cli("usb", bundled, dest)
+    assert result.code == 1 and "not enough free space" in result.err
+    assert list(dest.iterdir()) == []
+
+
+def _mtools(*args: str) -> str:
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1", TZ="UTC")
+    return subprocess.run(list(args), capture_output=True, text=True, check=True,
+                          env=env).stdout
+
+
+@pytest.mark.skipif(shutil.which("mdir") is None, reason="mtools is installed by scripts/test.sh")
+def test_fat32_image_in_play_order_with_no_identifying_data(bundled, cli, tmp_path):
+    image = tmp_path / "stick.img"
+    result = cli("usb", bundled, "--image", image, "--size", "64M")
+    assert result.code == 0, result.err
+    listing = _mtools("mdir", "-i", str(image), "::/")
+    with zipfile.ZipFile(bundled) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        in_bundle = [e["file"] for e in manifest["files"] if e["kind"] == "message"]
+        words = {w.lower() for e in manifest["files"] for w in re.findall(
+            r"[^\W\d_]+", e["id"] + " " + e["title"] + " " + e["text"])}
+        expected = [f"{i:02d}.mp3" for i in range(1, len(in_bundle) + 1)]
+        rows = [line for line in listing.split("\n") if line[:2].isdigit()]
+        names = [f"{row.split()[0]}.{row.split()[1]}".lower() for row in rows]
+        assert names == expected                        # mdir shows play order
+        assert all(n.split(".")[0].isdigit() for n in names)
+        assert not words & {w.lower() for w in re.findall(r"[^\W\d_]+", listing)
+                            if w.lower() not in ("mp", "volume", "in", "drive", "has", "no",
+                                                 "label", "serial", "number", "is", "directory",
+                                                 "for", "files", "bytes", "free", "name")}
+        assert all("1980-01-01" in row for row in rows)  # fixed times
+        back = tmp_path / "back"
+        back.mkdir()
+        for name, member in zip(expected, in_bundle, strict=True):
+            _mtools("mcopy", "-i", str(image), f"::/{name}", str(back / name))
+            assert (back / name).read_bytes() == zf.read(member)
+    assert "has no label" in listing or "NO NAME" in listing
+    assert image.stat().st_size == 64 * 1024 * 1024
+    # The serial number is random each time, unless --reproducible.
+    again = tmp_path / "again.img"
+    assert cli("usb", bundled, "--image", again, "--size", "64M").code == 0
+    serial = lambda p: p.read_bytes()[0x43:0x47]
+    assert serial(image) != serial(again)
+    r1, r2 = tmp_path / "r1.img", tmp_path / "r2.img"
+    for path in (r1, r2):
+        assert cli("usb", bundled, "--image", path, "--size", "64M", "--reproducible").code == 0
+    assert r1.read_bytes() == r2.read_bytes()
+    assert serial(r1) != bytes.fromhex("1234ABCD")[::-1]
+
+
+def test_image_refuses_a_tampered_bundle(bundled, cli, tmp_path):
+    rewrite_bundle(bundled, lambda n, d: [] if n == "03-rights.mp3" else [(n, d)])
+    result = cli("usb", bundled, "--image", tmp_path / "x.img")
+    assert result.code == 1 and "verification failed" in result.err
+    assert not (tmp_path / "x.img").exists()
+
+
+def test_names_that_differ_only_by_case_cannot_clash_on_fat(bundled, tmp_path):
+    """Names on a stick are indexes, not the bundle's names: members that differ only by
+    case become 01.mp3 and 02.mp3."""
+    with zipfile.ZipFile(bundled) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    manifest = json.loads(members["manifest.json"])
+    twin = dict(manifest["files"][0], file="01-IDENT.mp3")
+    manifest["files"].insert(1, twin)
+    members["01-IDENT.mp3"] = members["01-ident.mp3"]
+    members["manifest.json"] = json.dumps(manifest).encode()
+    members["playlist.m3u8"] = members["playlist.m3u8"].replace(
+        b"01-ident.mp3\n", b"01-ident.mp3\n#EXTINF:1,twin\n01-IDENT.mp3\n")
+    members["SHA256SUMS"] = "".join(f"{hashlib.sha256(d).hexdigest()}  {n}\n"
+                                    for n, d in sorted(members.items())
+                                    if n != "SHA256SUMS").encode()
+    with zipfile.ZipFile(bundled, "w") as zf:
+        for name, data in sorted(members.items()):
+            zf.writestr(name, data)
+    result = run_broadcast("usb", bundled, "--image", tmp_path / "s.img", env=process_env())
+    assert result.code == 0, result.err
+    listing = _mtools("mdir", "-b", "-i", str(tmp_path / "s.img"), "::/")
+    assert "::/01.MP3" in listing.upper() and "::/02.MP3" in listing.upper()
+    assert "IDENT" not in listing.upper()
+
+
+def test_an_absurd_image_size_is_one_line(bundled, tmp_path):
+    for size, says in (("999999G", "more than a FAT32 stick image should be"),
+                       ("12 parsecs", "is not understood"), ("1K", "too small")):
+        line = one_line_error(run_broadcast("usb", bundled, "--image", tmp_path / "s.img",
+                                             "--size", size, env=process_env()))
+        assert says in line
+    assert not (tmp_path / "s.img").exists()
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="util-linux's unshare")
+def test_a_read_only_stick_is_one_line(bundled, tmp_path):
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    script = (f"mount --bind '{stick}' '{stick}' && mount -o remount,bind,ro '{stick}' "
+              f"'{stick}' && exec '{sys.executable}' -m pipeline usb '{bundled}' '{stick}'")
+    proc = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True,
+                          text=True, env=process_env())
+    assert proc.returncode == 1, proc.stderr
+    assert "Read-only file system" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().split("\n")) == 1
+    assert not any(stick.iterdir())
+
+
+def test_transcripts_go_on_a_stick_only_when_asked(bundled, tmp_path):
+    dest = tmp_path / "stick"
+    dest.mkdir()
+    result = run_broadcast("usb", bundled, dest, "--with-transcripts", env=process_env())
+    assert result.code == 0, result.err
+    with zipfile.ZipFile(bundled) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        messages = [e["file"] for e in manifest["files"] if e["kind"] == "message"]
+        for index, member in enumerate(messages, 1):
+            assert (dest / f"{index:02d}.txt").read_bytes() == \
+                zf.read(member.rsplit(".", 1)[0] + ".txt")
+    assert sorted(p.suffix for p in dest.iterdir()) == [".mp3"] * len(messages) + \
+        [".txt"] * len(messages)
+
+
+def test_a_title_tag_never_reaches_a_stick():
+    """A profile with title_tag writes an ID3 title into the bundle's MP3s; the stick gets
+    the same audio without it."""
+    import numpy as np
+
+    from pipeline.audio.codec import encode_mp3
+    from pipeline.audio.dsp import Audio
+    from pipeline.distribute.media import strip_id3
+    t = np.arange(44100) / 44100
+    tone = Audio((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 44100)
+    tagged, plain = encode_mp3(tone, 128, "Права военнопленного"), encode_mp3(tone, 128)
+    assert tagged.startswith(b"ID3") and "Права".encode("utf-8") in tagged
+    assert strip_id3(tagged) == plain
+    assert strip_id3(plain) == plain
+
+
+def test_a_link_on_the_stick_is_never_written_through(bundled, tmp_path):
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    outside = tmp_path / "outside"
+    (stick / "01.mp3").symlink_to("../outside")                 # dangling
+    for extra in ((), ("--overwrite",)):
+        result = run_broadcast("usb", bundled, stick, *extra, env=process_env())
+        assert "'01.mp3' on the stick is a link" in one_line_error(result)
+        assert not outside.exists()
+    outside.write_bytes(b"precious")
+    result = run_broadcast("usb", bundled, stick, "--overwrite", env=process_env())
+    assert result.code == 1 and outside.read_bytes() == b"precious"
+
+
+def test_an_image_never_replaces_a_file_it_did_not_make(bundled, tmp_path):
+    doc = tmp_path / "report.docx"
+    doc.write_bytes(b"PK\x03\x04 a document")
+    result = run_broadcast("usb", bundled, "--image", doc, env=process_env())
+    assert "--overwrite" in one_line_error(result)
+    assert doc.read_bytes() == b"PK\x03\x04 a document"
+    image = tmp_path / "stick.img"
+    assert run_broadcast("usb", bundled, "--image", image, env=process_env()).code == 0
+    first = image.read_bytes()
+    # its own image is replaced (a new serial), and with --overwrite anything is
+    assert run_broadcast("usb", bundled, "--image", image, env=process_env()).code == 0
+    assert image.read_bytes() != first
+    assert run_broadcast("usb", bundled, "--image", doc, "--overwrite",
+                         env=process_env()).code == 0
+    assert doc.read_bytes()[3:11] == b"mkfs.fat"
+    assert "is not signed" in run_broadcast("usb", bundled, "--image", image,
+                                            env=process_env()).out
+
+
+def test_a_killed_image_writes_work_folder_is_removed_by_the_next(bundled, tmp_path):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    orphan = tmp_path / f".image-{dead.pid}-abc"
+    orphan.mkdir()
+    (orphan / "image.img").write_bytes(b"\0" * 1024)
+    alive = tmp_path / f".image-{os.getpid()}-def"         # a write still running: kept
+    alive.mkdir()
+    assert run_broadcast("usb", bundled, "--image", tmp_path / "s.img",
+                         env=process_env()).code == 0
+    assert not orphan.exists() and alive.exists()
+
+
+def test_a_size_of_zero_is_refused(bundled, tmp_path):
+    result = run_broadcast("usb", bundled, "--image", tmp_path / "s.img", "--size", "0",
+                           env=process_env())
+    assert "size '0' is not understood" in result.err and result.code in (1, 2)
