@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import CAMPAIGN
 
 from pipeline.audio import dsp
 from pipeline.audio.profiles import DEFAULT_PROFILES
+from pipeline.layout import Layout
 
 RATE = 48000
 
@@ -233,9 +235,9 @@ def test_the_dsp_filters_agree_with_scipy():
 
 def test_a_damaged_cache_entry_is_made_again(project, cli):
     assert cli("build", "--project", project, "--locale", "uk", "--profile", "usb").code == 0
-    out = project / "audio_out" / "demo" / "uk" / "usb"
+    out = Layout(project).output_folder(CAMPAIGN, "uk", "usb")
     before = {p.name: p.read_bytes() for p in out.glob("*.mp3")}
-    entry = next((project / "audio_out" / ".cache" / "final").glob("*.mp3"))
+    entry = next((Layout(project).cache_dir / "final").glob("*.mp3"))
     entry.unlink()                                  # the output file holds its own link
     entry.write_bytes(b"\xff\xfb" + bytes(100))     # a truncated, wrong entry
     run = cli("build", "--project", project, "--locale", "uk", "--profile", "usb")

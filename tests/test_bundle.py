@@ -13,11 +13,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from helpers import bundle_of, copy_project, one_line_error, process_env, rewrite_bundle, run_broadcast
+from helpers import CAMPAIGN, bundle_of, copy_project, one_line_error, process_env, rewrite_bundle, run_broadcast
+
+from pipeline.layout import Layout
 
 
 def test_build_ends_with_deterministic_bundles(built, tmp_path, cli):
-    names = sorted(p.name for p in (built / "audio_out" / "bundles").glob("*.zip"))
+    names = sorted(p.name for p in (Layout(built).out_dir / "bundles").glob("*.zip"))
     assert names == sorted(f"demo-{l}-{p}.zip" for l in ("ko_KP", "ru", "uk")
                            for p in ("radio", "usb", "shortwave"))
     with zipfile.ZipFile(bundle_of(built)) as zf:
@@ -42,7 +44,7 @@ def test_zip_times_follow_source_date_epoch(built, tmp_path, monkeypatch):
     from pipeline.distribute.bundle import make_bundle
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     out = tmp_path / "b.zip"
-    make_bundle(built / "audio_out" / "demo" / "uk" / "radio", out)
+    make_bundle(Layout(built).output_folder(CAMPAIGN, "uk", "radio"), out)
     with zipfile.ZipFile(out) as zf:
         assert zf.infolist()[0].date_time[:3] == (2023, 11, 14)
 
@@ -53,7 +55,7 @@ def test_a_member_that_differs_from_its_sum_stops_the_bundle(built, tmp_path):
     audio is stored, text deflated."""
     from pipeline.distribute.bundle import make_bundle
     from pipeline.errors import BundleError
-    folder = shutil.copytree(built / "audio_out" / "demo" / "uk" / "usb", tmp_path / "usb")
+    folder = shutil.copytree(Layout(built).output_folder(CAMPAIGN, "uk", "usb"), tmp_path / "usb")
     out = tmp_path / "b.zip"
     assert make_bundle(folder, out) is True
     assert make_bundle(folder, out) is False
@@ -77,14 +79,14 @@ def test_a_build_copies_the_audio_it_checked_without_reading_it(built, tmp_path,
     that reads and hashes every member."""
     from pipeline.distribute import bundle
     root = shutil.copytree(built, tmp_path / "copy", copy_function=os.link)
-    for old in (root / "audio_out" / "bundles").glob("demo-ru-*.zip"):
+    for old in (Layout(root).out_dir / "bundles").glob("demo-ru-*.zip"):
         old.unlink()
     copied, real = [], bundle._copy_stored
     monkeypatch.setattr(bundle, "_copy_stored", lambda zf, info, path, crc: (
         copied.append(path), real(zf, info, path, crc)))
     assert cli("build", "--project", root, "--locale", "ru", "--jobs", "1").code == 0
     for profile in ("radio", "usb", "shortwave"):
-        folder = root / "audio_out" / "demo" / "ru" / profile
+        folder = Layout(root).output_folder(CAMPAIGN, "ru", profile)
         audio = sorted(p for p in folder.rglob("*") if p.suffix in (".wav", ".mp3"))
         assert audio and set(audio) <= set(copied)
         streamed = tmp_path / f"{profile}.zip"
@@ -117,7 +119,7 @@ def test_where_the_kernel_cannot_copy_the_bytes_are_read_and_written(built, tmp_
     def refuse(*args):
         raise OSError(errno.EXDEV, "Invalid cross-device link")
     monkeypatch.setattr(os, "copy_file_range", refuse)
-    folder = built / "audio_out" / "demo" / "ru" / "radio"
+    folder = Layout(built).output_folder(CAMPAIGN, "ru", "radio")
     assert make_bundle(folder, tmp_path / "a.zip", checked_audio(folder)) is True
     assert (tmp_path / "a.zip").read_bytes() == bundle_of(built, "ru", "radio").read_bytes()
 
@@ -127,7 +129,7 @@ def test_a_checked_file_that_changed_since_is_read_and_hashed(built, tmp_path):
     copied on their word: it is read and hashed, and a change stops the bundle."""
     from pipeline.distribute.bundle import make_bundle
     from pipeline.errors import BundleError
-    folder = shutil.copytree(built / "audio_out" / "demo" / "ru" / "usb", tmp_path / "usb")
+    folder = shutil.copytree(Layout(built).output_folder(CAMPAIGN, "ru", "usb"), tmp_path / "usb")
     checked = checked_audio(folder)
     assert make_bundle(folder, tmp_path / "a.zip", checked) is True
     assert (tmp_path / "a.zip").read_bytes() == bundle_of(built, "ru", "usb").read_bytes()

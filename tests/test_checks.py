@@ -16,6 +16,7 @@ from helpers import DATA
 from pipeline.checks import Glossary, check_unit, load_glossary
 from pipeline.checks.orthography import ko_kp_forms, southern_forms
 from pipeline.errors import ConfigError
+from pipeline.layout import Layout
 
 CHECKS = DATA / "checks"
 
@@ -98,7 +99,7 @@ def test_a_message_with_an_error_is_not_rendered_and_status_says_why(defects, cl
                  "--jobs", "1")
     assert result.code == 0
     assert "skipped defects/ru/m-unchanged: check unchanged failed" in result.out
-    folder = defects / "audio_out" / "defects" / "ru" / "radio"
+    folder = Layout(defects).out_dir / "defects" / "ru" / "radio"
     names = {p.name for p in folder.glob("*.wav")}
     assert not any("m-unchanged" in n or "m-placeholders" in n or "m-duration" in n
                    or "m-numbers" in n for n in names)
@@ -120,7 +121,7 @@ def test_duration_is_predicted_from_the_voice_without_synthesis(project, cli):
         [("duration", "ident", "error")]
     assert "predicted" in findings[0]["text"] and "over max_seconds 2" in findings[0]["text"]
     assert ToneEngine.calls == calls
-    assert not (project / "audio_out").exists()
+    assert not (Layout(project).out_dir).exists()
     assert CHAR_S > 0
 
 

@@ -12,6 +12,8 @@ import sys
 import pytest
 from helpers import copy_project, snapshot
 
+from pipeline.layout import Layout
+
 
 @pytest.fixture(scope="module")
 def scheduler():
@@ -30,7 +32,7 @@ def test_a_cluster_build_equals_a_local_build_byte_for_byte(tmp_path, cli, sched
     run = cli("build", "--project", remote, "--scheduler", scheduler)
     assert run.code == 0, run.err
     assert "syntheses" in run.out
-    first, second = snapshot(local / "audio_out"), snapshot(remote / "audio_out")
+    first, second = snapshot(Layout(local).out_dir), snapshot(Layout(remote).out_dir)
     outputs = {name for name in first if not name.startswith(".cache/")}
     assert outputs and {n for n in second if not n.startswith(".cache/")} == outputs
     assert all(first[name] == second[name] for name in outputs)

@@ -9,13 +9,15 @@ from pathlib import Path
 import pytest
 from helpers import DATA, FIXTURE, copy_project, snapshot
 
+from pipeline.layout import Layout
+
 BAD_PO = sorted((DATA / "bad_po").glob("*.po"))
 
 
 def test_status_and_check_leave_audio_out_exactly_as_it_was(tmp_path, proc):
     project = copy_project(tmp_path / "project")
-    (project / "audio_out").mkdir()
-    (project / "audio_out" / ".gitkeep").write_text("")
+    (Layout(project).out_dir).mkdir()
+    (Layout(project).out_dir / ".gitkeep").write_text("")
     before = snapshot(project)
     for args in (("status",), ("status", "--json"), ("check",), ("check", "--json")):
         result = proc(*args, "--project", project)
@@ -24,7 +26,7 @@ def test_status_and_check_leave_audio_out_exactly_as_it_was(tmp_path, proc):
 
 
 def test_audio_out_as_a_plain_file_is_a_clean_message(project, proc):
-    (project / "audio_out").write_text("not a folder")
+    (Layout(project).out_dir).write_text("not a folder")
     assert proc("status", "--project", project).code == 0     # status writes nothing at all
     result = proc("render", "--project", project, "--locale", "uk")
     assert result.code == 1, result

@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, example, given, reject, settings
 from hypothesis import strategies as st
 
 from pipeline.cli import main
+from pipeline.layout import Layout
 
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -185,7 +186,7 @@ def a_bundle() -> bytes:
             code, err = run("build", "--project", root, "--locale", "ko_KP", "--profile",
                             "usb", "--jobs", "1")
             assert code == 0, err
-            _BUNDLE["zip"] = (root / "audio_out" / "bundles" / "demo-ko_KP-usb.zip").read_bytes()
+            _BUNDLE["zip"] = (Layout(root).out_dir / "bundles" / "demo-ko_KP-usb.zip").read_bytes()
     return _BUNDLE["zip"]
 
 

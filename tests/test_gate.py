@@ -9,11 +9,13 @@ from pathlib import Path
 
 import polib
 import pytest
-from helpers import po_path, run_broadcast, set_translation
+from helpers import CAMPAIGN, po_path, run_broadcast, set_translation
+
+from pipeline.layout import Layout
 
 
 def rendered_ids(root: Path, locale: str, profile: str) -> set[str]:
-    folder = root / "audio_out" / "demo" / locale / profile
+    folder = Layout(root).output_folder(CAMPAIGN, locale, profile)
     if not (folder / "manifest.json").exists():
         return set()
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
@@ -21,7 +23,7 @@ def rendered_ids(root: Path, locale: str, profile: str) -> set[str]:
 
 
 def bundled_ids(root: Path, locale: str, profile: str) -> set[str]:
-    path = root / "audio_out" / "bundles" / f"demo-{locale}-{profile}.zip"
+    path = Layout(root).out_dir / "bundles" / f"demo-{locale}-{profile}.zip"
     if not path.exists():
         return set()
     with zipfile.ZipFile(path) as zf:
@@ -70,7 +72,7 @@ def test_source_copied_into_a_locale_of_unknown_script_is_not_spoken(project):
     assert "[unchanged]" in result.out
     result = build(project, "--locale", "ja")
     assert result.code == 1 and "nothing was rendered" in result.err
-    assert not (project / "audio_out" / "demo" / "ja").exists()
+    assert not (Layout(project).out_dir / "demo" / "ja").exists()
 
 
 def test_unchanged_still_allows_what_may_stay_as_written(project):

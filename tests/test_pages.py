@@ -8,6 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import CAMPAIGN
+
+from pipeline.layout import Layout
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -49,7 +52,7 @@ def assert_offline_source(path: Path) -> None:
 @pytest.mark.parametrize("locale, profile", [("ko_KP", "usb"), ("ru", "radio"),
                                              ("uk", "shortwave")])
 def test_index_page_plays_every_file(browser, built, locale, profile, tmp_path_factory):
-    folder = built / "audio_out" / "demo" / locale / profile
+    folder = Layout(built).output_folder(CAMPAIGN, locale, profile)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert_offline_source(folder / "index.html")
     page, errors, outside = open_page(browser, folder / "index.html")
@@ -79,7 +82,7 @@ def test_index_page_plays_every_file(browser, built, locale, profile, tmp_path_f
 
 
 def test_report_page_matches_status(browser, built, cli, tmp_path_factory):
-    report = built / "audio_out" / "report.html"
+    report = Layout(built).out_dir / "report.html"
     assert_offline_source(report)
     status = json.loads(cli("status", "--json", "--project", built).out)
     page, errors, outside = open_page(browser, report)

@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 import polib
 import pytest
-from helpers import TESTS, process_env, run_broadcast, snapshot
+from helpers import CAMPAIGN, TESTS, process_env, run_broadcast, snapshot
+
+from pipeline.layout import Layout
 
 PROFILES = ("radio", "usb", "shortwave")
 FAST = ("--locale", "ko_KP", "--locale", "uk")      # the exact tone engine: quick renders
@@ -27,11 +29,11 @@ def po_path(root: Path, locale: str) -> Path:
 
 
 def folder(root: Path, locale: str, profile: str) -> Path:
-    return root / "audio_out" / "demo" / locale / profile
+    return Layout(root).output_folder(CAMPAIGN, locale, profile)
 
 
 def bundle_path(root: Path, locale: str, profile: str) -> Path:
-    return root / "audio_out" / "bundles" / f"demo-{locale}-{profile}.zip"
+    return Layout(root).out_dir / "bundles" / f"demo-{locale}-{profile}.zip"
 
 
 def ids_in(root: Path, locale: str, profile: str) -> set[str]:
@@ -112,8 +114,8 @@ def _amplitude(project: Path, value: float, extra: str = "") -> None:
 ])
 def test_a_failed_render_keeps_the_previous_output_and_bundles(project, fault, extra, says):
     ok("build", "--project", project, "--locale", "ko_KP")
-    before = snapshot(project / "audio_out" / "demo" / "ko_KP")
-    zips = snapshot(project / "audio_out" / "bundles")
+    before = snapshot(Layout(project).out_dir / "demo" / "ko_KP")
+    zips = snapshot(Layout(project).out_dir / "bundles")
     _amplitude(project, 0.2, extra)
     started = time.monotonic()
     jobs = "2" if fault == "FAKE_ENGINE_DIE" else "1"      # a worker process to kill
@@ -125,14 +127,14 @@ def test_a_failed_render_keeps_the_previous_output_and_bundles(project, fault, e
     assert ("was kept as it was" in result.err.strip().split("\n")[-1] or
             "files already written are complete" in result.err)
     assert "no message is ready" not in result.err
-    assert snapshot(project / "audio_out" / "demo" / "ko_KP") == before
-    assert snapshot(project / "audio_out" / "bundles") == zips
+    assert snapshot(Layout(project).out_dir / "demo" / "ko_KP") == before
+    assert snapshot(Layout(project).out_dir / "bundles") == zips
 
 
 def test_the_report_lists_every_locale_after_a_narrowed_build(project):
     ok("build", "--project", project, *FAST)
     ok("build", "--project", project, "--locale", "uk")
-    report = (project / "audio_out" / "report.html").read_text(encoding="utf-8")
+    report = (Layout(project).out_dir / "report.html").read_text(encoding="utf-8")
     for locale in ("ko_KP", "ru", "uk"):
         assert f'data-locale="{locale}"' in report
     assert 'href="demo/ko_KP/radio/index.html"' in report
@@ -236,7 +238,7 @@ def test_a_duplicate_entry_is_refused_naming_both_lines(project):
 
 def test_leftovers_of_a_killed_command_are_cleaned_and_folders_recovered(project):
     ok("build", "--project", project, "--locale", "ko_KP", "--profile", "usb")
-    base = project / "audio_out" / "demo" / "ko_KP"
+    base = Layout(project).out_dir / "demo" / "ko_KP"
     good = snapshot(base / "usb")
     # A kill during a folder swap (old folder retired, new one not yet in place), during
     # another folder's staging, and during atomic writes.
@@ -244,7 +246,7 @@ def test_leftovers_of_a_killed_command_are_cleaned_and_folders_recovered(project
     (base / ".radio.staging").mkdir()
     (base / ".radio.staging" / "01-ident.wav").write_bytes(b"half")
     temps = [po_path(project, "ru").parent / ".demo.po.k2j4h5x9.tmp",
-             project / "audio_out" / ".cache" / ".x.wav.abcd1234.tmp"]
+             Layout(project).cache_dir / ".x.wav.abcd1234.tmp"]
     for path in temps:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"partial")
@@ -298,13 +300,13 @@ def test_a_recording_script_that_is_not_utf8_is_one_line(project):
 
 def _built_ko(project: Path) -> tuple[dict, dict]:
     ok("build", "--project", project, "--locale", "ko_KP")
-    return (snapshot(project / "audio_out" / "demo" / "ko_KP"),
-            snapshot(project / "audio_out" / "bundles"))
+    return (snapshot(Layout(project).out_dir / "demo" / "ko_KP"),
+            snapshot(Layout(project).out_dir / "bundles"))
 
 
 def _kept(project: Path, before: tuple[dict, dict]) -> None:
-    assert snapshot(project / "audio_out" / "demo" / "ko_KP") == before[0]
-    assert snapshot(project / "audio_out" / "bundles") == before[1]
+    assert snapshot(Layout(project).out_dir / "demo" / "ko_KP") == before[0]
+    assert snapshot(Layout(project).out_dir / "bundles") == before[1]
 
 
 def _one_line(result) -> str:
@@ -328,7 +330,7 @@ def test_disk_full_during_a_build_is_one_line_and_keeps_complete_outputs(project
     line = _one_line(type("R", (), {"err": proc.stderr})())
     assert "File too large" in proc.stderr and "raise the limit" in proc.stderr, line
     _kept(project, before)
-    assert not list((project / "audio_out").rglob(".*.tmp"))
+    assert not list((Layout(project).out_dir).rglob(".*.tmp"))
 
 
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="util-linux's unshare")
@@ -387,7 +389,7 @@ def test_ffmpeg_missing_at_run_time_keeps_outputs(project, tmp_path):
 
 def test_a_voice_that_does_not_exist_keeps_outputs(project):
     ok("build", "--project", project, "--locale", "uk")
-    before = snapshot(project / "audio_out" / "demo" / "uk")
+    before = snapshot(Layout(project).out_dir / "demo" / "uk")
     toml = project / "broadcast.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace(
         '[voices.uk]\nengine = "tone"\nvoice = "uk"',
@@ -395,7 +397,7 @@ def test_a_voice_that_does_not_exist_keeps_outputs(project):
     result = run_broadcast("build", "--project", project, "--locale", "uk", "--jobs", "1")
     assert result.code in (1, 2), result
     assert "no-such-voice" in result.err and "Traceback" not in result.err
-    assert snapshot(project / "audio_out" / "demo" / "uk") == before
+    assert snapshot(Layout(project).out_dir / "demo" / "uk") == before
 
 
 def test_a_slow_build_racing_a_quick_one_cannot_put_a_withdrawn_message_back(project):

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import polib
-from helpers import copy_project, run_broadcast, snapshot
+from helpers import CAMPAIGN, copy_project, run_broadcast, snapshot
 from judges import ebur128, ffprobe
 
 from pipeline.audio.codec import ffmpeg_exe
 from pipeline.audio.dsp import Audio
 from pipeline.content.sources import load_campaign
+from pipeline.layout import Layout
 from pipeline.voice.engines import SpeechRequest, get_engine
 
 PROFILES = ("radio", "usb", "shortwave")
@@ -27,11 +28,11 @@ FORMATS = {"radio": ("pcm_s16le", 48000), "usb": ("mp3", 44100),
 
 
 def out(root: Path, locale: str, profile: str) -> Path:
-    return root / "audio_out" / "demo" / locale / profile
+    return Layout(root).output_folder(CAMPAIGN, locale, profile)
 
 
 def audio_files(root: Path) -> list[Path]:
-    return sorted(p for p in (root / "audio_out" / "demo").rglob("*")
+    return sorted(p for p in (Layout(root).out_dir / "demo").rglob("*")
                   if p.suffix in (".wav", ".mp3"))
 
 
@@ -118,14 +119,16 @@ def test_manifest_checksums_and_playlist_agree_with_the_files(built):
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == sums[name]
 
 
-def test_rebuild_is_byte_identical_and_does_no_synthesis_or_encoding(built, cli):
-    before = snapshot(built / "audio_out" / "demo")
+def test_rebuild_is_byte_identical_and_does_no_synthesis_or_encoding(built, cli, tmp_path):
+    root = tmp_path / "project"         # a copy: a build rewrites the shared project's stamp
+    shutil.copytree(built, root, symlinks=True)
+    before = snapshot(Layout(root).out_dir / CAMPAIGN)
     for workers in ("1", "2"):          # in process, and through the worker pool
         # the whole build (the command's main, not its entry, which answers from the stamp)
-        result = cli("build", "--project", built, "--jobs", workers)
+        result = cli("build", "--project", root, "--jobs", workers)
         assert result.code == 0, result
         assert "\n0 syntheses, 0 encodings\n" in result.out, result.out
-        assert snapshot(built / "audio_out" / "demo") == before
+        assert snapshot(Layout(root).out_dir / CAMPAIGN) == before
 
 
 def test_the_report_counts_syntheses_and_encodings(project, cli):
@@ -142,7 +145,7 @@ def test_two_fresh_builds_are_byte_identical(tmp_path, cli):
     for name, jobs in (("a", "1"), ("b", "2")):
         root = copy_project(tmp_path / name)
         assert cli("build", "--project", root, "--locale", "ru", "--jobs", jobs).code == 0
-        outputs.append(snapshot(root / "audio_out" / "demo"))
+        outputs.append(snapshot(Layout(root).out_dir / "demo"))
     assert outputs[0] == outputs[1]
     # per folder: 4 messages and 1 program, 4 transcripts, SHA256SUMS, manifest, playlist,
     # index.html
@@ -178,7 +181,7 @@ def test_nothing_ready_renders_nothing_and_exits_1(project, cli):
     assert result.code == 1
     assert "nothing was rendered" in result.err
     assert "skipped demo/de/ident: 3 units untranslated" in result.out
-    assert not (project / "audio_out" / "demo" / "de").exists()
+    assert not (Layout(project).out_dir / "demo" / "de").exists()
 
 
 def _speech(text: str, locale: str) -> Audio:
@@ -400,7 +403,7 @@ def test_a_programs_cached_blocks_are_taken_only_whole(built, tmp_path):
     from pipeline.layout import Layout
     from pipeline.render.cache import cached_blocks
     layout = Layout(tmp_path)
-    (tmp_path / "audio_out" / ".cache" / "final").mkdir(parents=True)
+    (Layout(tmp_path).cache_dir / "final").mkdir(parents=True)
     mp3 = out(built, "ru", "usb") / "01-ident.mp3"
     expected = decoded_blocks(mp3, 1234, 44100)
     at = cached_blocks(layout, ["k"], [mp3], PROFILES["usb"])
@@ -428,9 +431,9 @@ def test_a_cache_entry_gives_its_digests_only_with_its_recorded_stat(built, tmp_
     from pipeline.layout import Layout
     from pipeline.render.cache import hit
     layout = Layout(tmp_path)
-    final = tmp_path / "audio_out" / ".cache" / "final"
+    final = Layout(tmp_path).cache_dir / "final"
     final.mkdir(parents=True)
-    source = next((built / "audio_out" / ".cache" / "final").glob("*.mp3"))
+    source = next((Layout(built).cache_dir / "final").glob("*.mp3"))
     key = source.stem
     entry = final / source.name
     shutil.copy(source, entry)
@@ -462,7 +465,7 @@ def test_an_mp3_programs_decoding_is_shared_out_to_the_workers(built, tmp_path):
     from pipeline.render.cache import Rendered, cached_blocks
     from pipeline.render.jobs import block_shares, render_blocks
     layout = Layout(tmp_path)
-    (tmp_path / "audio_out" / ".cache" / "final").mkdir(parents=True)
+    (Layout(tmp_path).cache_dir / "final").mkdir(parents=True)
     folder = out(built, "ru", "usb")
     manifest = json.loads((folder / "manifest.json").read_text())
     messages, keys = [], []
@@ -562,7 +565,7 @@ def test_a_rebuild_forks_workers_only_for_two_messages_or_more(project, cli, mon
     fresh = tmp_path / "fresh"
     shutil.copytree(project, fresh, ignore=shutil.ignore_patterns("audio_out"))
     assert cli("build", "--project", fresh, "--locale", "ru", "--jobs", "1").code == 0
-    assert snapshot(fresh / "audio_out" / "demo") == snapshot(project / "audio_out" / "demo")
+    assert snapshot(Layout(fresh).out_dir / "demo") == snapshot(Layout(project).out_dir / "demo")
 
 
 def test_prune_deletes_what_an_edit_left_and_nothing_a_folder_holds(project, cli):
@@ -570,7 +573,7 @@ def test_prune_deletes_what_an_edit_left_and_nothing_a_folder_holds(project, cli
     profile, the programs, the old paragraph's synthesis): prune deletes them, and only
     them; --dry-run says the same and deletes nothing; the next build renders nothing."""
     args = ("build", "--project", project, "--locale", "ru", "--jobs", "1")
-    cache = project / "audio_out" / ".cache"
+    cache = Layout(project).cache_dir
     assert cli(*args).code == 0
     po = project / "locales" / "ru" / "LC_MESSAGES" / "demo.po"
     po.write_text(po.read_text(encoding="utf-8").replace(
@@ -590,7 +593,7 @@ def test_prune_deletes_what_an_edit_left_and_nothing_a_folder_holds(project, cli
     # and the six programs with their metas; the old paragraph's synthesis.
     assert {p.suffix for p in gone} >= {".wav", ".mp3", ".json"}
     assert any(p.parent.name == "speech" for p in gone)
-    for folder in (project / "audio_out" / "demo" / "ru").iterdir():
+    for folder in (Layout(project).out_dir / "demo" / "ru").iterdir():
         for audio in (p for p in folder.rglob("*") if p.suffix in (".wav", ".mp3")):
             assert audio.stat().st_nlink == 2, audio       # its cache entry is still there
     assert "\n0 syntheses, 0 encodings\n" in cli(*args).out

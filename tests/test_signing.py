@@ -9,7 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import bundle_of, process_env, run_broadcast
+from helpers import CAMPAIGN, bundle_of, process_env, run_broadcast
+
+from pipeline.layout import Layout
 
 MINISIGN = shutil.which("minisign")
 
@@ -18,7 +20,7 @@ MINISIGN = shutil.which("minisign")
 def test_minisign_verifies_our_signature(bundled, keys, built, cli, tmp_path):
     project = built
     out = tmp_path / "signed"
-    shutil.copytree(project / "audio_out" / "demo" / "ru" / "usb", out / "folder")
+    shutil.copytree(Layout(project).output_folder(CAMPAIGN, "ru", "usb"), out / "folder")
     from pipeline.distribute.bundle import make_bundle
     zip_path = out / "demo-ru-usb.zip"
     make_bundle(out / "folder", zip_path)

@@ -7,7 +7,9 @@ import os
 import subprocess
 import sys
 
-from helpers import process_env, snapshot
+from helpers import CAMPAIGN, process_env, snapshot
+
+from pipeline.layout import Layout
 
 NOTHING = "nothing changed since the last build"
 
@@ -46,7 +48,7 @@ def test_a_rebuild_with_nothing_changed_answers_from_the_stamp(project, proc):
 def test_whatever_could_change_the_outputs_runs_the_whole_build(project, proc):
     args = ("build", "--project", project, "--locale", "uk", "--jobs", "1")
     assert proc(*args).code == 0
-    out = project / "audio_out" / "demo" / "uk" / "usb"
+    out = Layout(project).output_folder(CAMPAIGN, "uk", "usb")
 
     def whole(*extra) -> str:
         result = proc(*args, *extra)
@@ -63,7 +65,7 @@ def test_whatever_could_change_the_outputs_runs_the_whole_build(project, proc):
     message.unlink()                                    # an output deleted
     assert "\n0 syntheses, 0 encodings\n" in whole()
     assert message.read_bytes() == data
-    entry = next((project / "audio_out" / ".cache" / "final").glob("*.mp3"))
+    entry = next((Layout(project).cache_dir / "final").glob("*.mp3"))
     entry.unlink()                                      # a cache entry gone: a link count
     assert "\n0 syntheses, 1 encodings\n" in whole()
     po = project / "locales" / "uk" / "LC_MESSAGES" / "demo.po"
@@ -78,7 +80,7 @@ def test_whatever_could_change_the_outputs_runs_the_whole_build(project, proc):
 def test_a_failed_build_leaves_no_stamp(project, proc):
     args = ("build", "--project", project, "--locale", "ru", "--jobs", "1")
     assert proc(*args).code == 0
-    stamp = project / "audio_out" / ".cache" / "build-stamp.json"
+    stamp = Layout(project).cache_dir / "build-stamp.json"
     assert stamp.is_file()
     yaml_path = project / "messages" / "demo.yaml"      # an intro that is not there
     yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace(

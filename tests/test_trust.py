@@ -13,13 +13,15 @@ from pathlib import Path
 
 import polib
 import pytest
-from helpers import install_plugin, po_path, process_env, run_broadcast, set_translation
+from helpers import CAMPAIGN, install_plugin, po_path, process_env, run_broadcast, set_translation
+
+from pipeline.layout import Layout
 
 MARKER_CODE = "import pathlib\npathlib.Path({marker!r}).write_text('ran')\n"
 
 
 def rendered(root: Path, locale: str, profile: str = "radio") -> dict[str, dict]:
-    path = root / "audio_out" / "demo" / locale / profile / "manifest.json"
+    path = Layout(root).output_folder(CAMPAIGN, locale, profile) / "manifest.json"
     if not path.exists():
         return {}
     manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -295,7 +297,7 @@ def test_a_speech_cache_entry_copied_over_another_is_not_used(project, tmp_path)
     from helpers import copy_project
     args = ("--locale", "uk", "--profile", "usb")
     assert run_broadcast("build", "--project", project, *args).code == 0
-    speech = project / "audio_out" / ".cache" / "speech"
+    speech = Layout(project).cache_dir / "speech"
     ident, other = _keys(project, "uk", "ident")[0], _keys(project, "uk", "not-alone")[0]
     for ext in ("wav", "sha256"):             # the other paragraph's entry, seal and all
         (speech / f"{ident}.{ext}").write_bytes((speech / f"{other}.{ext}").read_bytes())
@@ -313,13 +315,13 @@ def test_a_final_cache_entry_copied_over_another_is_not_used(project, tmp_path):
     args = ("--locale", "uk", "--profile", "usb")
     assert run_broadcast("build", "--project", project, *args).code == 0
     before = rendered(project, "uk", "usb")
-    final = project / "audio_out" / ".cache" / "final"
+    final = Layout(project).cache_dir / "final"
     metas = {json.loads(p.read_text())["sha256"]: p for p in final.glob("*.json")}
     ident, other = metas[before["ident"]["sha256"]], metas[before["not-alone"]["sha256"]]
     for ext in ("mp3", "json", "master.wav"):
         target = ident.with_suffix("").with_suffix(f".{ext}")
         target.write_bytes(other.with_suffix("").with_suffix(f".{ext}").read_bytes())
-    (project / "audio_out" / "demo" / "uk" / "usb").rename(tmp_path / "moved")
+    (Layout(project).output_folder(CAMPAIGN, "uk", "usb")).rename(tmp_path / "moved")
     assert run_broadcast("build", "--project", project, *args).code == 0
     assert rendered(project, "uk", "usb")["ident"]["sha256"] == before["ident"]["sha256"]
 
@@ -571,7 +573,7 @@ def test_the_lock_is_taken_without_a_config_and_whatever_the_temp_folder(project
         result = run_broadcast("build", "--project", project, "--locale", "ru")
         assert result.code == 1 and "another broadcast command is running" in result.err
         assert f"pid {holder.pid}" in result.err
-        assert not (project / "audio_out").exists()
+        assert not (Layout(project).out_dir).exists()
     finally:
         holder.kill()
         holder.wait()
@@ -602,8 +604,8 @@ def test_files_and_folders_the_pipeline_did_not_make_are_left_and_named(project,
     import shutil
     args = ("--locale", "uk", "--profile", "radio")
     assert run_broadcast("build", "--project", project, *args).code == 0
-    radio = project / "audio_out" / "demo" / "uk" / "radio"
-    archive = project / "audio_out" / "demo-2024" / "uk" / "radio"     # an archived copy
+    radio = Layout(project).output_folder(CAMPAIGN, "uk", "radio")
+    archive = Layout(project).out_dir / "demo-2024" / "uk" / "radio"     # an archived copy
     shutil.copytree(radio, archive)
     archived = sorted(p.name for p in archive.iterdir())
     (radio / "jingle.wav").write_bytes(b"RIFF-a-user's-jingle")
@@ -619,7 +621,7 @@ def test_files_and_folders_the_pipeline_did_not_make_are_left_and_named(project,
     assert "left audio_out/demo-2024/uk/radio as it is" in result.out
     assert "left in audio_out/demo/uk/radio: jingle.wav, notes.txt" in result.out
     import zipfile
-    with zipfile.ZipFile(project / "audio_out" / "bundles" / "demo-uk-radio.zip") as zf:
+    with zipfile.ZipFile(Layout(project).out_dir / "bundles" / "demo-uk-radio.zip") as zf:
         assert not {"jingle.wav", "notes.txt"} & set(zf.namelist())
 
 
@@ -630,7 +632,7 @@ def test_a_rebuilt_bundle_loses_its_old_signature_and_says_so(project, tmp_path)
     assert run_broadcast("keygen", "--unencrypted", "--out", keys).code == 0
     args = ("--project", project, "--locale", "uk", "--profile", "usb")
     assert run_broadcast("build", *args, "--sign", keys / "broadcast.key").code == 0
-    zip_path = project / "audio_out" / "bundles" / "demo-uk-usb.zip"
+    zip_path = Layout(project).out_dir / "bundles" / "demo-uk-usb.zip"
     signature = Path(str(zip_path) + ".minisig")
     assert signature.exists()
     _usb_bitrate(project, 96)
@@ -686,14 +688,14 @@ def test_what_the_lexicon_makes_the_voice_say_is_shown_beside_the_text(project):
     entry = rendered(project, "ru")["ident"]
     assert "безопасно" in entry["text"] and "опасно." in entry["spoken"]
     assert "безопасно" not in entry["spoken"]
-    page = (project / "audio_out" / "demo" / "ru" / "radio" / "index.html").read_text()
+    page = (Layout(project).output_folder(CAMPAIGN, "ru", "radio") / "index.html").read_text()
     assert "Spoken as:" in page and "когда это опасно" in page
 
 
 def test_bundle_refuses_a_folder_whose_audio_was_edited_in_place(project):
     args = ("--project", project, "--locale", "uk", "--profile", "radio")
     assert run_broadcast("build", *args).code == 0
-    wav = next((project / "audio_out" / "demo" / "uk" / "radio").glob("01-*.wav"))
+    wav = next((Layout(project).output_folder(CAMPAIGN, "uk", "radio")).glob("01-*.wav"))
     data = bytearray(wav.read_bytes())
     middle = len(data) // 2
     data[middle:middle + 100] = b"\x7f" * 100            # same size, other samples

@@ -20,6 +20,7 @@ from helpers import CAMPAIGN, process_env, snapshot
 from pipeline.audio.codec import wav_bytes
 from pipeline.audio.dsp import Audio
 from pipeline.errors import ConfigError, EngineError
+from pipeline.layout import Layout
 from pipeline.render.listen import take_problems
 from pipeline.voice import asr
 from pipeline.voice.engines import SpeechRequest, get_engine
@@ -91,7 +92,7 @@ def test_a_missing_kokoro_extra_fails_the_build_clearly(project, tmp_path):
     assert run.returncode == 1                  # the engine cannot run: the work failed
     assert run.stderr.strip().count("\n") == 0
     assert "kokoro engine is not installed" in run.stderr and ".[kokoro]" in run.stderr
-    assert not (project / "audio_out" / CAMPAIGN / "ru").exists()
+    assert not (Layout(project).out_dir / CAMPAIGN / "ru").exists()
 
 
 def test_a_kokoro_build_is_byte_identical_and_heard(project, cli):
@@ -100,7 +101,7 @@ def test_a_kokoro_build_is_byte_identical_and_heard(project, cli):
     set_voice(project, "ru", '[voices.ru]\nengine = "kokoro"\nvoice = "ru"',
               'profiles = ["radio"]\nspeech_check = true')
     assert cli("build", "--project", project, "--locale", "ru", "--jobs", "2").code == 0
-    folder = project / "audio_out" / CAMPAIGN / "ru" / "radio"
+    folder = Layout(project).out_dir / CAMPAIGN / "ru" / "radio"
     first = snapshot(folder)
     manifest = json.loads(first["manifest.json"])
     cers = {f["id"]: f["cer"] for f in manifest["files"] if f["kind"] == "message"}
@@ -111,7 +112,7 @@ def test_a_kokoro_build_is_byte_identical_and_heard(project, cli):
     assert status["campaigns"][CAMPAIGN]["locales"]["ru"]["speech_cer"] == \
         {mid: {"radio": cer} for mid, cer in cers.items()}
     import shutil
-    shutil.rmtree(project / "audio_out")                # nothing cached: synthesize again
+    shutil.rmtree(Layout(project).out_dir)                # nothing cached: synthesize again
     assert cli("build", "--project", project, "--locale", "ru", "--jobs", "1").code == 0
     second = snapshot(folder)
     audio = {n for n in first if n.endswith((".wav", ".txt", ".m3u8", ".m3u"))}
@@ -228,7 +229,7 @@ def test_a_misfiled_take_is_heard_before_use_and_kept_out_of_the_build(project, 
     assert result.code == 0, result
     assert "skipped demo/ru/not-alone: recording refused: locales/ru/recordings/not-alone.wav " \
            "failed the speech check: the audio says the text of 'rights'" in result.out, result
-    manifest = json.loads((project / "audio_out" / CAMPAIGN / "ru" / "radio" /
+    manifest = json.loads((Layout(project).out_dir / CAMPAIGN / "ru" / "radio" /
                            "manifest.json").read_text(encoding="utf-8"))
     made_by = {f["id"]: f["made_by"] for f in manifest["files"] if f["kind"] == "message"}
     assert "not-alone" not in made_by and "recording" in made_by["rights"]
@@ -265,7 +266,7 @@ def test_rendered_files_are_heard_and_a_wrong_cache_entry_is_caught(project, cli
     run = cli("check", "--project", project, "--locale", "ru", "--profile", "radio", "--audio",
               "--json")
     assert not [f for f in json.loads(run.out) if f["severity"] == "error"], run.out
-    folder = project / "audio_out" / CAMPAIGN / "ru" / "radio"
+    folder = Layout(project).out_dir / CAMPAIGN / "ru" / "radio"
     rights = next(folder.glob("*-rights.wav"))
     alone = next(folder.glob("*-not-alone.wav"))
     alone.write_bytes(rights.read_bytes())
@@ -290,7 +291,7 @@ def test_check_audio_without_the_recognizer_says_how_to_install_it(project, tmp_
     run = subprocess.run([sys.executable, "-m", "pipeline", "build", "--project", str(project)],
                          capture_output=True, text=True, env=env)
     assert run.returncode == 1 and ".[asr]" in run.stderr and run.stderr.count("\n") == 1
-    assert not (project / "audio_out").exists()
+    assert not (Layout(project).out_dir).exists()
 
 
 NOISE = 0.05 * np.random.default_rng(1).standard_normal(48000 * 3)     # about -26 dBFS
