@@ -30,6 +30,11 @@ from .status import project_status
 if TYPE_CHECKING:
     from .render.execute import RenderReport, Workers
 
+__all__ = ["build_parser", "cmd_build", "cmd_bundle", "cmd_check", "cmd_compile",
+           "cmd_extract", "cmd_init", "cmd_keygen", "cmd_prune", "cmd_render", "cmd_say",
+           "cmd_scripts", "cmd_status", "cmd_update", "cmd_usb", "cmd_verify",
+           "FILE_COMMANDS", "GC_THRESHOLDS", "main", "READ_ONLY"]
+
 _replay: list[tuple[str, str]] = []       # what a build with nothing to do says again
 
 

@@ -22,6 +22,9 @@ from .fsutil import read_utf8
 from .layout import CONFIG_NAME, LOCALE_RE, PROFILE_RE, Layout
 from .voice.speech import DEFAULT_TIMEOUT_S
 
+__all__ = ["Config", "DEFAULT_LOCALES", "DEFAULT_VOICES", "ENGINE_RE", "load_config",
+           "MAX_WORKERS", "RECORDING_POLICIES", "RecordingPolicy", "Voice"]
+
 RecordingPolicy = Literal["prefer", "require", "ignore"]
 RECORDING_POLICIES = ("prefer", "require", "ignore")
 # An engine is named (a built-in, or an installed package's entry point), never a path to

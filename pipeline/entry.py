@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import sys
 
+__all__ = ["import_nothing_from_here", "main"]
+
 
 def import_nothing_from_here() -> None:
     """Take the current folder off the import path (``python -m`` puts it first): a

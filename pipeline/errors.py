@@ -9,6 +9,10 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
+__all__ = ["AudioError", "AudioFileError", "BundleError", "CatalogError", "ConfigError",
+           "did_you_mean", "EngineError", "MediaError", "os_error", "PipelineError",
+           "ResourceError", "SignatureError", "SourceError"]
+
 
 def did_you_mean(word: str, choices) -> str:
     """The fix for an unknown name: the closest known one, or the list of them."""

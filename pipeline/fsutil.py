@@ -14,6 +14,11 @@ from pathlib import Path
 
 from .errors import PipelineError
 
+__all__ = ["atomic_write", "BOM", "Checked", "digests_of_file", "inside", "read_utf8",
+           "recover_folders", "relative", "remove_temp_files", "replace_durably",
+           "sha256_bytes", "sha256_file", "staging_of", "swap_folder", "temp_beside",
+           "TEMP_RE", "write_if_changed"]
+
 BOM = b"\xef\xbb\xbf"
 
 

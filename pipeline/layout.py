@@ -12,6 +12,10 @@ from pathlib import Path
 
 from .names import CACHE_DIR, CONFIG_NAME, OUT_DIR
 
+__all__ = ["INDEX_PAGE", "Layout", "LOCALE_RE", "MANIFEST", "message_file", "PLAYLIST",
+           "PROFILE_RE", "program_name", "PROGRAMS", "PUBLIC_KEY", "SECRET_KEY", "SUMS",
+           "transcript_of"]
+
 LOCALE_RE = re.compile(r"\A[a-z]{2,3}(_[A-Z][a-z]{3})?(_[A-Z]{2}|_\d{3})?\Z")
 PROFILE_RE = re.compile(r"\A[a-z][a-z0-9_-]{0,31}\Z")
 

@@ -23,6 +23,8 @@ from .errors import PipelineError
 from .fsutil import recover_folders, remove_temp_files
 from .layout import Layout
 
+__all__ = ["LockedError", "project_lock", "tidy"]
+
 
 class LockedError(PipelineError):
     """Another broadcast command is writing into the same project."""

@@ -23,6 +23,8 @@ from .voice.engines import Engine, get_engine
 from .voice.speech import Voicing, estimate_seconds
 from .voice.textnorm import load_lexicon, normalize
 
+__all__ = ["open_project", "Project"]
+
 
 @dataclass
 class Project:

@@ -10,6 +10,8 @@ from .project import Project
 from .render.pages import page
 from .status import ProjectStatus, project_status
 
+__all__ = ["report_html", "write_report"]
+
 
 def write_report(project: Project) -> bool:
     """Write the report of every campaign and locale on disk (not only those of the

@@ -28,6 +28,9 @@ import sys
 from . import __version__
 from .names import CACHE_DIR, CONFIG_NAME, OUT_DIR
 
+__all__ = ["answer", "forget", "FORMAT", "NEUTRAL", "record", "RECORDED", "request",
+           "snapshot", "STAMP_NAME", "stamp_path"]
+
 STAMP_NAME = "build-stamp.json"
 FORMAT = 1
 # build's options that do not change what it writes, and those that the stamp records

@@ -12,6 +12,9 @@ from .layout import MANIFEST
 from .project import Project
 from .render.manifest import Manifest
 
+__all__ = ["CampaignSummary", "LocaleSummary", "project_status", "ProjectStatus",
+           "stray_files"]
+
 
 @dataclass
 class LocaleSummary:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+__all__ = ["is_kind", "KIND_NAMES"]
+
 KIND_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
 
 

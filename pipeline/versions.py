@@ -15,6 +15,8 @@ import functools
 import os
 import re
 
+__all__ = ["installed_version"]
+
 
 @functools.lru_cache(maxsize=None)
 def installed_version(dist: str, module_file: str | None = None) -> str:

@@ -25,6 +25,10 @@ from .render.outputs import Withdrawn
 from .render.plan import LocalePlan, plan
 from .render.prune import Pruned, prune_cache
 
+__all__ = ["bundle_all", "compile_all", "Compiled", "extract", "init", "profiles_of", "prune",
+           "recording_scripts", "render", "Said", "say", "Scripts", "start_workers", "update",
+           "withdraw_unapproved", "workers_for", "Written"]
+
 
 @dataclass
 class Written:

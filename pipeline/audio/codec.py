@@ -17,6 +17,10 @@ from ..errors import AudioError, AudioFileError
 from ..versions import installed_version
 from .dsp import Audio
 
+__all__ = ["container_of", "decode", "decode_mp3", "encode_mp3", "ffmpeg_exe",
+           "ffmpeg_version", "id3_title", "LAME_SCALE", "MAX_USER_AUDIO_S", "mp3_encoder_id",
+           "mp3_frames", "MP3_QUALITY", "Mp3Writer", "read_wav", "wav_bytes", "wav_writer"]
+
 
 @functools.lru_cache(maxsize=None)
 def ffmpeg_exe() -> str:

@@ -17,6 +17,12 @@ import numpy as np
 from . import meter
 from .profiles import Profile
 
+__all__ = ["apply_gain", "Audio", "band_limit", "concat", "fade", "FADE_S", "limit",
+           "LIMITER_MARGIN_DB", "LIMITER_WINDOW_S", "loudness", "MAKEUP_ROUNDS",
+           "MAKEUP_STEP_DB", "measure", "measure_blocks", "Measured", "normalize_loudness",
+           "pad", "prepare", "process", "resample", "SILENCE_DB", "SILENCE_FLOOR_DB",
+           "to_mono", "trim", "true_peak"]
+
 SILENCE_DB = -40.0              # a 10 ms frame this far below the loudest one is silence
 SILENCE_FLOOR_DB = -90.0        # ... and anything below this is silence whatever the level
 LIMITER_MARGIN_DB = 0.3         # aim under the ceiling: reconstruction adds a little

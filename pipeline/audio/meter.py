@@ -23,6 +23,11 @@ from functools import lru_cache
 import numpy as np
 import pyebur128
 
+__all__ = ["ABSOLUTE_GATE", "block_energies", "BLOCK_HOPS", "candidate_windows",
+           "ends_in_silence", "gated_loudness", "hop", "loudness", "OVERSAMPLE",
+           "oversampled_peaks", "REACH", "RELATIVE_GATE", "runs", "StreamLoudness",
+           "true_peak", "TRUE_PEAK_REACH_DB"]
+
 TRUE_PEAK_REACH_DB = 6.0        # how far over its neighbour samples an inter-sample peak may go
 OVERSAMPLE = 4
 REACH = 48                      # samples of context around a candidate (filter support)

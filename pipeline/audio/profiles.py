@@ -14,6 +14,8 @@ from typing import Literal
 from ..errors import ConfigError
 from ..values import KIND_NAMES, is_kind
 
+__all__ = ["DEFAULT_PROFILES", "MIN_HEADROOM_LU", "MP3_BITRATES", "Profile", "SAMPLE_RATES"]
+
 SAMPLE_RATES = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000)
 MP3_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 MIN_HEADROOM_LU = 3.0           # speech peaks stand at least this far over its loudness

@@ -23,6 +23,9 @@ from ..fsutil import write_if_changed
 from ..layout import Layout
 from .pofile import load_po, msgstr_line, now_header, write_catalog
 
+__all__ = ["build_pot", "compile_po", "extract", "FUZZY_OTHER_CONTEXT", "FUZZY_SAME_CONTEXT",
+           "init", "merge", "new_po", "Problem", "update"]
+
 FUZZY_SAME_CONTEXT = 0.5        # similarity needed to carry a translation as fuzzy
 FUZZY_OTHER_CONTEXT = 0.85      # ... from a unit of another message (a renamed id)
 

@@ -24,6 +24,9 @@ from ..errors import CatalogError
 from ..fsutil import atomic_write, read_utf8
 from . import poformat
 
+__all__ = ["CatalogChanged", "forget_parsed", "load_po", "msgstr_line", "now_header",
+           "write_catalog"]
+
 # What this command has parsed: path → ((size, mtime, inode) when parsed, the catalog).
 _parsed: dict[str, tuple[tuple[int, int, int], polib.POFile]] = {}
 

@@ -27,6 +27,8 @@ import unicodedata
 
 import polib
 
+__all__ = ["dumps", "entry_lines", "field", "WIDTH"]
+
 WIDTH = 79                      # GNU gettext's default page width
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r",

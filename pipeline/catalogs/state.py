@@ -13,6 +13,8 @@ from ..content.sources import Campaign
 from ..content.text import nfc
 from .pofile import load_po, msgstr_line
 
+__all__ = ["CatalogState", "read_catalog_state", "UnitState", "UnitStateName"]
+
 UnitStateName = Literal["translated", "fuzzy", "untranslated", "missing"]
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from .registry import ERROR, WARNING, MessageContext, message_check
 
+__all__ = ["duration", "DURATION_WARN"]
+
 DURATION_WARN = 0.9             # warn above this share of max_seconds
 
 

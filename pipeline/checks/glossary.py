@@ -10,6 +10,8 @@ from ..content.text import invisible_problem, nfc
 from ..errors import ConfigError
 from ..fsutil import read_utf8
 
+__all__ = ["contains", "Glossary", "load_glossary"]
+
 
 @dataclass(frozen=True)
 class Glossary:

@@ -6,6 +6,8 @@ import re
 from functools import lru_cache
 from importlib import resources
 
+__all__ = ["HANGUL", "ko_kp_allowed", "ko_kp_forms", "southern_forms"]
+
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 

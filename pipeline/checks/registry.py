@@ -14,6 +14,9 @@ from ..catalogs.state import CatalogState, UnitState
 from ..content.sources import Campaign
 from .glossary import Glossary
 
+__all__ = ["ERROR", "Finding", "message_check", "MESSAGE_CHECKS", "MessageContext", "Result",
+           "Severity", "unit_check", "UNIT_CHECKS", "UnitContext", "WARNING"]
+
 Severity = Literal["error", "warning"]
 ERROR: Severity = "error"
 WARNING: Severity = "warning"

@@ -19,6 +19,12 @@ from .glossary import contains
 from .orthography import southern_forms
 from .registry import ERROR, WARNING, MessageContext, Result, UnitContext, message_check, unit_check
 
+__all__ = ["ACRONYM", "CLDR_SCRIPTS", "control", "doublewords", "ending", "FOREIGN_LETTERS",
+           "glossary", "ko_kp_orthography", "letters_outside", "no_words", "numbers",
+           "numbers_in", "PLACEHOLDER", "placeholders", "punctuation", "REUSED_MIN_WORDS",
+           "REUSED_SHARE", "reused_share", "script", "SCRIPTS", "scripts_of", "unchanged",
+           "variables", "whitespace", "WORD"]
+
 # The scripts a locale's text is written in (Unicode character name prefixes): first
 # this table, then the script CLDR gives the language (Babel's likely subtags).
 SCRIPTS = {"ko": ("HANGUL",), "ru": ("CYRILLIC",), "uk": ("CYRILLIC",), "en": ("LATIN",),

@@ -12,6 +12,8 @@ from pathlib import Path
 from .placeholders import placeholders
 from .sources import Campaign, parse_campaign
 
+__all__ = ["babel_extract", "message_id_of", "TITLE_SUFFIX", "Unit", "units_of"]
+
 TITLE_SUFFIX = "|title"
 
 

@@ -7,6 +7,8 @@ from babel import Locale, UnknownLocaleError
 from ..errors import CatalogError
 from ..layout import LOCALE_RE
 
+__all__ = ["language_of", "parse_locale"]
+
 
 def language_of(locale: str) -> str:
     """``ko_KP`` → ``ko``."""

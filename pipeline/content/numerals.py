@@ -19,6 +19,10 @@ from babel.core import UnknownLocaleError
 from babel.numbers import get_decimal_symbol
 from num2words import num2words
 
+__all__ = ["CASES", "cyrillic", "date_day", "decimal_sign", "gender_of", "governed_case",
+           "GOVERNS", "GROUP_MARKS", "KO_NATIVE_COUNTERS", "korean_native", "MONTHS",
+           "spelled_in", "ungroup", "written_forms"]
+
 # The case a preposition or comparative governs. Words that govern more than one case
 # (в, на, с) are left out: the numeral then stays in the nominative.
 GOVERNS = {

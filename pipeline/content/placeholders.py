@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import string
 
+__all__ = ["field_problem", "fill", "placeholder_problem", "placeholders"]
+
 
 def placeholders(text: str) -> set[str]:
     """The ``{name}`` fields of a Python brace-format string (``{{`` is a literal)."""

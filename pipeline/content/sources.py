@@ -18,6 +18,10 @@ from ..layout import Layout
 from .placeholders import field_problem, placeholders
 from .yamlread import Node, Reader, content_line, entered, load_yaml
 
+__all__ = ["Campaign", "CAMPAIGN_RE", "check_id", "ID_RE", "load_campaign", "load_campaigns",
+           "Message", "MESSAGE_KEYS", "Paragraph", "parse_campaign", "Program",
+           "PROGRAM_KEYS", "RESERVED_NAMES", "split_paragraphs", "TOP_KEYS"]
+
 # \A…\Z, not ^…$: '$' would also match before a final newline ("ident\n").
 CAMPAIGN_RE = re.compile(r"\A[a-z0-9][a-z0-9-]*\Z")
 ID_RE = re.compile(r"\A[a-z0-9][a-z0-9-]{0,63}\Z")

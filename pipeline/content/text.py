@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+__all__ = ["describe", "has_words", "invisible", "invisible_problem", "JOINERS", "nfc"]
+
 # The joiners a language's spelling needs (Unicode's own examples; more by configuration
 # of this table): everywhere else they hide inside a word and split it when spoken.
 ZWNJ, ZWJ = "\u200c", "\u200d"

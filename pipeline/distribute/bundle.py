@@ -25,6 +25,11 @@ from ..layout import INDEX_PAGE, MANIFEST, PLAYLIST, SUMS
 from ..render.manifest import Manifest, ManifestError
 from . import signing
 
+__all__ = ["AUDIO_SUFFIXES", "check_member_name", "CHUNK", "FAT_EPOCH", "FIXED_NAMES",
+           "make_bundle", "MAX_KEPT", "MAX_MEMBER", "MAX_MEMBERS", "MAX_RATIO", "MAX_TOTAL",
+           "MEMBER_RE", "read_sums", "require_verified", "signature_of", "Verified",
+           "verify_bundle"]
+
 FIXED_NAMES = {SUMS, MANIFEST, PLAYLIST, INDEX_PAGE}
 CHUNK = 1 << 20
 MEMBER_RE = re.compile(r"\A(programs/)?[0-9A-Za-z_-]{1,80}\.(wav|mp3|txt)\Z")

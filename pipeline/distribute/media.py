@@ -15,6 +15,9 @@ from ..fsutil import sha256_bytes, sha256_file
 from ..layout import transcript_of
 from .bundle import FAT_EPOCH, Verified
 
+__all__ = ["copy_to_stick", "is_our_image", "MAX_IMAGE", "NEUTRAL_LABEL", "parse_size",
+           "play_order", "strip_id3", "write_image"]
+
 NEUTRAL_LABEL = "NO NAME"           # what an unlabelled stick shows
 MAX_IMAGE = 32 * 1024 ** 3          # the largest FAT32 volume common systems make
 

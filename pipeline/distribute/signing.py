@@ -27,6 +27,10 @@ if TYPE_CHECKING:
         Ed25519PublicKey,
     )
 
+__all__ = ["CHK_ALG", "generate", "is_encrypted", "KDF_ALG", "KDF_NONE", "load_public",
+           "load_secret", "MAX_SIGNATURE", "MEMLIMIT", "OPSLIMIT", "PublicKey", "SecretKey",
+           "SIG_ALG", "SIG_ALG_HASHED", "sign", "signature_of", "verify", "write_signature"]
+
 SIG_ALG = b"Ed"
 SIG_ALG_HASHED = b"ED"
 KDF_ALG = b"Sc"

@@ -27,6 +27,9 @@ from ..voice.speech import SPEECH_RATE
 from ..voice.textnorm import normalize
 from .manifest import Manifest
 
+__all__ = ["CLIPPED", "CLIPPED_RUN", "Heard", "listen", "NOISE_FLOOR_DBFS", "Progress",
+           "take_problems", "WINDOW_S"]
+
 CLIPPED = 0.999                 # a sample at or above this is at full scale
 CLIPPED_RUN = 3                 # this many full-scale samples in a row are a clip
 NOISE_FLOOR_DBFS = -50.0        # the quiet tenth of a take above this: a noisy room

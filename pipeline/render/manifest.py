@@ -11,6 +11,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+__all__ = ["FileKind", "Manifest", "ManifestError", "ManifestFile", "Skip"]
+
 FileKind = Literal["message", "program"]
 
 

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from .cache import Rendered
     from .plan import LocalePlan, MessageJob
 
+__all__ = ["commit_folder", "folder_files", "FolderResult", "foreign", "listed", "made_here",
+           "withdraw", "Withdrawn", "write_folder"]
+
 
 @dataclass
 class FolderResult:

@@ -11,6 +11,8 @@ from html import escape
 
 from .manifest import Manifest
 
+__all__ = ["index_html", "page", "paragraphs", "script_html", "ScriptItem", "STYLE"]
+
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:60rem;
 padding:0 1rem;color:#1d1d1f;background:#fafafa;line-height:1.5}

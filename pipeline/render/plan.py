@@ -13,6 +13,8 @@ from ..content.sources import Campaign
 from ..project import Project
 from ..voice.speech import Voicing
 
+__all__ = ["LocalePlan", "MessageJob", "plan"]
+
 
 @dataclass(frozen=True)
 class MessageJob:

@@ -24,6 +24,8 @@ from pathlib import Path
 
 from ..layout import Layout
 
+__all__ = ["prune_cache", "Pruned"]
+
 
 @dataclass
 class Pruned:

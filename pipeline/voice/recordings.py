@@ -16,6 +16,8 @@ from ..content.text import nfc
 from ..errors import SourceError
 from ..fsutil import inside, read_utf8
 
+__all__ = ["describe", "EXTENSIONS", "find", "Recording", "RecordingState", "text_hash"]
+
 EXTENSIONS = (".wav", ".flac", ".mp3")
 RecordingState = Literal["fresh", "stale", "unbound", "missing"]
 

@@ -24,6 +24,9 @@ from ..fsutil import atomic_write
 from ..layout import Layout
 from .engines import Engine, SpeechRequest, cache_key, get_engine
 
+__all__ = ["DEFAULT_TIMEOUT_S", "estimate_seconds", "PARAGRAPH_PAUSE_S", "speech",
+           "SPEECH_RATE", "spoken_chars", "Voicing"]
+
 PARAGRAPH_PAUSE_S = 0.7
 DEFAULT_TIMEOUT_S = 300.0       # the longest one synthesis may take ([render] synthesis_timeout)
 SPEECH_RATE = 48000             # recordings are decoded at this rate

@@ -21,6 +21,10 @@ from ..content.text import invisible_problem, nfc
 from ..errors import ConfigError
 from ..fsutil import read_utf8
 
+__all__ = ["apply_lexicon", "load_lexicon", "LOCALE_SYMBOLS", "normalize", "NUM_LANG",
+           "numbers_to_words", "SILENT", "Step", "steps_for", "SYMBOLS", "symbols",
+           "whitespace"]
+
 Step = Callable[[str], str]
 
 # num2words' language for a locale; Korean defaults to Sino-Korean numerals (삼만, 칠 점 이).

@@ -25,6 +25,9 @@ from ...audio.dsp import Audio
 from ...errors import ConfigError
 from ...values import KIND_NAMES, is_kind
 
+__all__ = ["BUILTIN", "cache_key", "check_options", "Engine", "engine_class", "get_engine",
+           "known_engines", "OptionError", "SpeechRequest"]
+
 BUILTIN = {
     "espeak": "pipeline.voice.engines.espeak:EspeakEngine",
     "gtts": "pipeline.voice.engines.gtts_engine:GttsEngine",

@@ -19,6 +19,10 @@ from ...errors import EngineError
 from ...versions import installed_version
 from . import SpeechRequest
 
+__all__ = ["AUDIO_OUTPUT_SYNCHRONOUS", "ESPEAK_CHARS_UTF8", "ESPEAK_INITIALIZE_DONT_EXIT",
+           "EspeakEngine", "OPTIONS", "PHONEMES_IPA", "POS_CHARACTER", "RAND_SEED",
+           "SECONDS_PER_CHAR_AT_150"]
+
 AUDIO_OUTPUT_SYNCHRONOUS = 2
 ESPEAK_INITIALIZE_DONT_EXIT = 0x8000
 ESPEAK_CHARS_UTF8 = 1

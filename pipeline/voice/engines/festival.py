@@ -25,6 +25,9 @@ from ...audio.dsp import Audio
 from ...errors import EngineError
 from . import SpeechRequest
 
+__all__ = ["clean", "FestivalEngine", "INSTALL", "KNOWN_VOICES", "OPTIONS",
+           "SECONDS_PER_CHAR", "SILENT_PEAK", "TIMEOUT_S"]
+
 OPTIONS = {"speed": (float, 0.5, 2.0)}
 KNOWN_VOICES = {"ru": "msu_ru_nsh_clunits"}
 INSTALL = "apt-get install festival festvox-ru"

@@ -22,6 +22,9 @@ from ...audio.dsp import Audio, concat
 from ...errors import EngineError
 from . import OptionError, SpeechRequest, check_options
 
+__all__ = ["CLAUSE_PAUSE_S", "gtts_language", "GttsEngine", "MAX_CHARS", "OPTIONS",
+           "RETRIABLE", "SECONDS_PER_CHAR", "SENTENCE_PAUSE_S", "TLD_RE", "tokenize"]
+
 MAX_CHARS = 100
 SENTENCE_PAUSE_S = 0.30
 CLAUSE_PAUSE_S = 0.12

@@ -30,6 +30,9 @@ from ...audio.dsp import Audio
 from ...errors import EngineError
 from . import SpeechRequest, get_engine
 
+__all__ = ["EDGE", "KokoroEngine", "LANGUAGE_MAP", "MAX_TOKENS", "OPTIONS", "RATE",
+           "SECONDS_PER_CHAR", "SENTENCE_PAUSE_S", "SEQUENCE_MAP", "SYMBOL_MAP", "VOICES"]
+
 RATE = 24000
 VOICES = ("jm_kumo", "jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro")
 OPTIONS = {"voice": (str, VOICES, None), "speed": (float, 0.5, 2.0)}
