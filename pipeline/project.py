@@ -145,7 +145,8 @@ class Project:
         return recordings.find(self.layout.recordings_dir(locale), message_id, text, self.root)
 
     def take_heard(self, campaign: Campaign, locale: str, message_id: str,
-                   rec: recordings.Recording, hear: bool) -> tuple[str, str | None]:
+                   rec: recordings.Recording, hear: bool, digest: str | None = None
+                   ) -> tuple[str, str | None]:
         """Whether a fresh take was heard saying its text: ``("heard", None)``,
         ``("refused", why)`` (a speech-match error: another message's text, a take that
         stops early or does not say its text) or ``("not heard", why)`` (no recognizer, or,
@@ -158,7 +159,8 @@ class Project:
         if not asr.available():
             return "not heard", f"not heard: the recognizer is not installed ({asr.INSTALL})"
         cache = self.layout.transcript_cache
-        heard = asr.heard_before(rec.path, locale, cache)
+        digest = digest or sha256_file(rec.path)       # the take is read once for it
+        heard = asr.heard_before(rec.path, locale, cache, digest)
         if heard is None:
             if not hear:
                 return "not heard", "not heard yet (the next render hears it)"
@@ -166,7 +168,7 @@ class Project:
                 audio = decode(rec.path, asr.RATE, campaign.message(message_id).max_seconds)
             except AudioFileError as exc:     # (a machine fault, no ffmpeg, is raised)
                 return "refused", f"{self.rel(rec.path)}: {exc.message}"
-            heard = asr.transcribe(rec.path, locale, cache, audio.samples)
+            heard = asr.transcribe(rec.path, locale, cache, audio.samples, digest)
         texts = self.spoken_texts(campaign, locale)
         own = texts.get(message_id) or " ".join(self.spoken(campaign, locale, message_id))
         others = {mid: t for mid, t in texts.items() if mid != message_id}
@@ -194,11 +196,12 @@ class Project:
         if voice.recordings != "ignore":
             rec = self.recording(campaign, locale, message_id)
             if rec.usable and rec.path is not None:
-                state, why = self.take_heard(campaign, locale, message_id, rec, hear=True)
+                digest = sha256_file(rec.path)
+                state, why = self.take_heard(campaign, locale, message_id, rec, True, digest)
                 if state == "refused":
                     return f"recording refused: {why}"
                 return Voicing(locale, recording=rec.path.relative_to(self.root).as_posix(),
-                               recording_sha256=sha256_file(rec.path),
+                               recording_sha256=digest,
                                max_seconds=campaign.message(message_id).max_seconds)
             if voice.recordings == "require":
                 return f"recording required: {recordings.describe(rec)}"

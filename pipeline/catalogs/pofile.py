@@ -10,7 +10,6 @@ since it was read.
 from __future__ import annotations
 
 import copy
-import gc
 import io
 import os
 import re
@@ -53,10 +52,6 @@ def load_po(path: Path, shared: bool = False) -> polib.POFile:
     cached = _parsed.get(where)
     if cached is None or cached[0] != seen:
         po = _parse_po(path)
-        # What was parsed lives as long as the command: moved out of the collector's
-        # reach, its hundred thousand objects are not walked by every later collection
-        # (a 20,000-message catalog spent a fifth of `status` in the collector).
-        gc.freeze()
         if seen is None:
             return po
         cached = _parsed[where] = (seen, po)

@@ -6,7 +6,6 @@ Everything is validated before anything is written. Each problem is a
 
 from __future__ import annotations
 
-import gc
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -278,6 +277,4 @@ def load_campaigns(layout: Layout, only: str | None = None) -> list[Campaign]:
     if not files:
         raise SourceError("no campaign files", layout.messages_dir,
                           fix="write one as messages/<campaign>.yaml")
-    campaigns = [load_campaign(f, layout.root) for f in files]
-    gc.freeze()         # they live as long as the command: the collector need not walk them
-    return campaigns
+    return [load_campaign(f, layout.root) for f in files]

@@ -59,17 +59,10 @@ def listen(project: Project, profiles: list[str], progress: Progress | None = No
         if profile:
             _rendered(project, campaign, locale, profile, out)
         else:
-            _recordings(project, campaign, locale, _texts(project, campaign, locale), out)
+            _recordings(project, campaign, locale, project.spoken_texts(campaign, locale), out)
         if progress:
             progress(n, len(work), f"{campaign.name}/{locale}/{profile or 'recordings'}")
     return out
-
-
-def _texts(project: Project, campaign: Campaign, locale: str) -> dict[str, str]:
-    """The spoken text of every ready message of a locale."""
-    reasons, _ = project.readiness(campaign, locale)
-    return {mid: " ".join(project.spoken(campaign, locale, mid))
-            for mid, reason in reasons.items() if reason is None}
 
 
 def _rendered(project: Project, campaign: Campaign, locale: str, profile: str,

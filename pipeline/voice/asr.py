@@ -108,15 +108,16 @@ def available() -> bool:
     return True
 
 
-def _transcript_path(path: Path, locale: str, cache: Path) -> Path:
-    key = hashlib.sha256(f"{judge_id()}|{language_of(locale)}|{sha256_file(path)}"
+def _transcript_path(path: Path, locale: str, cache: Path, digest: str | None = None) -> Path:
+    """Where the transcript of ``path`` is cached (``digest``: its SHA-256, if known)."""
+    key = hashlib.sha256(f"{judge_id()}|{language_of(locale)}|{digest or sha256_file(path)}"
                          .encode()).hexdigest()
     return cache / f"{key}.txt"
 
 
-def heard_before(path: Path, locale: str, cache: Path) -> str | None:
+def heard_before(path: Path, locale: str, cache: Path, digest: str | None = None) -> str | None:
     """What was heard in ``path`` before (the cached transcript), or None: hears nothing."""
-    cached = _transcript_path(path, locale, cache)
+    cached = _transcript_path(path, locale, cache, digest)
     return cached.read_text(encoding="utf-8") if cached.is_file() else None
 
 
@@ -124,11 +125,11 @@ RATE = 16000                    # what whisper hears
 
 
 def transcribe(path: Path, locale: str, cache: Path | None = None,
-               audio: Any = None) -> str:
+               audio: Any = None, digest: str | None = None) -> str:
     """What whisper-base hears in the audio file ``path`` (cached by its SHA-256); with
     ``audio`` (its samples at :data:`RATE`, decoded by the caller) the file itself is not
     opened by the recognizer's decoder."""
-    cached = _transcript_path(path, locale, cache) if cache else None
+    cached = _transcript_path(path, locale, cache, digest) if cache else None
     if cached is not None and cached.is_file():
         return cached.read_text(encoding="utf-8")
     model = _whisper()
