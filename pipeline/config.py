@@ -47,12 +47,12 @@ class Voice:
         where = f"[voices.{locale}]"
         names = {"engine", "voice", "recordings", "options"}
         for key in data:
-            if key in ("speed", "pitch", "tld", "slow"):
-                raise ConfigError(f"'{key}' in {where} is an engine option", source,
-                                  fix=f"move it into [voices.{locale}.options]")
             if key not in names:
-                raise ConfigError(f"unknown key '{key}' in {where}", source,
-                                  fix=did_you_mean(key, names))
+                # (This module knows no engine's options: the engine checks its own.)
+                fix = did_you_mean(key, names)
+                if not fix.startswith("did you mean"):
+                    fix += f"; an engine's own options go into [voices.{locale}.options]"
+                raise ConfigError(f"unknown key '{key}' in {where}", source, fix=fix)
         engine = data.get("engine", base.engine)
         if isinstance(engine, str) and ":" in engine:
             raise ConfigError(f"{where} engine = {engine!r} names code to import, which a "

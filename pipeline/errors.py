@@ -35,6 +35,12 @@ class PipelineError(Exception):
         self.fix = fix
         super().__init__(str(self))
 
+    def at(self, file: str | Path, context: str = "") -> "PipelineError":
+        """The same error, as found in ``file`` (under ``context`` there, e.g. a table):
+        for a part that does not know where its input was written, such as an engine."""
+        message = f"{context} {self.message}" if context else self.message
+        return type(self)(message, file, self.line, self.fix)
+
     def __str__(self) -> str:
         where = ""
         if self.file:

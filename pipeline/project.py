@@ -16,6 +16,7 @@ from .checks import Finding, Glossary, load_glossary, readiness
 from .config import Config, Voice, load_config
 from .content.locales import language_of, parse_locale
 from .content.sources import Campaign, load_campaigns
+from .errors import ConfigError
 from .fsutil import relative, sha256_file
 from .layout import Layout
 from .voice import recordings
@@ -108,7 +109,10 @@ class Project:
     def engine(self, locale: str) -> Engine:
         """The locale's engine built with its options (validated by the engine)."""
         voice = self.voice(locale)
-        return get_engine(voice.engine, voice.options, f"[voices.{locale}.options]")
+        try:
+            return get_engine(voice.engine, voice.options)
+        except ConfigError as exc:
+            raise exc.at(self.layout.config_file.name, f"[voices.{locale}]") from None
 
     def validate_voices(self) -> None:
         """Build every configured locale's engine once: bad options fail before any work

@@ -264,7 +264,10 @@ def say(project: Project, locale: str, text: str, engine: str | None = None,
         return Said(spoken)
     voice = project.voice(locale)
     if engine and engine != voice.engine:
-        tts, name = get_engine(engine), language_of(locale)
+        try:
+            tts, name = get_engine(engine), language_of(locale)
+        except PipelineError as exc:
+            raise exc.at("broadcast say --engine") from None
     else:
         tts, name = project.engine(locale), voice.voice
     return Said(spoken, tts.synthesize(SpeechRequest(spoken, locale, name)))

@@ -90,3 +90,13 @@ def test_engine_options_reach_the_engine_and_only_they_change_its_cache_key(proj
 def test_unknown_profile_on_the_command_line_exits_2(project, cli):
     result = cli("render", "--project", project, "--profile", "tape")
     assert result.code == 2 and "unknown profile 'tape'" in result.err
+
+
+def test_an_engine_error_at_render_time_is_placed_in_broadcast_toml(project, proc):
+    """An engine names no file; the render says the voice was set in broadcast.toml."""
+    toml = project / "broadcast.toml"
+    config = toml.read_text(encoding="utf-8")
+    toml.write_text(config.replace('voice = "ru"', 'voice = "xx-nope"'), encoding="utf-8")
+    result = proc("render", "--project", project, "--locale", "ru")
+    assert result.code == 1, result
+    assert "broadcast.toml: espeak-ng has no voice 'xx-nope' for ru" in result.err, result.err

@@ -76,9 +76,9 @@ def test_kokoro_speaks_russian_that_the_judge_understands(tmp_path):
 
 def test_kokoro_options_are_checked():
     with pytest.raises(ConfigError, match="jm_kumo"):
-        get_engine("kokoro", {"voice": "af_heart"}, "[voices.ru.options]")
+        get_engine("kokoro", {"voice": "af_heart"})
     with pytest.raises(ConfigError, match="0.5..2.0"):
-        get_engine("kokoro", {"speed": 5}, "[voices.ru.options]")
+        get_engine("kokoro", {"speed": 5})
     slow = get_engine("kokoro", {"speed": 0.8})
     assert slow.options() == {"voice": "jm_kumo", "speed": 0.8}
     assert slow.seconds_per_char("ru") > get_engine("kokoro").seconds_per_char("ru")

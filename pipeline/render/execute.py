@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from ..audio.profiles import Profile
 from ..content.sources import Program
-from ..errors import PipelineError
+from ..errors import EngineError, PipelineError
 from ..layout import Layout
 from .cache import Rendered
 from .jobs import Done, block_shares, cached_message, render_blocks, render_message, render_program
@@ -168,7 +168,7 @@ class _Schedule:
         try:
             done = future.result()
         except PipelineError as exc:
-            self.report.errors.append(f"{label}: {exc}")
+            self.report.errors.append(f"{label}: {self._located(exc)}")
             self.failed.add(where)
         else:
             self.report.syntheses += done.syntheses
@@ -177,6 +177,13 @@ class _Schedule:
         if self.progress:
             self.progress(self.finished, self.total, label)
         return done.rendered if done is not None else None
+
+    def _located(self, exc: PipelineError) -> PipelineError:
+        """An engine names no file (it does not know where its voice was set): the
+        project's configuration is where it was."""
+        if isinstance(exc, EngineError) and exc.file is None:
+            return exc.at(self.layout.config_file.name)
+        return exc
 
     def start_programs(self) -> None:
         """Programs whose messages are all done start now, while others render."""

@@ -84,7 +84,7 @@ def speech(voicing: Voicing, layout: Layout) -> tuple[dsp.Audio, int]:
             syntheses += 1
             if len(audio.samples) == 0 or not np.any(audio.samples):
                 raise EngineError(f"{voicing.engine} produced silence for '{text[:40]}'",
-                                  fix="check the voice for this locale in broadcast.toml")
+                                  fix=f"check the voice of [voices.{voicing.locale}]")
             audio = _store_speech(layout, key, audio)
         parts.append(audio)
     rate = parts[0].rate
@@ -148,7 +148,7 @@ def _bounded(engine: Engine, request: SpeechRequest, seconds: float) -> dsp.Audi
         raise EngineError(f"{engine.name} did not finish one synthesis in {seconds:g} s "
                           f"({request.locale}: '{request.text[:30]}')",
                           fix="check the engine and voice, or raise [render] "
-                              "synthesis_timeout in broadcast.toml")
+                              "synthesis_timeout")
     if "error" in result:
         raise result["error"]
     return result["audio"]

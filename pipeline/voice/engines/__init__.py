@@ -5,11 +5,12 @@ entry-point group of the installed packages. A project names engines, it never i
 code: opening a partner's project must not run anything it carries, so there is no
 ``"module:Class"`` path. Engines import lazily: naming ``gtts`` never loads espeak-ng.
 
-An engine class is built from its own options table (``[voices.<locale>.options]`` in
-broadcast.toml): checked against the class's ``OPTIONS`` schema (``{key: (type, low,
+An engine class is built from its own options (a table of the project's configuration):
+checked against the class's ``OPTIONS`` schema (``{key: (type, low,
 high)}``, see :func:`check_options`) and passed to its constructor, or handed to its
 ``from_options`` if it needs more; a bad option is an :class:`OptionError`. Engines never
-read project configuration.
+read project configuration, and their errors name no file: whoever read the setting says
+where it was (:meth:`pipeline.errors.PipelineError.at`).
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ def engine_class(name: str) -> type:
                 path = ep.value
                 break
         else:
-            raise ConfigError(f"unknown engine '{name}'", "broadcast.toml",
+            raise ConfigError(f"unknown engine '{name}'",
                               fix=f"use one of: {', '.join(known_engines())}, or install "
                                   "the package that registers it (entry-point group "
                                   "pipeline.engines)")
@@ -113,19 +114,16 @@ def engine_class(name: str) -> type:
     try:
         return getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"cannot load engine '{name}': {exc}", "broadcast.toml",
+        raise ConfigError(f"cannot load engine '{name}': {exc}",
                           fix="reinstall the package that provides it") from None
 
 
 _instances: dict[str, Engine] = {}
 
 
-def get_engine(name: str, options: Mapping[str, Any] | None = None,
-               where: str = "broadcast.toml") -> Engine:
-    """The engine ``name`` built with ``options`` (one instance per process and options).
-
-    ``where`` names the options table in errors, e.g. ``[voices.ru.options]``.
-    """
+def get_engine(name: str, options: Mapping[str, Any] | None = None) -> Engine:
+    """The engine ``name`` built with ``options``: validated by the engine once per
+    process and options (one instance each), so that every job of a build reuses it."""
     options = dict(options or {})
     memo = json.dumps([name, options], sort_keys=True, default=str)
     if memo in _instances:
@@ -141,14 +139,13 @@ def get_engine(name: str, options: Mapping[str, Any] | None = None,
         else:
             engine = cls(**options) if options else cls()
     except OptionError as exc:
-        raise ConfigError(f"{where} {exc.key}: {exc.problem}", "broadcast.toml",
-                          fix=exc.fix) from None
+        raise ConfigError(f"option {exc.key}: {exc.problem}", fix=exc.fix) from None
     except TypeError as exc:
         raise ConfigError(f"engine '{name}' does not take these options: {exc}",
-                          "broadcast.toml", fix=f"check {where}") from None
+                          fix="check the engine's options") from None
     if not isinstance(engine, Engine):
         raise ConfigError(f"engine '{name}' lacks name, offline, version(), options(), "
-                          "synthesize() or seconds_per_char()", "broadcast.toml",
+                          "synthesize() or seconds_per_char()",
                           fix="implement pipeline.voice.engines.Engine")
     _instances[memo] = engine
     return engine

