@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from .audio.dsp import Audio
 from .audio.finish import encoder_id
@@ -24,10 +25,11 @@ from .render.execute import Progress, RenderReport, Workers, execute
 from .render.outputs import Withdrawn
 from .render.plan import LocalePlan, plan
 from .render.prune import Pruned, prune_cache
+from .report import write_report
 
-__all__ = ["bundle_all", "compile_all", "Compiled", "extract", "init", "profiles_of", "prune",
-           "recording_scripts", "render", "Said", "say", "Scripts", "start_workers", "update",
-           "withdraw_unapproved", "workers_for", "Written"]
+__all__ = ["build", "Built", "bundle_all", "compile_all", "Compiled", "extract", "init",
+           "Narrator", "profiles_of", "prune", "recording_scripts", "render", "Said", "say",
+           "Scripts", "update", "withdraw_unapproved", "Written"]
 
 
 @dataclass
@@ -158,15 +160,14 @@ def prune(project: Project, dry_run: bool = False) -> Pruned:
     return prune_cache(project.layout, live, speech, dry_run)
 
 
-def workers_for(project: Project, workers: int | None = None,
-                scheduler: str | None = None) -> Workers:
+def _workers(project: Project, workers: int | None, scheduler: str | None) -> Workers:
     """The render's workers (not started): ``--jobs``, else ``[render] workers``; a Dask
-    cluster with ``scheduler``. Use it as a ``with`` block: it shuts them down."""
+    cluster with ``scheduler``. Their owner uses them as a ``with`` block, which shuts
+    them down."""
     return Workers(workers if workers is not None else project.config.workers, scheduler)
 
 
-def start_workers(project: Project, workers: Workers, profiles: list[str] | None = None
-                  ) -> None:
+def _start(project: Project, workers: Workers, profiles: list[str] | None = None) -> None:
     """Start the render's workers now, before the project's catalogs and plans are read,
     so that forked workers carry none of them.
 
@@ -193,13 +194,66 @@ def _rebuild(project: Project, profiles: Sequence[str]) -> bool:
                for c in project.campaigns for locale in project.locales for name in profiles)
 
 
-def render(project: Project, profiles: list[Profile], workers: Workers,
-           strict: bool = False, progress: Progress | None = None
-           ) -> tuple[list[LocalePlan], RenderReport]:
+class Narrator(Protocol):
+    """What a long use case tells as it goes, step by step (the command line prints it)."""
+
+    def compiled(self, result: Compiled) -> None: ...
+
+    def rendered(self, plans: list[LocalePlan], report: RenderReport) -> None: ...
+
+    def progress(self, label: str) -> Progress: ...
+
+
+@dataclass
+class Built:
+    plans: list[LocalePlan]
+    report: RenderReport
+    bundles: list[Written]
+
+
+def build(project: Project, narrator: Narrator, profiles: list[str] | None = None,
+          jobs: int | None = None, scheduler: str | None = None, strict: bool = False,
+          secret: signing.SecretKey | None = None) -> Built:
+    """The whole flow: extract, update, compile, render, report and bundle.
+
+    The workers live for the ``with`` block alone, which owns them: started before the
+    catalogs are read (a cold build), used by the render, shut down before the bundles
+    are made."""
+    with _workers(project, jobs, scheduler) as workers:
+        _start(project, workers, profiles)
+        project.validate_catalogs()
+        project.validate_voices()       # bad engine options fail before anything is written
+        chosen = profiles_of(project, profiles)
+        update(project)
+        narrator.compiled(compile_all(project))
+        plans, report = _render(project, chosen, workers, strict, narrator.progress("render"))
+        narrator.rendered(plans, report)
+    # The report reads the status and the folders' pages, the bundles only the folders:
+    # one is written while the others are zipped.
+    with ThreadPoolExecutor(max_workers=1) as side:
+        reported = side.submit(write_report, project)
+        bundles, _ = bundle_all(project, chosen, secret, withdraw=False,    # done above
+                                checked={f.folder: f.checked for f in report.folders})
+        reported.result()
+    return Built(plans, report, bundles)
+
+
+def render(project: Project, profiles: list[Profile], jobs: int | None = None,
+           scheduler: str | None = None, strict: bool = False,
+           progress: Progress | None = None) -> tuple[list[LocalePlan], RenderReport]:
+    """Render every ready message (its workers owned by this call), then the report."""
+    with _workers(project, jobs, scheduler) as workers:
+        done = _render(project, profiles, workers, strict, progress)
+    write_report(project)
+    return done
+
+
+def _render(project: Project, profiles: list[Profile], workers: Workers, strict: bool,
+            progress: Progress | None) -> tuple[list[LocalePlan], RenderReport]:
     """Plan, withdraw what is no longer approved, and render with ``workers`` (started
-    already by :func:`start_workers`, or here; their owner's ``with`` shuts them down)."""
+    already by :func:`_start`, or here)."""
     if not workers.started:
-        start_workers(project, workers, [p.name for p in profiles])
+        _start(project, workers, [p.name for p in profiles])
     project.validate_catalogs()
     project.validate_voices()
     plans = plan(project)

@@ -87,7 +87,7 @@ def _end_with_parent(parent: int) -> None:
 
 def open_pool(workers: int, scheduler: str | None = None):
     """The pool a render will run in, its workers started now. Started before the
-    project's plans are made (:func:`workflow.start_workers`), forked workers share the
+    project's plans are made (:func:`workflow.build`), forked workers share the
     parent's imports and nothing else, so their memory does not grow with the project.
     None for one worker.
 

@@ -1,0 +1,69 @@
+"""Where a command's lines go: one small object per command, the only printer."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..project import Project
+    from ..render.execute import Progress
+    from ..workflow import Written
+
+__all__ = ["Console"]
+
+
+class Console:
+    """Results go to stdout; errors and warnings to stderr, after ``broadcast:``.
+
+    What a build says with :meth:`say` and :meth:`warn` is kept in :attr:`replay`: a
+    rebuild with nothing changed prints it again from the build stamp
+    (:mod:`pipeline.stamp`)."""
+
+    def __init__(self) -> None:
+        self.replay: list[tuple[str, str]] = []
+
+    def out(self, text: str = "") -> None:
+        print(text, flush=True)
+
+    def err(self, text: str) -> None:
+        print(f"broadcast: {text}", file=sys.stderr, flush=True)
+
+    def say(self, text: str) -> None:
+        """A line that a rebuild with nothing changed prints again."""
+        self.replay.append(("out", text))
+        self.out(text)
+
+    def warn(self, text: str) -> None:
+        """A warning that a rebuild with nothing changed gives again."""
+        self.replay.append(("err", f"broadcast: warning: {text}"))
+        self.err(f"warning: {text}")
+
+    def wrote(self, project: "Project", written: "Iterable[Written]", yes: str,
+              no: str) -> None:
+        """A line per file: ``yes`` if it changed, ``no`` if it was left as it was."""
+        for w in written:
+            self.out(f"{yes if w.changed else no} {project.rel(w.path)}")
+
+    def progress(self, label: str) -> "Progress":
+        """A progress bar (tqdm) on a terminal; a line per quarter otherwise."""
+        state: dict = {}
+
+        def step(done: int, total: int, what: str) -> None:
+            if sys.stderr.isatty():
+                from tqdm import tqdm
+                bar = state.get("bar")
+                if bar is None:
+                    bar = state["bar"] = tqdm(total=total, desc=label, unit="file",
+                                              leave=True, file=sys.stderr)
+                bar.set_postfix_str(what[:30])
+                bar.update(1)
+                if done >= total:
+                    bar.close()
+            else:
+                quarter = 4 * done // max(total, 1)
+                if quarter != state.get("quarter"):
+                    state["quarter"] = quarter
+                    print(f"{label}: {done}/{total}", file=sys.stderr, flush=True)
+        return step

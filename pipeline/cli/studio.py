@@ -1,0 +1,68 @@
+"""The commands for translators and studios: say, scripts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import workflow
+from ..errors import PipelineError
+from ..project import Project
+from .console import Console
+
+__all__ = ["cmd_say", "cmd_scripts"]
+
+
+def cmd_say(project: Project, args, con: Console) -> int:
+    from ..audio.codec import wav_bytes
+    from ..content.locales import parse_locale
+    from ..fsutil import atomic_write
+    parse_locale(args.say_locale, "broadcast say --locale")
+    out = Path(args.out)
+    if not args.text_only:
+        _say_target(project, out)           # before any synthesis
+    said = workflow.say(project, args.say_locale, args.text, args.engine, args.text_only)
+    if said.audio is None:
+        con.out(said.text)
+        return 0
+    atomic_write(out, wav_bytes(said.audio))
+    con.out(f"wrote {out} ({said.audio.duration:.1f} s): {said.text}")
+    return 0
+
+
+def _say_target(project: Project, out: Path) -> None:
+    """``say`` writes one WAV where asked: never a folder, never over a file that is not a
+    WAV, never into the project's own files (it takes no lock)."""
+    layout = project.layout
+    if out.is_dir():
+        raise PipelineError("is a folder", out, fix="give a file name, e.g. --out say.wav")
+    where = out.resolve()
+    for folder in (layout.messages_dir, layout.locales_dir, layout.keys_dir, layout.out_dir):
+        if where.is_relative_to(folder.resolve()):
+            raise PipelineError("say writes nothing into the project's own files", out,
+                                fix="write it elsewhere, e.g. --out /tmp/say.wav")
+    if out.exists() or out.is_symlink():
+        try:
+            with open(out, "rb") as fh:
+                head = fh.read(12)
+        except OSError:
+            head = b""
+        if out.is_symlink() or not (head[:4] == b"RIFF" and head[8:12] == b"WAVE"):
+            raise PipelineError("a file that is not a WAV is there", out,
+                                fix="give another file name (say replaces only a WAV)")
+
+
+def cmd_scripts(project: Project, args, con: Console) -> int:
+    from ..content.locales import parse_locale
+    parse_locale(args.script_locale, "broadcast scripts")
+    out = Path(args.out) if args.out else project.root / "recording-scripts" / args.script_locale
+    # The default folder is the command's own; another one is the user's, kept unless --force.
+    result = workflow.recording_scripts(project, args.script_locale, out,
+                                        replace=not args.out or args.force)
+    con.wrote(project, result.written, "wrote", "unchanged")
+    for mid, why in result.not_ready.items():
+        con.out(f"not in the script: {mid}: {why}")
+    if not any(w.path.suffix == ".txt" for w in result.written):
+        con.err(f"no message is ready in {args.script_locale}: nothing to record (see broadcast "
+                "status)")
+        return 1
+    return 0
