@@ -81,8 +81,8 @@ def test_a_build_copies_the_audio_it_checked_without_reading_it(built, tmp_path,
     root = shutil.copytree(built, tmp_path / "copy", copy_function=os.link)
     for old in (Layout(root).out_dir / "bundles").glob("demo-ru-*.zip"):
         old.unlink()
-    copied, real = [], bundle._copy_stored
-    monkeypatch.setattr(bundle, "_copy_stored", lambda zf, info, path, crc: (
+    copied, real = [], bundle.copy_stored
+    monkeypatch.setattr(bundle, "copy_stored", lambda zf, info, path, crc: (
         copied.append(path), real(zf, info, path, crc)))
     assert cli("build", "--project", root, "--locale", "ru", "--jobs", "1").code == 0
     for profile in ("radio", "usb", "shortwave"):

@@ -332,8 +332,8 @@ def test_a_command_parses_each_catalog_once_and_again_when_it_changes(project, m
     file in the next command."""
     from pipeline.catalogs import pofile
     parsed = []
-    real = pofile._parse_po
-    monkeypatch.setattr(pofile, "_parse_po", lambda path: parsed.append(path) or real(path))
+    real = pofile.parse_po
+    monkeypatch.setattr(pofile, "parse_po", lambda path: parsed.append(path) or real(path))
     pofile.forget_parsed()
     path = project / "locales" / "ru" / "LC_MESSAGES" / "demo.po"
     first, second = load_po(path), load_po(path)

@@ -279,9 +279,12 @@ def test_gtts_offline_error_names_message_and_locale(project, cli, monkeypatch):
                                              '[voices.ru]\nengine = "gtts"')
                     .replace("speed = 150", 'tld = "com"'))
     offline = _engine(f"http://127.0.0.1:{_closed_port()}/", retries=2)
-    monkeypatch.setitem(engines._instances, '["gtts", {"tld": "com"}]', offline)
-    result = cli("render", "--project", project, "--locale", "ru", "--profile", "radio",
-                 "--jobs", "1")
+    engines.preset("gtts", {"tld": "com"}, offline)
+    try:
+        result = cli("render", "--project", project, "--locale", "ru", "--profile", "radio",
+                     "--jobs", "1")
+    finally:
+        engines.forget_engines()
     assert result.code == 1
     assert "message 'ident' in ru:" in result.err
     assert "no connection to Google's TTS service (offline?)" in result.err

@@ -19,9 +19,9 @@ from .profiles import Profile
 
 __all__ = ["apply_gain", "Audio", "band_limit", "concat", "fade", "FADE_S", "limit",
            "LIMITER_MARGIN_DB", "LIMITER_WINDOW_S", "loudness", "MAKEUP_ROUNDS",
-           "MAKEUP_STEP_DB", "measure", "measure_blocks", "Measured", "normalize_loudness",
-           "pad", "prepare", "process", "resample", "SILENCE_DB", "SILENCE_FLOOR_DB",
-           "to_mono", "trim", "true_peak"]
+           "MAKEUP_STEP_DB", "measure", "measure_blocks", "Measured", "moving_mean", "moving_min",
+           "normalize_loudness", "pad", "prepare", "process", "resample", "SILENCE_DB",
+           "SILENCE_FLOOR_DB", "smoothed_gain", "to_mono", "trim", "true_peak"]
 
 SILENCE_DB = -40.0              # a 10 ms frame this far below the loudest one is silence
 SILENCE_FLOOR_DB = -90.0        # ... and anything below this is silence whatever the level
@@ -183,11 +183,11 @@ def limit(audio: Audio, ceiling_db: float) -> Audio:
     if need.min() >= 1.0:
         return audio
     half = max(1, int(LIMITER_WINDOW_S * audio.rate))
-    gain = _smoothed_gain(need, half)
+    gain = smoothed_gain(need, half)
     return Audio((x * gain).astype(np.float32), audio.rate)
 
 
-def _smoothed_gain(need: np.ndarray, half: int) -> np.ndarray:
+def smoothed_gain(need: np.ndarray, half: int) -> np.ndarray:
     """The gain that keeps at or under ``need`` (1 where nothing is to be done): its moving
     minimum, then moving mean, over ``2 * half + 1`` samples, computed only around the
     stretches where ``need`` is under 1 (a sample's gain depends on ``need`` within
@@ -198,12 +198,12 @@ def _smoothed_gain(need: np.ndarray, half: int) -> np.ndarray:
     for first, last in meter.runs(np.flatnonzero(need < 1.0), 2 * reach):
         start, stop = max(0, first - reach), min(n, last + reach + 1)
         context = max(0, start - reach)
-        smooth = _moving_mean(_moving_min(need[context: min(n, stop + reach)], half), half)
+        smooth = moving_mean(moving_min(need[context: min(n, stop + reach)], half), half)
         gain[start:stop] = smooth[start - context: stop - context]
     return np.minimum(gain, need)
 
 
-def _moving_min(x: np.ndarray, half: int) -> np.ndarray:
+def moving_min(x: np.ndarray, half: int) -> np.ndarray:
     """The minimum over each sample's window of ``2 * half + 1``, the edges held (a sparse
     table: minima over windows of powers of two, two overlapping ones per window)."""
     size = 2 * half + 1
@@ -214,7 +214,7 @@ def _moving_min(x: np.ndarray, half: int) -> np.ndarray:
     return np.minimum(m[: len(x)], m[size - span: size - span + len(x)])
 
 
-def _moving_mean(x: np.ndarray, half: int) -> np.ndarray:
+def moving_mean(x: np.ndarray, half: int) -> np.ndarray:
     """The mean over each sample's window of ``2 * half + 1``, the edges held."""
     size = 2 * half + 1
     total = np.concatenate([[0.0], np.cumsum(np.pad(x, half, mode="edge"))])

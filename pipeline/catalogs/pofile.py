@@ -24,7 +24,7 @@ from ..fsutil import atomic_write, read_utf8
 from . import poformat
 
 __all__ = ["CatalogChanged", "forget_parsed", "load_po", "msgstr_line", "now_header",
-           "write_catalog"]
+           "parse_po", "write_catalog"]
 
 # What this command has parsed: path → ((size, mtime, inode) when parsed, the catalog).
 _parsed: dict[str, tuple[tuple[int, int, int], polib.POFile]] = {}
@@ -51,14 +51,14 @@ def load_po(path: Path, shared: bool = False) -> polib.POFile:
     where = os.path.abspath(path)
     cached = _parsed.get(where)
     if cached is None or cached[0] != seen:
-        po = _parse_po(path)
+        po = parse_po(path)
         if seen is None:
             return po
         cached = _parsed[where] = (seen, po)
     return cached[1] if shared else copy.deepcopy(cached[1])
 
 
-def _parse_po(path: Path) -> polib.POFile:
+def parse_po(path: Path) -> polib.POFile:
     text = read_utf8(path, CatalogError)
     _lint_lines(text, path)
     # Both parsers stumble on the previous msgid of obsolete entries ('#~| ', written by

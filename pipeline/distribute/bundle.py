@@ -25,7 +25,7 @@ from ..layout import INDEX_PAGE, MANIFEST, PLAYLIST, SUMS
 from ..render.manifest import Manifest, ManifestError
 from . import signing
 
-__all__ = ["AUDIO_SUFFIXES", "check_member_name", "CHUNK", "FAT_EPOCH", "FIXED_NAMES",
+__all__ = ["AUDIO_SUFFIXES", "check_member_name", "CHUNK", "copy_stored", "FAT_EPOCH", "FIXED_NAMES",
            "make_bundle", "MAX_KEPT", "MAX_MEMBER", "MAX_MEMBERS", "MAX_RATIO", "MAX_TOTAL",
            "MEMBER_RE", "read_sums", "require_verified", "signature_of", "Verified",
            "verify_bundle"]
@@ -72,7 +72,7 @@ def make_bundle(folder: Path, out: Path, checked: Mapping[str, Checked] | None =
     Each member is read once, streamed into the zip while its SHA-256 is checked against
     SHA256SUMS, except an audio file whose digests ``checked`` holds, as SHA256SUMS lists
     it, and that kept the size, time and inode they were checked at: the kernel copies it
-    without it being read here (:func:`_copy_stored`; the same bytes). A zip that already
+    without it being read here (:func:`copy_stored`; the same bytes). A zip that already
     holds this SHA256SUMS and members of these names and sizes, written as we write them,
     is left as it is (False).
     """
@@ -110,7 +110,7 @@ def make_bundle(folder: Path, out: Path, checked: Mapping[str, Checked] | None =
                 if (known is not None and info.compress_type == zipfile.ZIP_STORED
                         and info.file_size * 1.05 <= zipfile.ZIP64_LIMIT
                         and known.sha256 == sums.get(name) and known.holds(folder / name)):
-                    _copy_stored(zf, info, folder / name, known.crc32)
+                    copy_stored(zf, info, folder / name, known.crc32)
                     continue
                 digest = hashlib.sha256()
                 with open(folder / name, "rb") as src, \
@@ -145,7 +145,7 @@ def _check_folder(folder: Path, sums: dict[str, str], checked: Mapping[str, Chec
                               folder, fix="render again (broadcast render) before bundling")
 
 
-def _copy_stored(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, crc: int) -> None:
+def copy_stored(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, crc: int) -> None:
     """Append to ``zf`` a stored member whose CRC-32 is known: the local header exactly as
     ``ZipFile.open(info, "w")`` leaves it once written, then the file's bytes, copied by
     the kernel. (ZipFile has no public way to add bytes it does not read; a test holds

@@ -26,8 +26,8 @@ from ...audio.dsp import Audio
 from ...errors import ConfigError
 from ...values import KIND_NAMES, is_kind
 
-__all__ = ["BUILTIN", "cache_key", "check_options", "Engine", "engine_class", "get_engine",
-           "known_engines", "OptionError", "SpeechRequest"]
+__all__ = ["BUILTIN", "cache_key", "check_options", "Engine", "engine_class", "forget_engines", "get_engine",
+           "known_engines", "OptionError", "preset", "SpeechRequest"]
 
 BUILTIN = {
     "espeak": "pipeline.voice.engines.espeak:EspeakEngine",
@@ -119,6 +119,18 @@ def engine_class(name: str) -> type:
 
 
 _instances: dict[str, Engine] = {}
+
+
+def preset(name: str, options: Mapping[str, Any], engine: Engine) -> None:
+    """Make ``engine`` the instance :func:`get_engine` returns for ``name`` and
+    ``options`` in this process (for an application embedding the pipeline with an engine
+    it built itself, and for tests that point an engine at a local server)."""
+    _instances[json.dumps([name, dict(options)], sort_keys=True, default=str)] = engine
+
+
+def forget_engines() -> None:
+    """Drop every instance :func:`get_engine` keeps: the next call builds a new one."""
+    _instances.clear()
 
 
 def get_engine(name: str, options: Mapping[str, Any] | None = None) -> Engine:
