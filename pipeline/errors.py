@@ -10,7 +10,7 @@ import difflib
 from pathlib import Path
 
 __all__ = ["AudioError", "AudioFileError", "BundleError", "CatalogError", "ConfigError",
-           "did_you_mean", "EngineError", "MediaError", "os_error", "PipelineError",
+           "did_you_mean", "EngineError", "EngineMissing", "MediaError", "os_error", "PipelineError",
            "ResourceError", "SignatureError", "SourceError"]
 
 
@@ -68,6 +68,11 @@ class EngineError(PipelineError):
     """A text-to-speech engine failed or is unknown."""
 
     exit_code = 1
+
+
+class EngineMissing(EngineError):
+    """An engine, or the voice asked of it, is not installed on this machine: a locale
+    whose voice names a fallback is spoken by that instead (and says so)."""
 
 
 class AudioError(PipelineError):

@@ -34,6 +34,7 @@ BUILTIN = {
     "gtts": "pipeline.voice.engines.gtts_engine:GttsEngine",
     "kokoro": "pipeline.voice.engines.kokoro:KokoroEngine",
     "festival": "pipeline.voice.engines.festival:FestivalEngine",
+    "rhvoice": "pipeline.voice.engines.rhvoice:RhvoiceEngine",
 }
 
 
