@@ -35,17 +35,26 @@ MAX_WORKERS = 256
 
 @dataclass(frozen=True)
 class Voice:
-    """How one locale is spoken: an engine, its voice, its own options, and recordings."""
+    """How one locale is spoken: an engine, its voice, its own options, and recordings;
+    and the voice that speaks instead where that engine or voice is not installed (never
+    silently: the build, ``status`` and the manifests say so)."""
 
     engine: str = "espeak"
     voice: str = "en"
     recordings: RecordingPolicy = "prefer"  # a fresh recording, else TTS | require | ignore
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    fallback: "Voice | None" = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.engine}/{self.voice}"
 
     @classmethod
-    def from_dict(cls, locale: str, data: dict, base: "Voice", source: str) -> "Voice":
-        where = f"[voices.{locale}]"
-        names = {"engine", "voice", "recordings", "options"}
+    def from_dict(cls, locale: str, data: dict, base: "Voice", source: str,
+                  table: str = "") -> "Voice":
+        where = f"[voices.{locale}{table}]"
+        names = {"engine", "voice", "options"} | (set() if table else {"recordings",
+                                                                          "fallback"})
         for key in data:
             if key not in names:
                 # (This module knows no engine's options: the engine checks its own.)
@@ -74,15 +83,29 @@ class Voice:
         if not isinstance(options, dict):
             raise ConfigError(f"{where} options must be a table", source,
                               fix=f"write it as [voices.{locale}.options]")
+        fallback = data.get("fallback", None if "engine" in data else base.fallback)
+        if isinstance(fallback, dict):
+            fallback = cls.from_dict(locale, fallback, Voice(voice=locale.split("_")[0]),
+                                     source, ".fallback")
+        elif fallback is not None and not isinstance(fallback, Voice):
+            raise ConfigError(f"{where} fallback must be a table", source,
+                              fix=f"write it as [voices.{locale}.fallback] with engine and "
+                                  "voice")
         return cls(engine, voice, cast(RecordingPolicy, recordings),
-                   MappingProxyType(dict(options)))
+                   MappingProxyType(dict(options)), fallback)
 
 
+def _espeak(voice: str, speed: int = 150) -> Voice:
+    return Voice(voice=voice, options=MappingProxyType({"speed": speed}))
+
+
+# Native voices where Debian has one (RHVoice: scripts/voices.sh installs it), espeak-ng
+# where it is not installed.
 DEFAULT_VOICES: dict[str, Voice] = {
-    "ko_KP": Voice(voice="ko", options=MappingProxyType({"speed": 140})),
-    "ru": Voice(voice="ru", options=MappingProxyType({"speed": 150})),
-    "uk": Voice(voice="uk", options=MappingProxyType({"speed": 150})),
-    "en": Voice(voice="en", options=MappingProxyType({"speed": 150})),
+    "ko_KP": _espeak("ko", 140),
+    "ru": Voice("rhvoice", "aleksandr", fallback=_espeak("ru")),
+    "uk": Voice("rhvoice", "anatol", fallback=_espeak("uk")),
+    "en": _espeak("en"),
 }
 
 DEFAULT_LOCALES = ("ko_KP", "ru", "uk")

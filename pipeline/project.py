@@ -7,7 +7,7 @@ asking it questions writes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .catalogs.pofile import load_po
@@ -16,7 +16,7 @@ from .checks import Finding, Glossary, load_glossary, readiness
 from .config import Config, Voice, load_config
 from .content.locales import language_of, parse_locale
 from .content.sources import Campaign, load_campaigns
-from .errors import ConfigError
+from .errors import ConfigError, EngineMissing
 from .fsutil import relative, sha256_file
 from .layout import Layout
 from .voice import recordings
@@ -24,7 +24,22 @@ from .voice.engines import Engine, get_engine
 from .voice.speech import Voicing, estimate_seconds
 from .voice.textnorm import load_lexicon, normalize
 
-__all__ = ["open_project", "Project"]
+__all__ = ["Fallback", "open_project", "Project"]
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """A locale spoken by its fallback voice: what was configured, what speaks, why, and
+    the command that installs the configured one."""
+
+    configured: str             # engine/voice
+    used: str
+    why: str
+    install: str
+
+    def __str__(self) -> str:
+        return (f"spoken by {self.used} instead of {self.configured} ({self.why}; to "
+                f"install it: {self.install})")
 
 
 @dataclass
@@ -41,6 +56,8 @@ class Project:
     _spoken: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict, repr=False)
     _pots_read: set[str] = field(default_factory=set, repr=False)
     _whole: "Project | None" = field(default=None, repr=False)
+    _voices: dict[str, Voice] = field(default_factory=dict, repr=False)
+    fallbacks: dict[str, "Fallback"] = field(default_factory=dict)   # locale → why
 
     @property
     def root(self) -> Path:
@@ -104,15 +121,38 @@ class Project:
     # --- voices ------------------------------------------------------------------------
 
     def voice(self, locale: str) -> Voice:
-        return self.config.voice_for(locale)
+        """The voice that speaks ``locale`` on this machine: the configured one, or its
+        fallback where the configured engine or voice is not installed (then
+        :attr:`fallbacks` says so, for the build, ``status`` and the manifests)."""
+        if locale not in self._voices:
+            configured = self.config.voice_for(locale)
+            chosen = configured
+            if configured.recordings != "require":
+                try:
+                    self._engine(configured, locale)
+                except EngineMissing as exc:
+                    if configured.fallback is None:
+                        raise exc.at(self.layout.config_file.name,
+                                     f"[voices.{locale}] {configured.label}:") from None
+                    chosen = replace(configured.fallback, recordings=configured.recordings)
+                    self.fallbacks[locale] = Fallback(configured.label, chosen.label,
+                                                      exc.message, exc.fix or "")
+            self._voices[locale] = chosen
+        return self._voices[locale]
 
     def engine(self, locale: str) -> Engine:
         """The locale's engine built with its options (validated by the engine)."""
-        voice = self.voice(locale)
+        return self._engine(self.voice(locale), locale)
+
+    def _engine(self, voice: Voice, locale: str) -> Engine:
         try:
-            return get_engine(voice.engine, voice.options)
+            engine = get_engine(voice.engine, voice.options)
         except ConfigError as exc:
             raise exc.at(self.layout.config_file.name, f"[voices.{locale}]") from None
+        check = getattr(engine, "check_voice", None)
+        if check is not None:
+            check(voice.voice)
+        return engine
 
     def validate_voices(self) -> None:
         """Build every configured locale's engine once: bad options fail before any work
@@ -214,7 +254,9 @@ class Project:
         return Voicing(locale, engine=voice.engine, voice=voice.voice,
                        options=tuple(sorted(voice.options.items())),
                        texts=tuple(self.spoken(campaign, locale, message_id)),
-                       timeout=self.config.synthesis_timeout)
+                       timeout=self.config.synthesis_timeout,
+                       instead_of=str(self.fallbacks[locale]) if locale in self.fallbacks
+                       else "")
 
     # --- the gate ----------------------------------------------------------------------
 

@@ -28,6 +28,8 @@ class LocaleSummary:
     recordings: dict[str, list[str]]    # state → message ids
     checks: dict[str, int]
     speech_cer: dict[str, dict[str, float]] = field(default_factory=dict)  # id → profile → CER
+    voice: str = ""                     # engine/voice that speaks it on this machine
+    fallback: str = ""                  # why that is not the configured one, and the fix
 
 
 @dataclass
@@ -67,7 +69,9 @@ def project_status(project: Project) -> ProjectStatus:
                 not_ready={m: r for m, r in reasons.items() if r is not None},
                 recordings=_recordings(project, c, locale, reasons),
                 checks=dict(sorted(counts.items())),
-                speech_cer=_speech_cer(project, c.name, locale))
+                speech_cer=_speech_cer(project, c.name, locale),
+                voice=project.voice(locale).label,
+                fallback=str(project.fallbacks.get(locale, "")))
         out.campaigns[c.name] = summary
     return out
 

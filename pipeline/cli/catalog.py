@@ -64,6 +64,8 @@ def cmd_status(project: Project, args, con: Console) -> int:
                     f"{s.translated} translated, {s.fuzzy} fuzzy, {s.untranslated} "
                     f"untranslated, {s.obsolete} obsolete; {s.words_to_translate} words "
                     "to translate")
+            if s.fallback:
+                con.out(f"{pad}voice: {s.fallback}")
             for mid, reason in s.not_ready.items():
                 con.out(f"{pad}not ready: {mid}: {reason}")
             if s.checks:

@@ -97,11 +97,18 @@ class _BuildNarrator:
         return self.con.progress(label)
 
 
+def _print_fallbacks(con: Console, project: Project) -> None:
+    """Never silent: each locale spoken by its fallback voice, last."""
+    for locale, fallback in sorted(project.fallbacks.items()):
+        con.warn(f"{locale}: {fallback}")
+
+
 def cmd_render(project: Project, args, con: Console) -> int:
     plans, report = workflow.render(project, workflow.profiles_of(project, args.profile),
                                     args.workers, args.scheduler, args.strict,
                                     con.progress("render"))
     _print_rendered(con, project, plans, report)
+    _print_fallbacks(con, project)
     return _exit_code(report)
 
 
@@ -110,10 +117,13 @@ def cmd_build(project: Project, args, con: Console) -> int:
     built = workflow.build(project, _BuildNarrator(con, project), args.profile, args.workers,
                            args.scheduler, args.strict, _secret(args))
     _print_bundles(con, project, built.bundles)
+    _print_fallbacks(con, project)
     code = _exit_code(built.report)
     # Asked as the stamp reads a command line (None for one it would not answer: --sign).
     asked = stamp.request(args.argv)
-    if code == 0 and asked is not None:
+    # Not with a fallback voice: the stamp does not see a voice being installed, and the
+    # next build must then speak with it.
+    if code == 0 and asked is not None and not project.fallbacks:
         stamp.record(str(project.root), asked[1], con.replay)
     return code
 

@@ -53,6 +53,19 @@ def _spoken(text: str, spoken: str, lang: str) -> str:
             f'{paragraphs(spoken)}</span></div>')
 
 
+def _voice(made_by: dict) -> str:
+    """Who speaks: a recording, or engine/voice; and a fallback voice, said openly."""
+    if "recording" in made_by:
+        return " · recording"
+    if "engine" not in made_by:
+        return ""
+    voice = f' · voice {escape(str(made_by["engine"]))}/{escape(str(made_by.get("voice", "")))}'
+    if made_by.get("instead_of"):
+        voice += (f' · <span class="fallback"><b>fallback voice</b>: '
+                  f'{escape(str(made_by["instead_of"]))}</span>')
+    return voice
+
+
 def index_html(manifest: Manifest) -> str:
     """The audition page of one output folder, from its manifest."""
     locale, profile = manifest.locale, str(manifest.profile.get("name", ""))
@@ -69,7 +82,7 @@ def index_html(manifest: Manifest) -> str:
             f'<div class="meta">{escape(entry.file)} · {entry.duration:.1f} s · '
             f'{entry.loudness_lufs:.1f} LUFS · true peak {entry.true_peak_dbtp:.1f} dBTP'
             + (f' · <span class="cer">speech CER {entry.cer:.2f}</span>'
-               if entry.cer is not None else "") + '</div>'
+               if entry.cer is not None else "") + _voice(entry.made_by) + '</div>'
             f'<div class="text" lang="{escape(lang)}">{paragraphs(entry.text)}</div>'
             + _spoken(entry.text, entry.spoken, lang) + source +
             f'<audio controls preload="metadata" src="{escape(entry.file)}"></audio></li>\n')

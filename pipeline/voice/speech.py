@@ -45,13 +45,17 @@ class Voicing:
     recording_sha256: str = ""
     max_seconds: float | None = None    # the longest a recording may last; not in any key
     timeout: float = DEFAULT_TIMEOUT_S  # per synthesis; not part of any cache key
+    instead_of: str = ""                # the voice configured but not installed; no key
 
     def made_by(self) -> dict:
         if self.recording:
             return {"recording": self.recording, "recording_sha256": self.recording_sha256}
         # The engine's effective options (defaults filled in), as in its cache key.
-        return {"engine": self.engine, "voice": self.voice,
+        made = {"engine": self.engine, "voice": self.voice,
                 "options": self.engine_instance().options()}
+        if self.instead_of:
+            made["instead_of"] = self.instead_of
+        return made
 
     def engine_instance(self) -> Engine:
         return get_engine(self.engine, dict(self.options))
