@@ -9,7 +9,8 @@ example's characters a listener (the recognizer) gets wrong.
     python scripts/intelligibility.py                 # writes docs/voices.md
     python scripts/intelligibility.py --engines kokoro --locales ru --out -
 
-Needs the extras ``[kokoro,asr]`` and, for Festival, Debian's festival + festvox-ru.
+Needs the extras ``[kokoro,asr]``, for Festival Debian's festival + festvox-ru, and for
+RHVoice its Russian and Ukrainian voices (scripts/voices.sh).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ ENGINES = {
     "kokoro": {"ko_KP": ('voice = "ko"', ""), "ru": ('voice = "ru"', ""),
                "uk": ('voice = "uk"', "")},
     "festival": {"ru": ('voice = "ru"', "")},
+    "rhvoice": {"ru": ('voice = "aleksandr"', ""), "uk": ('voice = "anatol"', "")},
 }
 PROJECT_FILES = ("broadcast.toml", "messages", "locales", "assets")
 

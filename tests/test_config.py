@@ -22,7 +22,8 @@ def test_defaults_without_a_file(tmp_path):
     assert config.locales == ("ko_KP", "ru", "uk")
     assert config.profiles == DEFAULT_PROFILES
     assert config.voice_for("ko_KP") == DEFAULT_VOICES["ko_KP"]
-    assert config.voice_for("ru_UA").voice == "ru"       # same language
+    assert config.voice_for("ru_UA").engine == "rhvoice"   # same language
+    assert config.voice_for("ru_UA").fallback == DEFAULT_VOICES["ru"].fallback
     assert config.voice_for("de").voice == "de"
 
 
