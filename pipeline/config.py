@@ -99,10 +99,10 @@ def _espeak(voice: str, speed: int = 150) -> Voice:
     return Voice(voice=voice, options=MappingProxyType({"speed": speed}))
 
 
-# Native voices where Debian has one (RHVoice: scripts/voices.sh installs it), espeak-ng
-# where it is not installed.
+# Native voices where Debian has one (RHVoice, MBROLA hn1: scripts/voices.sh installs
+# them), espeak-ng where they are not installed.
 DEFAULT_VOICES: dict[str, Voice] = {
-    "ko_KP": _espeak("ko", 140),
+    "ko_KP": Voice("mbrola", "hn1", fallback=_espeak("ko", 140)),
     "ru": Voice("rhvoice", "aleksandr", fallback=_espeak("ru")),
     "uk": Voice("rhvoice", "anatol", fallback=_espeak("uk")),
     "en": _espeak("en"),

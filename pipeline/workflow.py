@@ -304,17 +304,19 @@ def bundle_all(project: Project, profiles: list[Profile],
 class Said:
     text: str                           # exactly what the voice reads
     audio: Audio | None = None
+    phonemes: list[str] = field(default_factory=list)   # per phrase, if asked
 
 
 def say(project: Project, locale: str, text: str, engine: str | None = None,
-        text_only: bool = False) -> Said:
+        text_only: bool = False, phonemes: bool = False) -> Said:
     """``text`` as the voice of ``locale`` reads it (normalized), and spoken unless
-    ``text_only``. ``engine`` overrides the configured one (with its default options)."""
+    ``text_only``. ``engine`` overrides the configured one (with its default options).
+    ``phonemes``: also the phonemes the engine reads it as (an engine that tells them)."""
     from .content.locales import language_of
     from .voice.engines import SpeechRequest, get_engine
     from .voice.textnorm import normalize
     spoken = normalize(text, locale, project.lexicon(locale))
-    if text_only:
+    if text_only and not phonemes:
         return Said(spoken)
     voice = project.voice(locale)
     if engine and engine != voice.engine:
@@ -324,7 +326,14 @@ def say(project: Project, locale: str, text: str, engine: str | None = None,
             raise exc.at("broadcast say --engine") from None
     else:
         tts, name = project.engine(locale), voice.voice
-    return Said(spoken, tts.synthesize(SpeechRequest(spoken, locale, name)))
+    read = getattr(tts, "phonemes", None)
+    if phonemes and read is None:
+        raise PipelineError(f"the {tts.name} engine does not tell its phonemes",
+                            "broadcast say --phonemes", fix="use --engine espeak, or --engine mbrola for Korean")
+    said = Said(spoken, phonemes=list(read(spoken, name)) if phonemes and read else [])
+    if not text_only:
+        said.audio = tts.synthesize(SpeechRequest(spoken, locale, name))
+    return said
 
 
 @dataclass

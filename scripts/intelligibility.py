@@ -38,6 +38,7 @@ ENGINES = {
                "uk": ('voice = "uk"', "")},
     "festival": {"ru": ('voice = "ru"', "")},
     "rhvoice": {"ru": ('voice = "aleksandr"', ""), "uk": ('voice = "anatol"', "")},
+    "mbrola": {"ko_KP": ('voice = "hn1"', "")},
 }
 PROJECT_FILES = ("broadcast.toml", "messages", "locales", "assets")
 

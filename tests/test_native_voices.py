@@ -104,3 +104,34 @@ def test_a_missing_voice_without_a_fallback_is_one_line_naming_the_config(projec
     assert "\n" not in line
     assert line.startswith("broadcast: broadcast.toml: [voices.ru] rhvoice/aleksandr: RHVoice "
                            "has no voice 'aleksandr' installed"), line
+
+
+KO = "여러분은 혼자가 아닙니다. 로동자들과 병사들이 이 방송을 듣고 있습니다."
+
+
+def test_mbrola_hn1_speaks_korean_through_the_front_end(tmp_path):
+    engine = get_engine("mbrola")
+    audio = engine.synthesize(SpeechRequest(KO, "ko_KP", "hn1"))
+    again = engine.synthesize(SpeechRequest(KO, "ko_KP", "ko"))     # the language's voice
+    assert audio.rate == 16000 and audio.duration > 3
+    assert np.array_equal(audio.samples, again.samples)             # deterministic
+    assert heard_cer(audio, KO, "ko_KP", tmp_path) <= 0.2
+    slower = get_engine("mbrola", {"speed": 0.8}).synthesize(SpeechRequest(KO, "ko_KP", "hn1"))
+    assert slower.duration > 1.15 * audio.duration
+
+
+def test_mbrola_without_hn1_is_missing(tmp_path, monkeypatch):
+    from pipeline.voice.engines import mbrola
+    monkeypatch.setattr(mbrola, "DATABASES", tmp_path)
+    with pytest.raises(EngineMissing, match="no voice 'hn1' installed"):
+        get_engine("mbrola").check_voice("hn1")
+
+
+def test_say_shows_the_phonemes_a_linguist_checks(project, cli):
+    result = cli("say", "--project", project, "--locale", "ko_KP", "--engine", "mbrola",
+                 "--text-only", "--phonemes", "로동자들이 국물을 먹었습니다.")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0] == ("phonemes: 4 o d o N dz\\ a d M 4 i k u N m u 4 M l_} m V g V t_} "
+                        "s_> M m_} n i d a")
+    assert lines[1] == "로동자들이 국물을 먹었습니다."

@@ -119,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("say", cmd_say, "speak one text as a locale's voice would (a translator's preview)")
     p.add_argument("--locale", dest="say_locale", metavar="LOCALE", required=True)
     p.add_argument("--engine", metavar="ENGINE", help="another engine than the configured one")
+    p.add_argument("--phonemes", action="store_true",
+                   help="also print the phonemes the voice reads it as (espeak, mbrola)")
     p.add_argument("--text-only", action="store_true",
                    help="print the text exactly as it will be spoken; no audio")
     p.add_argument("--out", metavar="FILE", default="say.wav", help="the WAV to write "

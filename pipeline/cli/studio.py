@@ -20,7 +20,10 @@ def cmd_say(project: Project, args, con: Console) -> int:
     out = Path(args.out)
     if not args.text_only:
         _say_target(project, out)           # before any synthesis
-    said = workflow.say(project, args.say_locale, args.text, args.engine, args.text_only)
+    said = workflow.say(project, args.say_locale, args.text, args.engine, args.text_only,
+                        args.phonemes)
+    for phrase in said.phonemes:
+        con.out(f"phonemes: {phrase}")
     if said.audio is None:
         con.out(said.text)
         return 0

@@ -35,6 +35,7 @@ BUILTIN = {
     "kokoro": "pipeline.voice.engines.kokoro:KokoroEngine",
     "festival": "pipeline.voice.engines.festival:FestivalEngine",
     "rhvoice": "pipeline.voice.engines.rhvoice:RhvoiceEngine",
+    "mbrola": "pipeline.voice.engines.mbrola:MbrolaEngine",
 }
 
 

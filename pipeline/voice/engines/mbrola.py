@@ -1,0 +1,119 @@
+"""MBROLA diphone voices, with the project's own front-end: Korean's ``hn1`` (a native
+male speaker), read by the rules of :mod:`pipeline.voice.korean`.
+
+Debian's ``mbrola`` and ``mbrola-hn1`` (non-free: hn1 may be used only with the MBROLA
+program, and not sold or built into a product that is sold), installed by
+``scripts/voices.sh``. The locale's ``voice`` names the database (``hn1``, or ``ko``
+for it). Options: ``speed`` and ``pitch`` (ratios, 1.0 the front-end's own). The text
+becomes phonemes, durations and a pitch contour (a ``.pho``) here; MBROLA only joins the
+diphones, so the same text gives the same bytes. Empty or silent output is an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ...audio.codec import read_wav
+from ...audio.dsp import Audio
+from ...errors import EngineError, EngineMissing
+from .. import korean
+from . import SpeechRequest
+
+__all__ = ["DATABASES", "INSTALL", "MbrolaEngine", "OPTIONS", "SECONDS_PER_CHAR"]
+
+OPTIONS = {"speed": (float, 0.5, 2.0), "pitch": (float, 0.7, 1.4)}
+DATABASES = Path(os.environ.get("MBROLA_VOICES", "/usr/share/mbrola"))
+KNOWN = {"ko": "hn1"}                   # a language → its database
+FRONT_ENDS = {"hn1": korean}            # a database → the front-end that writes its .pho
+INSTALL = "apt-get install mbrola mbrola-hn1 (Debian non-free; see scripts/voices.sh)"
+SECONDS_PER_CHAR = {"ko": 0.188}        # measured on the example campaign
+SILENT_PEAK = 1e-3
+TIMEOUT_S = 120
+
+
+class MbrolaEngine:
+    name = "mbrola"
+    offline = True
+    OPTIONS = OPTIONS
+
+    def __init__(self, speed: float = 1.0, pitch: float = 1.0):
+        self.speed, self.pitch = float(speed), float(pitch)
+        self._program = shutil.which("mbrola")
+        if self._program is None:
+            raise EngineMissing("MBROLA is not installed", fix=INSTALL)
+        self._version: str | None = None
+
+    def options(self) -> dict:
+        return {"speed": self.speed, "pitch": self.pitch}
+
+    def seconds_per_char(self, language: str) -> float:
+        return SECONDS_PER_CHAR.get(language, 0.2) / self.speed
+
+    def database(self, voice: str) -> Path:
+        self.front_end(voice)
+        name = KNOWN.get(voice, voice)
+        path = DATABASES / name / name
+        if not path.is_file():
+            raise EngineMissing(f"MBROLA has no voice '{name}' installed", fix=INSTALL)
+        return path
+
+    def check_voice(self, voice: str) -> None:
+        self.database(voice)
+
+    def version(self) -> str:
+        """MBROLA's databases as installed (name and size) and the front-end's rules."""
+        if self._version is None:
+            digest = hashlib.sha256(korean.RULES_VERSION.encode())
+            for path in sorted(DATABASES.rglob("*")) if DATABASES.is_dir() else []:
+                if path.is_file():
+                    digest.update(f"{path.relative_to(DATABASES)}\0{path.stat().st_size}\n"
+                                  .encode())
+            self._version = "mbrola-" + digest.hexdigest()[:16]
+        return self._version
+
+    def phonemes(self, text: str, voice: str = "hn1") -> list[str]:
+        """The phonemes (X-SAMPA) of each phrase, as the front-end reads ``text``."""
+        return [" ".join(phrase) for phrase in self.front_end(voice).phonemes(text)]
+
+    def front_end(self, voice: str):
+        name = KNOWN.get(voice, voice)
+        if name not in FRONT_ENDS:
+            raise EngineError(f"MBROLA voice '{voice}' has no front-end here",
+                              fix=f"use one of: {', '.join(FRONT_ENDS)}")
+        return FRONT_ENDS[name]
+
+    def synthesize(self, request: SpeechRequest) -> Audio:
+        database = self.database(request.voice)
+        pho = self.front_end(request.voice).pho(request.text, self.speed, self.pitch)
+        if pho.count("\n") <= 2:
+            raise EngineError(f"nothing in '{request.text[:40]}' that {database.name} can "
+                              "read", fix="write the text in Hangul (numbers are spelled "
+                                          "out before the voice)")
+        with tempfile.TemporaryDirectory(prefix="broadcast-mbrola-") as tmp:
+            wav = Path(tmp) / "speech.wav"
+            (Path(tmp) / "in.pho").write_text(pho, encoding="ascii")
+            try:
+                run = subprocess.run([str(self._program), "-e", str(database),
+                                      str(Path(tmp) / "in.pho"), str(wav)],
+                                     capture_output=True, timeout=TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                raise EngineError(f"mbrola did not finish in {TIMEOUT_S} s",
+                                  fix="check the MBROLA installation") from None
+            if run.returncode != 0 or not wav.exists() or wav.stat().st_size <= 44:
+                problem = (run.stderr.decode("utf-8", "replace").strip().splitlines()
+                           or [""])[-1]
+                raise EngineError(f"mbrola wrote no audio for '{request.text[:40]}'"
+                                  + (f" ({problem})" if problem else ""),
+                                  fix="check the text and the voice")
+            audio = read_wav(wav.read_bytes())
+        if len(audio.samples) == 0 or float(np.max(np.abs(audio.samples))) < SILENT_PEAK:
+            raise EngineError(f"mbrola wrote silence for '{request.text[:40]}'",
+                              fix="check the text and the voice")
+        return audio
