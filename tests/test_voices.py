@@ -320,7 +320,7 @@ def test_a_take_is_checked_for_clipping_and_noise(make, problem):
 @pytest.mark.parametrize("locale, text, spoken", [
     ("ru", "Более 30 000 солдат", "Более тридцати тысяч солдат"),
     ("ru", "до 3 поколений — «так»", "до трёх поколений, так"),
-    ("ko_KP", "병사 3명, 50%", "병사 세 명, 오십프로"),
+    ("ko_KP", "병사 3명, 50%", "병사 세 명, 오십 프로"),
 ])
 def test_say_text_only_prints_what_will_be_spoken(project, cli, locale, text, spoken):
     run = cli("say", "--project", project, "--locale", locale, "--text-only", text)

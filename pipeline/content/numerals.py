@@ -73,7 +73,14 @@ MONTHS = {
            "вересня", "жовтня", "листопада", "грудня"),
 }
 
-KO_NATIVE_COUNTERS = ("명", "살", "시", "개", "번째", "달", "사람", "마리", "권", "잔", "시간")
+# Counters that take the native numerals (한, 두, 세 …): people, age, hours, things,
+# times, months counted, animals, books, cups, vessels, vehicles, sheets, houses, suits,
+# pairs, kinds, places, trees, flowers, sticks, letters. The others (years, months,
+# days, minutes, seconds, money, measures, floors, degrees, per cent) take Sino-Korean.
+# Not 대: vehicles take native numerals (두 대) but generations Sino-Korean (삼대).
+KO_NATIVE_COUNTERS = ("명", "살", "시", "개", "번째", "번", "달", "사람", "마리", "권", "잔",
+                      "시간", "척", "장", "채", "벌", "켤레", "가지", "군데", "곳", "그루",
+                      "송이", "자루", "통")
 _KO_ONES = ["", "하나", "둘", "셋", "넷", "다섯", "여섯", "일곱", "여덟", "아홉"]
 _KO_ONES_BEFORE_COUNTER = ["", "한", "두", "세", "네", "다섯", "여섯", "일곱", "여덟", "아홉"]
 _KO_TENS = ["", "열", "스물", "서른", "마흔", "쉰", "예순", "일흔", "여든", "아흔"]

@@ -9,9 +9,9 @@ whitespace.
 from __future__ import annotations
 
 import re
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from num2words import num2words
 
@@ -20,6 +20,7 @@ from ..content.locales import language_of
 from ..content.text import invisible_problem, nfc
 from ..errors import ConfigError
 from ..fsutil import read_utf8
+from . import morphology
 
 __all__ = ["apply_lexicon", "load_lexicon", "LOCALE_SYMBOLS", "normalize", "NUM_LANG",
            "numbers_to_words", "SILENT", "Step", "steps_for", "SYMBOLS", "symbols",
@@ -46,9 +47,14 @@ _GROUPED = r"\d{1,3}(?:[,\u00a0\u202f ]\d{3})+"
 _NUMBER = re.compile(rf"(?<![\d.,])({_GROUPED}|\d+)(?:([.,])(\d+))?(?!\d)")
 _WORD_BEFORE = re.compile(r"(\w+)\s*$")
 _WORD_AFTER = re.compile(r"^\s*(\w+)")
-# A Korean native counter right after the digits (not 개월, 달러, 시대, 명령: Sino words).
-_KO_COUNTED = re.compile(r"(?<![\d.,])(\d+)\s?(" + "|".join(
-    sorted(numerals.KO_NATIVE_COUNTERS, key=len, reverse=True)) + r")(?!월|러|대|령)")
+# A Korean native counter right after the digits: not a Sino word that starts like one
+# (개월, 달러, 시대, 명령, 번호, 장관, 장군, 장소, 대학, 대회), nor an ordinal (제2장).
+_KO_COUNTED = re.compile(r"(?<![\d.,제])(\d+)\s?(" + "|".join(
+    sorted(numerals.KO_NATIVE_COUNTERS, key=len, reverse=True)) + r")(?!월|러|대|령|호|관|군|소|학|회)")
+# A Sino-Korean number is a word of its own before the unit it counts (오 분, 백 달러,
+# 칠 점 이 메가헤르쯔), except in dates (이천이십사년 삼월 오일) and before a number
+# word (3만 → 삼만).
+_KO_FUSED = ("년", "월", "일", "만", "천", "백", "억", "조", "십")
 
 
 def numbers_to_words(text: str, lang: str) -> str:
@@ -62,12 +68,16 @@ def numbers_to_words(text: str, lang: str) -> str:
         return text
     if lang == "ko":
         text = _KO_COUNTED.sub(_korean_counted, text)
+    if lang == "ru" and _NUMBER.search(text):
+        text = _russian(text)
 
     def spell(match: re.Match) -> str:
         whole, sep, frac = match.group(1), match.group(2), match.group(3)
         digits = re.sub(r"[,\u00a0\u202f ]", "", whole)
         if sep == "," and lang in ("en", "ko") and len(frac) == 3 and "," not in whole[-4:-3]:
             digits, sep, frac = digits + frac, None, None
+        if sep and frac and lang == "uk" and len(frac) <= 3:
+            return _ukrainian_decimal(int(digits), int(frac), len(frac))
         if sep and frac:
             if frac.startswith("0") or len(frac) > 3:
                 # "7.05" → "seven point zero five": read digits one by one
@@ -83,11 +93,76 @@ def numbers_to_words(text: str, lang: str) -> str:
                 if before and before.group(1).lower() in ("с", "со"):
                     case = "genitive"
                 return numerals.date_day(int(digits), lang, case)
-            gender = numerals.gender_of(after.group(1), lang, int(digits), case) if after else "m"
+            noun_gender = None
+            if lang == "uk" and after:
+                if (before and before.group(1).lower() in ("о", "об")
+                        and after.group(1).lower() in morphology.HOUR_WORDS["uk"]):
+                    return morphology.hour_ordinal(num2words(int(digits), lang="uk",
+                                                             to="ordinal"))
+                case, noun_gender = morphology.agreement(after.group(1), lang, int(digits),
+                                                         case)
+            gender = noun_gender or (numerals.gender_of(after.group(1), lang, int(digits), case)
+                                     if after else "m")
             return numerals.cyrillic(int(digits), lang, case, gender)
         return num2words(int(digits), lang=NUM_LANG[lang])
 
-    return _NUMBER.sub(spell, text)
+    def spell_apart(match: re.Match) -> str:
+        said = spell(match)
+        after = match.string[match.end():match.end() + 1]
+        if lang == "ko" and after and "가" <= after <= "힣" and after not in _KO_FUSED:
+            said += " "
+        return said
+
+    return _NUMBER.sub(spell_apart, text)
+
+
+# ru-normalizr with its number stages only: abbreviations, capitals, Latin letters and
+# punctuation stay as the translator wrote them.
+_RU_STAGES: dict[str, Any] = dict(cleanup_malformed_punctuation=False, enable_caps_normalization=False,
+                  enable_first_word_decap=False, remove_links=False,
+                  enable_url_normalization=False, enable_year_normalization=True,
+                  enable_roman_normalization=False, enable_math_normalization=False,
+                  enable_dates_time_normalization=True, enable_numeral_normalization=True,
+                  enable_abbreviation_expansion=False,
+                  enable_contextual_abbreviation_expansion=False,
+                  enable_years_ago_expansion=False, enable_initials_expansion=False,
+                  enable_letter_abbreviation_expansion=False,
+                  enable_dictionary_normalization=False, enable_latinization=False)
+
+
+@lru_cache(maxsize=1)
+def _ru_normalizer() -> Callable[[str], str] | None:
+    try:
+        import ru_normalizr
+    except ImportError:
+        return None
+    options = ru_normalizr.NormalizeOptions(**_RU_STAGES)
+    read = partial(ru_normalizr.normalize, options=options)
+    read("1 день")                  # its analyzer loaded now, then the tag class shared
+    from pymorphy3.tagset import OpencorporaTag
+    morphology.share_grammemes(OpencorporaTag)
+    return read
+
+
+def _russian(text: str) -> str:
+    """Russian numbers read in the case and gender the sentence gives them (ru-normalizr,
+    on pymorphy3); this module's own reading where it is not installed."""
+    read = _ru_normalizer()
+    return read(text) if read is not None else text
+
+
+_UK_PARTS = {1: ("десята", "десятих"), 2: ("сота", "сотих"), 3: ("тисячна", "тисячних")}
+
+
+def _ukrainian_decimal(whole: int, frac: int, places: int) -> str:
+    """7,2 → "сім цілих дві десятих", 1,5 → "одна ціла п'ять десятих"."""
+    one, many = _UK_PARTS[places]
+
+    def part(value: int, singular: str, plural: str) -> str:
+        single = value % 10 == 1 and value % 100 != 11
+        return f"{numerals.cyrillic(value, 'uk', 'nominative', 'f')} " + \
+            (singular if single else plural)
+    return f"{part(whole, 'ціла', 'цілих')} {part(frac, one, many)}"
 
 
 def _korean_counted(match: re.Match) -> str:
