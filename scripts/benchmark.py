@@ -6,7 +6,9 @@ Cases, each in a fresh copy of the example project and as its own process:
   the compliant peer (espeak-ng command + ffmpeg-normalize -nt ebu, the same targets and
   true-peak ceilings); the naive loop (scripts/naive_pipeline.py); and the floor
   (synthesis with espeak-ng loaded once, then each output resampled and encoded in
-  process, nothing measured).
+  process, nothing measured); these speak with espeak-ng (the example's fallback voices).
+  Then a cold build with the example's native voices (RHVoice, MBROLA) beside its own
+  floor: each paragraph synthesized once by the same engine, then encoded.
 For each: wall and CPU seconds (the process and every child it waited for) and peak
 memory summed over the process and its workers (each one's own peak, as the kernel keeps
 it, summed over the processes alive together; and the largest sum of their resident
@@ -45,11 +47,32 @@ NUMBERED = {"en": "This is message number {n}.", "ru": "Это сообщени�
             "uk": "Це повідомлення номер {n}.", "ko_KP": "이것은 {n}번 통보입니다."}
 
 
-def copy_project(dest: Path) -> Path:
+def copy_project(dest: Path, native: bool = False) -> Path:
+    """A copy of the example. Its voices are espeak-ng's (each native voice's fallback),
+    as the peer, the naive loop and the floor speak with espeak-ng; with ``native``, the
+    example's own (RHVoice, MBROLA), measured against a floor that speaks with them."""
     for name in ("messages", "locales"):
         shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("*.mo"))
     shutil.copy(ROOT / "broadcast.toml", dest / "broadcast.toml")
+    if not native:
+        (dest / "broadcast.toml").write_text(_espeak_config(dest), encoding="utf-8")
     return dest
+
+
+def _espeak_config(project: Path) -> str:
+    import json
+    sys.path.insert(0, str(ROOT))
+    from pipeline.config import load_config
+    config = load_config(project)
+    lines = [f"locales = {json.dumps(list(config.locales))}"]
+    for locale in config.locales:
+        voice = config.voice_for(locale)
+        if voice.engine != "espeak" and voice.fallback is not None:
+            voice = voice.fallback
+        lines += ["", f"[voices.{locale}]", f'engine = "{voice.engine}"',
+                  f'voice = "{voice.voice}"', f"[voices.{locale}.options]"]
+        lines += [f"{key} = {json.dumps(value)}" for key, value in voice.options.items()]
+    return "\n".join(lines) + "\n"
 
 
 def scaled_project(dest: Path, count: int) -> Path:
@@ -214,12 +237,8 @@ def floor(project: Path, locale: str, out: Path) -> None:
     import ctypes
 
     import espeakng_loader
-    import lameenc
     import numpy as np
-    import soxr
     sys.path.insert(0, str(ROOT))
-    from pipeline.audio.codec import wav_bytes
-    from pipeline.audio.dsp import Audio
     from pipeline.config import load_config
     config = load_config(project)
     voice = config.voice_for(locale)
@@ -243,6 +262,37 @@ def floor(project: Path, locale: str, out: Path) -> None:
         lib.espeak_Synth(text, len(text) + 1, 0, 1, 0, 1, None, None)
         lib.espeak_Synchronize()
         speech[name] = np.concatenate(chunks).astype(np.float32) / 32768
+    encode_all(speech, rate, config, out)
+
+
+def native_floor(project: Path, locale: str, out: Path) -> None:
+    """The floor with the locale's configured (native) voice: each paragraph synthesized
+    once by its engine as the render calls it, then every output encoded in process."""
+    import numpy as np
+    sys.path.insert(0, str(ROOT))
+    from pipeline.audio.dsp import resample
+    from pipeline.config import load_config
+    from pipeline.voice.engines import SpeechRequest, get_engine
+    config = load_config(project)
+    voice = config.voice_for(locale)
+    engine = get_engine(voice.engine, voice.options)
+    speech, rate = {}, 48000
+    for name, paragraphs in texts(project, locale).items():
+        parts = [engine.synthesize(SpeechRequest(p, locale, voice.voice)) for p in paragraphs]
+        rate = parts[0].rate
+        speech[name] = np.concatenate([resample(a, rate).samples for a in parts])
+    encode_all(speech, rate, config, out)
+
+
+def encode_all(speech: dict, rate: int, config, out: Path) -> None:
+    """Each message's samples, and all of them as a program, resampled and encoded in
+    every profile."""
+    import lameenc
+    import numpy as np
+    import soxr
+
+    from pipeline.audio.codec import wav_bytes
+    from pipeline.audio.dsp import Audio
     everything = np.concatenate(list(speech.values()))         # the programs' stand-in
     for profile in (config.profile(p) for p in PROFILES):
         for name, pcm in [*speech.items(), ("program", everything)]:
@@ -345,6 +395,12 @@ def run_all(tmp: Path, locales: list[str], anchors: bool, scale: int | None) -> 
         results["naive pydub loop"] = measure(
             [sys.executable, str(ROOT / "scripts" / "naive_pipeline.py"), "--project",
              str(two), "--locale", loc, "--out", str(tmp / "naive")])
+        native = copy_project(tmp / "native", native=True)
+        results["project cold, native voices, 1 worker"] = measure(build(native, 1, locales))
+        out = tmp / "native-floor"
+        out.mkdir()
+        results["native floor (synthesis + encoding)"] = measure(
+            me + ["--native-floor", str(native), loc, str(out)])
     return results
 
 
@@ -374,6 +430,9 @@ def report(runs: list[dict], title: str) -> None:
         checks += [
             ("cold CPU ≤ 2× the floor",
              lambda r: cpu(r, cold1) / cpu(r, "floor (synthesis + encoding)"), 2.0, "≤"),
+            ("native voices: cold CPU ≤ 2× their floor",
+             lambda r: cpu(r, "project cold, native voices, 1 worker")
+             / cpu(r, "native floor (synthesis + encoding)"), 2.0, "≤"),
             ("peer CPU ÷ cold CPU ≥ 5",
              lambda r: cpu(r, "compliant peer (ffmpeg-normalize)") / cpu(r, cold1), 5.0, "≥"),
             ("2 workers wall ÷ naive wall ≤ 1",
@@ -442,12 +501,18 @@ def main() -> int:
                         help=argparse.SUPPRESS)
     parser.add_argument("--floor", nargs=3, metavar=("PROJECT", "LOCALE", "OUT"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--native-floor", nargs=3, metavar=("PROJECT", "LOCALE", "OUT"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peer:
         peer(Path(args.peer[0]), args.peer[1], Path(args.peer[2]))
         return 0
     if args.floor:
         floor(Path(args.floor[0]), args.floor[1], Path(args.floor[2]))
+        return 0
+    if args.native_floor:
+        native_floor(Path(args.native_floor[0]), args.native_floor[1],
+                     Path(args.native_floor[2]))
         return 0
     if args.scale and min(args.scale) < 8:
         parser.error("--scale N needs N ≥ 8: the edited paragraph is in the example's 8th "

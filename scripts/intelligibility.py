@@ -61,7 +61,20 @@ def scratch_project(engine: str, locale: str, where: Path) -> Path:
     return root
 
 
-def measure(engine: str, locale: str, where: Path, jobs: int) -> dict:
+def naturalness(folder: Path, python: str | None) -> float | None:
+    """DistillMOS's mean over the folder's messages (scripts/naturalness.py, run with a
+    Python that has distillmos), or None without one."""
+    if not python:
+        return None
+    run = subprocess.run([python, str(ROOT / "scripts" / "naturalness.py"), str(folder)],
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        raise SystemExit(f"naturalness failed:\n{run.stderr[-2000:]}")
+    return json.loads(run.stdout.splitlines()[-1])["mean"]
+
+
+def measure(engine: str, locale: str, where: Path, jobs: int,
+            mos_python: str | None = None) -> dict:
     root = scratch_project(engine, locale, where)
     start = time.perf_counter()
     run = subprocess.run([sys.executable, "-m", "pipeline", "build", "--project", str(root),
@@ -81,9 +94,11 @@ def measure(engine: str, locale: str, where: Path, jobs: int) -> dict:
             total += length
             seconds += entry["duration"]
             per_message.append(entry["cer"])
+    folders = sorted((root / "audio_out").glob(f"*/{locale}/radio"))
     return {"engine": engine, "locale": locale, "cer": errors / total if total else None,
             "best": min(per_message), "worst": max(per_message),
-            "messages": len(per_message), "minutes": seconds / 60, "wall": wall}
+            "messages": len(per_message), "minutes": seconds / 60, "wall": wall,
+            "mos": naturalness(folders[0], mos_python) if folders else None}
 
 
 def table(rows: list[dict]) -> str:
@@ -99,11 +114,13 @@ def table(rows: list[dict]) -> str:
                           f"**{r['cer']:.2f}** ({r['best']:.2f}–{r['worst']:.2f})")
         out.append(f"| {engine} | " + " | ".join(values) + " |")
     out.append("")
-    out.append("| voice | locale | messages | minutes of audio | build wall time (s) |")
-    out.append("|---|---|---|---|---|")
+    out.append("| voice | locale | messages | minutes of audio | build wall time (s) | "
+               "DistillMOS |")
+    out.append("|---|---|---|---|---|---|")
     for r in rows:
+        mos = "–" if r.get("mos") is None else f"{r['mos']:.2f}"
         out.append(f"| {r['engine']} | {r['locale']} | {r['messages']} | {r['minutes']:.1f} | "
-                   f"{r['wall']:.0f} |")
+                   f"{r['wall']:.0f} | {mos} |")
     return "\n".join(out)
 
 
@@ -112,6 +129,8 @@ def main() -> int:
     parser.add_argument("--engines", nargs="+", default=list(ENGINES))
     parser.add_argument("--locales", nargs="+", default=["ko_KP", "ru", "uk"])
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--mos-python", metavar="PYTHON",
+                        help="a Python with distillmos installed: also predict naturalness")
     parser.add_argument("--out", default=str(ROOT / "docs" / "voices.md"),
                         help="where to write the table ('-': print it)")
     args = parser.parse_args()
@@ -120,7 +139,8 @@ def main() -> int:
         for engine in args.engines:
             for locale in args.locales:
                 if locale in ENGINES[engine]:
-                    rows.append(measure(engine, locale, Path(tmp), args.jobs))
+                    rows.append(measure(engine, locale, Path(tmp), args.jobs,
+                                        args.mos_python))
                     print(f"{engine:9} {locale:6} CER {rows[-1]['cer']:.3f}", file=sys.stderr)
     body = table(rows)
     if args.out == "-":
