@@ -135,3 +135,20 @@ def test_say_shows_the_phonemes_a_linguist_checks(project, cli):
     assert lines[0] == ("phonemes: 4 o d o N dz\\ a d M 4 i k u N m u 4 M l_} m V g V t_} "
                         "s_> M m_} n i d a")
     assert lines[1] == "로동자들이 국물을 먹었습니다."
+
+
+@pytest.mark.parametrize("script, problem", [
+    ("import wave, sys; w = wave.open(sys.argv[1], 'wb'); w.setnchannels(1); "
+     "w.setsampwidth(2); w.setframerate(16000); w.writeframes(bytes(32000)); w.close()",
+     "wrote silence"),
+    ("import sys; sys.stderr.write('voice data missing\\n'); sys.exit(3)",
+     "wrote no audio for 'Ви не самі' \\(voice data missing\\)"),
+])
+def test_a_program_engine_that_writes_silence_or_nothing_is_an_error(script, problem):
+    import sys
+
+    from pipeline.errors import EngineError
+    from pipeline.voice.engines.external import speak_with
+    with pytest.raises(EngineError, match=f"Voice {problem}"):
+        speak_with("Voice", lambda folder: [sys.executable, "-c", script,
+                                            str(folder / "speech.wav")], "Ви не самі")

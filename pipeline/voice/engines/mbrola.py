@@ -14,17 +14,13 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
-import numpy as np
-
-from ...audio.codec import read_wav
 from ...audio.dsp import Audio
 from ...errors import EngineError, EngineMissing
 from .. import korean
 from . import SpeechRequest
+from .external import speak_with
 
 __all__ = ["DATABASES", "INSTALL", "MbrolaEngine", "OPTIONS", "SECONDS_PER_CHAR"]
 
@@ -34,8 +30,6 @@ KNOWN = {"ko": "hn1"}                   # a language → its database
 FRONT_ENDS = {"hn1": korean}            # a database → the front-end that writes its .pho
 INSTALL = "apt-get install mbrola mbrola-hn1 (Debian non-free; see scripts/voices.sh)"
 SECONDS_PER_CHAR = {"ko": 0.188}        # measured on the example campaign
-SILENT_PEAK = 1e-3
-TIMEOUT_S = 120
 
 
 class MbrolaEngine:
@@ -96,24 +90,8 @@ class MbrolaEngine:
             raise EngineError(f"nothing in '{request.text[:40]}' that {database.name} can "
                               "read", fix="write the text in Hangul (numbers are spelled "
                                           "out before the voice)")
-        with tempfile.TemporaryDirectory(prefix="broadcast-mbrola-") as tmp:
-            wav = Path(tmp) / "speech.wav"
-            (Path(tmp) / "in.pho").write_text(pho, encoding="ascii")
-            try:
-                run = subprocess.run([str(self._program), "-e", str(database),
-                                      str(Path(tmp) / "in.pho"), str(wav)],
-                                     capture_output=True, timeout=TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                raise EngineError(f"mbrola did not finish in {TIMEOUT_S} s",
-                                  fix="check the MBROLA installation") from None
-            if run.returncode != 0 or not wav.exists() or wav.stat().st_size <= 44:
-                problem = (run.stderr.decode("utf-8", "replace").strip().splitlines()
-                           or [""])[-1]
-                raise EngineError(f"mbrola wrote no audio for '{request.text[:40]}'"
-                                  + (f" ({problem})" if problem else ""),
-                                  fix="check the text and the voice")
-            audio = read_wav(wav.read_bytes())
-        if len(audio.samples) == 0 or float(np.max(np.abs(audio.samples))) < SILENT_PEAK:
-            raise EngineError(f"mbrola wrote silence for '{request.text[:40]}'",
-                              fix="check the text and the voice")
-        return audio
+        program = str(self._program)
+        return speak_with("MBROLA", lambda folder: [program, "-e", str(database),
+                                                    str(folder / "in.pho"),
+                                                    str(folder / "speech.wav")],
+                          request.text, files={"in.pho": pho})

@@ -14,16 +14,12 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
-import numpy as np
-
-from ...audio.codec import read_wav
 from ...audio.dsp import Audio
-from ...errors import EngineError, EngineMissing
+from ...errors import EngineMissing
 from . import SpeechRequest
+from .external import speak_with
 
 __all__ = ["DEFAULT_VOICES", "INSTALL", "OPTIONS", "RhvoiceEngine", "SECONDS_PER_CHAR",
            "VOICES_DIR"]
@@ -33,9 +29,6 @@ VOICES_DIR = Path(os.environ.get("RHVOICE_VOICES", "/usr/share/RHVoice/voices"))
 DEFAULT_VOICES = {"ru": "aleksandr", "uk": "anatol"}
 INSTALL = "apt-get install rhvoice rhvoice-russian rhvoice-ukrainian (Debian contrib/non-free)"
 SECONDS_PER_CHAR = {"ru": 0.099, "uk": 0.095}       # measured on the example campaign
-SILENT_PEAK = 1e-3              # a peak below this (-60 dBFS) is no speech
-RATE = 24000                    # RHVoice's voices speak at 24 kHz
-TIMEOUT_S = 120
 
 
 class RhvoiceEngine:
@@ -85,24 +78,8 @@ class RhvoiceEngine:
 
     def synthesize(self, request: SpeechRequest) -> Audio:
         folder = self.voice_folder(request.voice)
-        with tempfile.TemporaryDirectory(prefix="broadcast-rhvoice-") as tmp:
-            wav = Path(tmp) / "speech.wav"
-            try:
-                run = subprocess.run(
-                    [str(self._program), "-p", folder.name, "-r", str(self.rate),
-                     "-t", str(self.pitch), "-v", str(self.volume), "-o", str(wav)],
-                    input=request.text.encode("utf-8"), capture_output=True,
-                    timeout=TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                raise EngineError(f"RHVoice-test did not finish in {TIMEOUT_S} s",
-                                  fix="check the RHVoice installation") from None
-            problem = (run.stderr.decode("utf-8", "replace").strip().splitlines() or [""])[-1]
-            if run.returncode != 0 or not wav.exists() or wav.stat().st_size <= 44:
-                raise EngineError(f"RHVoice wrote no audio for '{request.text[:40]}'"
-                                  + (f" ({problem})" if problem else ""),
-                                  fix="check the text and the voice")
-            audio = read_wav(wav.read_bytes())
-        if len(audio.samples) == 0 or float(np.max(np.abs(audio.samples))) < SILENT_PEAK:
-            raise EngineError(f"RHVoice wrote silence for '{request.text[:40]}'",
-                              fix="check the text and the voice")
-        return audio
+        program, options = str(self._program), ["-p", folder.name, "-r", str(self.rate),
+                                                 "-t", str(self.pitch), "-v", str(self.volume)]
+        return speak_with("RHVoice", lambda tmp: [program, *options, "-o",
+                                                  str(tmp / "speech.wav")],
+                          request.text, stdin=request.text.encode("utf-8"))
