@@ -39,7 +39,7 @@ def report_html(status: ProjectStatus, pages: list[tuple[str, str, str, str]]) -
     for name, campaign in status.campaigns.items():
         parts.append(f"<h2>{escape(name)}: {escape(campaign.title)}</h2>\n"
                      "<table><tr><th>locale</th><th>translated</th><th></th><th>fuzzy</th>"
-                     "<th>untranslated</th><th>ready</th><th>pages</th></tr>\n")
+                     "<th>untranslated</th><th>ready</th><th>voice</th><th>pages</th></tr>\n")
         for locale, s in campaign.locales.items():
             total = s.translated + s.fuzzy + s.untranslated
             share = 100.0 * s.translated / total if total else 0.0
@@ -54,7 +54,10 @@ def report_html(status: ProjectStatus, pages: list[tuple[str, str, str, str]]) -
                 f'<td><span class="bar" title="{share:.0f}%"><span class="fill" '
                 f'style="display:block;width:{share:.1f}%"></span></span> {share:.0f}%</td>'
                 f"<td>{s.fuzzy}</td><td>{s.untranslated}</td>"
-                f"<td>{len(s.ready)}/{campaign.messages}</td><td>{links}</td></tr>\n")
+                f"<td>{len(s.ready)}/{campaign.messages}</td>"
+                + (f'<td class="fallback"><b>fallback</b>: {escape(s.fallback)}</td>'
+                   if s.fallback else f"<td>{escape(s.voice)}</td>")
+                + f"<td>{links}</td></tr>\n")
         parts.append("</table>\n")
         skipped = [(loc, mid, why) for loc, s in campaign.locales.items()
                    for mid, why in s.not_ready.items()]

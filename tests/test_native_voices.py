@@ -84,6 +84,8 @@ def test_a_missing_native_voice_falls_back_and_every_place_says_so(project, tmp_
     assert made["engine"] == "espeak" and "rhvoice/aleksandr" in made["instead_of"]
     page = (Layout(project).output_folder(CAMPAIGN, "ru", "radio") / "index.html").read_text()
     assert "fallback voice" in page
+    report = (Layout(project).out_dir / "report.html").read_text(encoding="utf-8")
+    assert "<b>fallback</b>: spoken by espeak/ru instead of rhvoice/aleksandr" in report
     status = run_broadcast("status", "--project", project, "--json", env=env)
     ru = json.loads(status.out)["campaigns"][CAMPAIGN]["locales"]["ru"]
     assert ru["voice"] == "espeak/ru" and "instead of rhvoice/aleksandr" in ru["fallback"]
