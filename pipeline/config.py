@@ -121,6 +121,11 @@ class Config:
     workers: int = 0            # 0: one per core
     synthesis_timeout: float = DEFAULT_TIMEOUT_S
     speech_check: bool = False  # the render hears every message file (the [asr] extra)
+    review: bool | tuple[str, ...] = False     # [review] required: all locales, or these
+
+    def review_required(self, locale: str) -> bool:
+        """Whether only messages a native reviewer approved leave in ``locale``."""
+        return self.review is True or (isinstance(self.review, tuple) and locale in self.review)
 
     @property
     def layout(self) -> Layout:
@@ -184,7 +189,7 @@ def load_config(root: Path) -> Config:
         return Config(root=root)
     source = str(path)
     data = _read(path)
-    top = {"locales", "profiles", "voices", "render"}
+    top = {"locales", "profiles", "voices", "render", "review"}
     for key in data:
         if key not in top:
             raise ConfigError(f"unknown section or key '{key}'", source,
@@ -259,4 +264,16 @@ def load_config(root: Path) -> Config:
             raise ConfigError(f"[render] speech_check = {render['speech_check']!r} is not true "
                               "or false", source, fix="write speech_check = true")
         kwargs["speech_check"] = render["speech_check"]
+    review = _table(data, "review", "review", source)
+    for key in review:
+        if key != "required":
+            raise ConfigError(f"unknown key '{key}' in [review]", source,
+                              fix=did_you_mean(key, {"required"}))
+    if "required" in review:
+        required = review["required"]
+        if isinstance(required, bool):
+            kwargs["review"] = required
+        else:
+            kwargs["review"] = _names(required, "[review] required", LOCALE_RE,
+                                      '["ko_KP", "ru"]', source)
     return Config(root=root, **kwargs)

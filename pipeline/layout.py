@@ -107,6 +107,11 @@ class Layout:
     def recordings_dir(self, locale: str) -> Path:
         return self.locales_dir / locale / "recordings"
 
+    def review_record(self, locale: str, campaign: str, message_id: str) -> Path:
+        """A reviewer's decision on one message in one locale: a file of its own, so that
+        reviewers of different messages and locales never touch the same file."""
+        return self.locales_dir / locale / "reviews" / campaign / f"{message_id}.toml"
+
     def catalog_locales(self) -> list[str]:
         """Locales that have a catalog folder."""
         if not self.locales_dir.is_dir():

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .approvals import Review, review_of
 from .catalogs.pofile import load_po
 from .catalogs.state import CatalogState, read_catalog_state
 from .checks import Finding, Glossary, load_glossary, readiness
@@ -257,6 +258,29 @@ class Project:
                        timeout=self.config.synthesis_timeout,
                        instead_of=str(self.fallbacks[locale]) if locale in self.fallbacks
                        else "")
+
+    # --- reviews -----------------------------------------------------------------------
+
+    def review(self, campaign: Campaign, locale: str, message_id: str, title: str,
+               text: str, voicing: Voicing) -> Review:
+        """Where a native reviewer's decision on the message, as it is now, stands."""
+        return review_of(self.layout, campaign.name, locale, message_id, title, text, voicing)
+
+    def reviews(self, campaign: Campaign, locale: str) -> dict[str, Review]:
+        """The review of every ready message that can be voiced."""
+        reasons, _ = self.readiness(campaign, locale)
+        state = self.catalog_state(campaign, locale)
+        out = {}
+        for message_id, reason in reasons.items():
+            if reason is not None:
+                continue
+            voicing = self.voicing(campaign, locale, message_id)
+            if isinstance(voicing, str):
+                continue
+            title, paragraphs = state.translation(message_id, campaign.variables)
+            out[message_id] = self.review(campaign, locale, message_id, title,
+                                          "\n\n".join(paragraphs), voicing)
+        return out
 
     # --- the gate ----------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ class LocaleSummary:
     speech_cer: dict[str, dict[str, float]] = field(default_factory=dict)  # id → profile → CER
     voice: str = ""                     # engine/voice that speaks it on this machine
     fallback: str = ""                  # why that is not the configured one, and the fix
+    reviews: dict[str, str] = field(default_factory=dict)  # id → where its review stands
 
 
 @dataclass
@@ -71,9 +72,18 @@ def project_status(project: Project) -> ProjectStatus:
                 checks=dict(sorted(counts.items())),
                 speech_cer=_speech_cer(project, c.name, locale),
                 voice=project.voice(locale).label,
-                fallback=str(project.fallbacks.get(locale, "")))
+                fallback=str(project.fallbacks.get(locale, "")),
+                reviews=_reviews(project, c, locale))
         out.campaigns[c.name] = summary
     return out
+
+
+def _reviews(project: Project, campaign, locale: str) -> dict[str, str]:
+    """Each ready message's review, where reviews are required or have begun."""
+    if not (project.config.review_required(locale)
+            or (project.layout.locales_dir / locale / "reviews").is_dir()):
+        return {}
+    return {mid: str(review) for mid, review in project.reviews(campaign, locale).items()}
 
 
 def _speech_cer(project: Project, campaign: str, locale: str) -> dict[str, dict[str, float]]:

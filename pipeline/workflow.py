@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from . import approvals
 from .audio.dsp import Audio
 from .audio.finish import encoder_id
 from .audio.profiles import Profile
@@ -27,7 +28,7 @@ from .render.plan import LocalePlan, plan
 from .render.prune import Pruned, prune_cache
 from .report import write_report
 
-__all__ = ["build", "Built", "bundle_all", "compile_all", "Compiled", "extract", "init",
+__all__ = ["build", "Built", "bundle_all", "compile_all", "Compiled", "decide", "extract", "init",
            "Narrator", "profiles_of", "prune", "recording_scripts", "render", "Said", "say",
            "Scripts", "update", "withdraw_unapproved", "Written"]
 
@@ -296,6 +297,37 @@ def bundle_all(project: Project, profiles: list[Profile],
     with ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1))) as pool:
         written = list(pool.map(lambda item: one(*item), todo))
     return written, withdrawn
+
+
+# --- for reviewers ----------------------------------------------------------------------------
+
+def decide(project: Project, locale: str, message_id: str, decision: str, reviewer: str,
+           comment: str = "", replace: bool = False) -> tuple[Path, approvals.Decision]:
+    """Record a reviewer's decision on one ready message of ``locale``, bound to what it
+    says and sounds like now (:mod:`pipeline.approvals`)."""
+    found = [c for c in project.campaigns if any(m.id == message_id for m in c.messages)]
+    if not found:
+        raise PipelineError(f"no message '{message_id}' in any campaign", "broadcast "
+                            f"{'approve' if decision == 'approved' else 'reject'}",
+                            fix="give a message id from messages/*.yaml")
+    if len(found) > 1:
+        raise PipelineError(f"'{message_id}' is a message of {len(found)} campaigns",
+                            fix="name one with --campaign")
+    campaign = found[0]
+    reasons, _ = project.readiness(campaign, locale)
+    if reasons[message_id] is not None:
+        raise PipelineError(f"{campaign.name}/{locale}/{message_id} is not ready: "
+                            f"{reasons[message_id]}", fix="see broadcast status")
+    voicing = project.voicing(campaign, locale, message_id)
+    if isinstance(voicing, str):
+        raise PipelineError(f"{campaign.name}/{locale}/{message_id} cannot be voiced: "
+                            f"{voicing}", fix="see broadcast status")
+    title, paragraphs = project.catalog_state(campaign, locale).translation(
+        message_id, campaign.variables)
+    record = approvals.write_decision(project.layout, campaign.name, locale, message_id,
+                                      title, "\n\n".join(paragraphs), voicing, decision,
+                                      reviewer, comment, replace)
+    return project.layout.review_record(locale, campaign.name, message_id), record
 
 
 # --- for translators and studios: say, recording scripts ------------------------------------

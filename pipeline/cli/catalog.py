@@ -68,6 +68,8 @@ def cmd_status(project: Project, args, con: Console) -> int:
                 con.out(f"{pad}voice: {s.fallback}")
             for mid, reason in s.not_ready.items():
                 con.out(f"{pad}not ready: {mid}: {reason}")
+            for mid, review in s.reviews.items():
+                con.out(f"{pad}review: {mid}: {review}")
             if s.checks:
                 con.out(f"{pad}check findings: " +
                         ", ".join(f"{k} {n}" for k, n in s.checks.items()))

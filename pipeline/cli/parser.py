@@ -8,6 +8,7 @@ from .. import __version__
 from .catalog import cmd_check, cmd_compile, cmd_extract, cmd_init, cmd_status, cmd_update
 from .files import cmd_keygen, cmd_usb, cmd_verify
 from .output import cmd_build, cmd_bundle, cmd_prune, cmd_render
+from .review import cmd_approve, cmd_reject
 from .studio import cmd_say, cmd_scripts
 
 __all__ = ["build_parser"]
@@ -134,6 +135,19 @@ def build_parser() -> argparse.ArgumentParser:
                         "recordings folder")
     p.add_argument("--force", action="store_true",
                    help="replace files of another content in --out")
+    for name, func, text in (
+            ("approve", cmd_approve, "approve a message's audio in a locale, as a native "
+                                     "reviewer who listened to it"),
+            ("reject", cmd_reject, "reject a message's audio in a locale (say why with "
+                                   "--comment)")):
+        p = add(name, func, text, campaign)
+        p.add_argument("review_locale", metavar="LOCALE")
+        p.add_argument("message", metavar="MESSAGE", help="the message id")
+        p.add_argument("--reviewer", required=True, metavar="NAME", help="your name")
+        p.add_argument("--comment", metavar="TEXT", required=name == "reject",
+                       help="what you heard" + (" (required)" if name == "reject" else ""))
+        p.add_argument("--replace", action="store_true",
+                       help="replace another reviewer's current decision")
     p = add("status", cmd_status, "translation progress and readiness per locale",
             campaign, locale)
     p.add_argument("--json", action="store_true", help="print JSON")

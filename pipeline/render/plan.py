@@ -57,8 +57,14 @@ def plan(project: Project) -> list[LocalePlan]:
                     lp.skipped[message.id] = voicing
                     continue
                 title, paragraphs = status.translation(message.id, campaign.variables)
+                text = "\n\n".join(paragraphs)
+                if project.config.review_required(locale):
+                    review = project.review(campaign, locale, message.id, title, text, voicing)
+                    if review.state != "approved":
+                        lp.skipped[message.id] = str(review)
+                        continue
                 lp.jobs.append(MessageJob(campaign.name, locale, message.id, title,
-                                          "\n\n".join(paragraphs), voicing,
+                                          text, voicing,
                                           fill(message.text, campaign.variables),
                                           project.config.speech_check))
             plans.append(lp)

@@ -1,0 +1,174 @@
+"""Native reviewers' decisions on the audio, each bound to exactly what was heard.
+
+A decision approves or rejects one message in one locale, by a named reviewer, with an
+optional comment. It is a small TOML file of its own
+(``locales/<locale>/reviews/<campaign>/<message-id>.toml``), so reviewers of different
+messages and locales never edit the same file and git merges their work without
+conflict; two decisions on one message are a conflict git shows, as it should.
+
+The decision holds three SHA-256 digests, of:
+- ``text``: the approved translation (title and text, as the catalog gives it);
+- ``spoken``: what the voice reads (after the lexicon and the reading of numbers), or,
+  for a recording, the same;
+- ``sound``: the speech itself, before mastering: the speech cache's keys, which name
+  the engine, its version and options, the voice and each paragraph's text, or a
+  recording's SHA-256. The engines are deterministic, so these identify the sound
+  exactly, and no output profile enters them: re-rendering a profile, or changing a
+  loudness target, keeps every approval.
+When one of them no longer matches, the approval is stale and says what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+from .errors import PipelineError
+from .fsutil import atomic_write, read_utf8
+from .layout import Layout
+from .voice.speech import Voicing
+
+__all__ = ["binding", "Decision", "DECISIONS", "read_decision", "Review", "ReviewError",
+           "review_of", "write_decision"]
+
+DECISIONS = ("approved", "rejected")
+State = Literal["waiting", "approved", "rejected", "stale"]
+_DIGESTS = {"text": "the translation changed",
+            "spoken": "the spoken form changed (lexicon or numbers)",
+            "sound": "the voice changed (engine, voice, options or recording)"}
+_REVIEWER = re.compile(r"\A[^\x00-\x1f\x7f]{1,80}\Z")
+
+
+class ReviewError(PipelineError):
+    """A review record is malformed."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision: str               # approved | rejected
+    reviewer: str
+    when: str                   # UTC, ISO 8601
+    comment: str
+    text: str                   # the three digests (see the module)
+    spoken: str
+    sound: str
+
+    def to_toml(self) -> str:
+        def quoted(value: str) -> str:
+            return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace(
+                "\n", "\\n").replace("\t", "\\t") + '"'
+        return "".join(f"{key} = {quoted(getattr(self, key))}\n" for key in
+                       ("decision", "reviewer", "when", "comment", "text", "spoken", "sound"))
+
+
+@dataclass(frozen=True)
+class Review:
+    state: State
+    decision: Decision | None = None
+    changed: tuple[str, ...] = ()       # what made an approval or rejection stale
+
+    def __str__(self) -> str:
+        d = self.decision
+        if self.state == "approved" and d:
+            return f"approved by {d.reviewer} ({d.when})"
+        if self.state == "rejected" and d:
+            return f"rejected by {d.reviewer}" + (f": {d.comment}" if d.comment else "")
+        if self.state == "stale" and d:
+            return f"waiting for review ({d.decision} by {d.reviewer}, but " + \
+                "; ".join(self.changed) + ")"
+        return "waiting for review"
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def binding(title: str, text: str, voicing: Voicing) -> dict[str, str]:
+    """The digests a decision is bound to, for a message as it is now."""
+    spoken = "\n\n".join(voicing.texts) if voicing.texts else text
+    return {"text": _sha(title + "\n\n" + text), "spoken": _sha(spoken),
+            "sound": _sha("\n".join(voicing.speech_keys()))}
+
+
+def read_decision(path: Path) -> Decision | None:
+    """The decision in ``path`` (None if there is none); malformed is a one-line error
+    naming the file and the line."""
+    if not path.is_file():
+        return None
+    text = read_utf8(path, ReviewError)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"at line (\d+)", str(exc))
+        problem = re.sub(r"\s*[(]at .*[)]$", "", str(exc))
+        raise ReviewError(f"invalid TOML: {problem}", path,
+                          int(match.group(1)) if match else None,
+                          fix="write the record with broadcast approve, or fix this line"
+                          ) from None
+    lines = text.split("\n")
+
+    def line_of(key: str) -> int | None:
+        return next((n for n, line in enumerate(lines, 1)
+                     if line.split("=")[0].strip() == key), None)
+    for key in ("decision", "reviewer", "when", "comment", "text", "spoken", "sound"):
+        value = data.get(key)
+        if not isinstance(value, str):
+            raise ReviewError(f"'{key}' is missing or not text", path, line_of(key),
+                              fix=f'write {key} = "…"')
+    for key in data:
+        if key not in ("decision", "reviewer", "when", "comment", "text", "spoken", "sound"):
+            raise ReviewError(f"unknown key '{key}'", path, line_of(key),
+                              fix="remove it")
+    if data["decision"] not in DECISIONS:
+        raise ReviewError(f"decision = {data['decision']!r}", path, line_of("decision"),
+                          fix='write decision = "approved" or "rejected"')
+    if not _REVIEWER.match(data["reviewer"]):
+        raise ReviewError("the reviewer's name is empty, too long or has control characters",
+                          path, line_of("reviewer"), fix='write reviewer = "a name"')
+    for key in ("text", "spoken", "sound"):
+        if not re.fullmatch(r"[0-9a-f]{64}", data[key]):
+            raise ReviewError(f"'{key}' is not a SHA-256", path, line_of(key),
+                              fix="write the record with broadcast approve")
+    return Decision(**{key: data[key] for key in
+                       ("decision", "reviewer", "when", "comment", "text", "spoken", "sound")})
+
+
+def review_of(layout: Layout, campaign: str, locale: str, message_id: str, title: str,
+              text: str, voicing: Voicing) -> Review:
+    """Where the review of a message stands, against the message as it is now."""
+    decision = read_decision(layout.review_record(locale, campaign, message_id))
+    if decision is None:
+        return Review("waiting")
+    now = binding(title, text, voicing)
+    changed = tuple(why for key, why in _DIGESTS.items() if getattr(decision, key) != now[key])
+    if changed:
+        return Review("stale", decision, changed)
+    return Review("approved" if decision.decision == "approved" else "rejected", decision)
+
+
+def write_decision(layout: Layout, campaign: str, locale: str, message_id: str,
+                   title: str, text: str, voicing: Voicing, decision: str, reviewer: str,
+                   comment: str = "", replace: bool = False) -> Decision:
+    """Record a decision on the message as it is now. A current decision by another
+    reviewer is not overwritten without ``replace``: it is shown instead."""
+    if decision not in DECISIONS:
+        raise ReviewError(f"unknown decision '{decision}'", fix="approve or reject")
+    if not _REVIEWER.match(reviewer):
+        raise ReviewError("the reviewer's name is empty, too long or has control characters",
+                          fix="give your name, e.g. --reviewer 'Kim'")
+    path = layout.review_record(locale, campaign, message_id)
+    current = review_of(layout, campaign, locale, message_id, title, text, voicing)
+    if (current.decision is not None and current.state != "stale" and not replace
+            and current.decision.reviewer != reviewer):
+        raise ReviewError(f"{current} meanwhile", path,
+                          fix="read their decision; pass --replace to record yours instead")
+    record = Decision(decision, reviewer,
+                      datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                      comment, **binding(title, text, voicing))
+    atomic_write(path, record.to_toml().encode("utf-8"))
+    return record
