@@ -59,14 +59,12 @@ def report_html(status: ProjectStatus, pages: list[tuple[str, str, str, str]]) -
                    if s.fallback else f"<td>{escape(s.voice)}</td>")
                 + f"<td>{links}</td></tr>\n")
         parts.append("</table>\n")
-        skipped = [(loc, mid, why) for loc, s in campaign.locales.items()
-                   for mid, why in s.not_ready.items()]
-        if skipped:
-            parts.append("<h3>Not rendered, and why</h3>\n<table>"
-                         "<tr><th>locale</th><th>message</th><th>reason</th></tr>\n")
-            parts += [f'<tr class="skipped"><td>{escape(loc)}</td><td>{escape(mid)}</td>'
-                      f"<td>{escape(why)}</td></tr>\n" for loc, mid, why in skipped]
-            parts.append("</table>\n")
+        parts += _rows("Not rendered, and why", "skipped", "reason",
+                       [(loc, mid, why) for loc, s in campaign.locales.items()
+                        for mid, why in s.not_ready.items()])
+        parts += _rows("Native review", "review", "review",
+                       [(loc, mid, review) for loc, s in campaign.locales.items()
+                        for mid, review in s.reviews.items()])
     parts.append("<h2>Check findings</h2>\n")
     if status.findings:
         parts.append("<table><tr><th>severity</th><th>check</th><th>where</th>"
@@ -81,3 +79,13 @@ def report_html(status: ProjectStatus, pages: list[tuple[str, str, str, str]]) -
     else:
         parts.append("<p>None.</p>\n")
     return page("Broadcast report", "en", "".join(parts))
+
+
+def _rows(title: str, kind: str, what: str, rows: list[tuple[str, str, str]]) -> list[str]:
+    """A table of (locale, message, text) rows under ``title``, or nothing."""
+    if not rows:
+        return []
+    return [f"<h3>{title}</h3>\n<table><tr><th>locale</th><th>message</th><th>{what}</th>"
+            "</tr>\n", *(f'<tr class="{kind}"><td>{escape(loc)}</td><td>{escape(mid)}</td>'
+                          f"<td>{escape(text)}</td></tr>\n" for loc, mid, text in rows),
+            "</table>\n"]

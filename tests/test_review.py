@@ -43,6 +43,9 @@ def test_only_approved_messages_leave_when_review_is_required(project, cli):
     assert 'decision = "approved"' in record and 'reviewer = "Olena K."' in record
     assert _status(cli, project)["ident"].startswith("approved by Olena K. (")
     assert _rendered(cli, project) == {"ident"}
+    report = Layout(project).report_page.read_text(encoding="utf-8")
+    assert "<td>ident</td><td>approved by Olena K. (" in report
+    assert "<td>rights</td><td>waiting for review</td>" in report
 
 
 def test_a_rejection_keeps_the_message_out_and_says_why(project, cli):
