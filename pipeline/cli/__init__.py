@@ -25,13 +25,15 @@ from .catalog import cmd_check, cmd_status
 from .console import Console
 from .files import cmd_keygen, cmd_usb, cmd_verify
 from .parser import build_parser
+from .review import cmd_review
 from .studio import cmd_say
 
 __all__ = ["build_parser", "Console", "FILE_COMMANDS", "GC_THRESHOLDS", "main", "READ_ONLY"]
 
 
 FILE_COMMANDS = (cmd_verify, cmd_keygen, cmd_usb)      # work on files, not on a project
-READ_ONLY = (cmd_status, cmd_check, cmd_say)            # write nothing in the project: no lock
+# write nothing in the project (review takes the lock for each decision it writes)
+READ_ONLY = (cmd_status, cmd_check, cmd_say, cmd_review)
 
 
 def _writes(args) -> bool:

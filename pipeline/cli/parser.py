@@ -8,7 +8,7 @@ from .. import __version__
 from .catalog import cmd_check, cmd_compile, cmd_extract, cmd_init, cmd_status, cmd_update
 from .files import cmd_keygen, cmd_usb, cmd_verify
 from .output import cmd_build, cmd_bundle, cmd_prune, cmd_render
-from .review import cmd_approve, cmd_reject
+from .review import cmd_approve, cmd_reject, cmd_review
 from .studio import cmd_say, cmd_scripts
 
 __all__ = ["build_parser"]
@@ -148,6 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="what you heard" + (" (required)" if name == "reject" else ""))
         p.add_argument("--replace", action="store_true",
                        help="replace another reviewer's current decision")
+    p = add("review", cmd_review, "a local web page to listen to each message and approve "
+            "or reject it", locale)
+    p.add_argument("--reviewer", required=True, metavar="NAME", help="your name")
+    p.add_argument("--profile", metavar="NAME", help="the profile to listen to (radio)")
+    p.add_argument("--port", type=int, default=8765, help="the port (default: 8765)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="the interface (default: 127.0.0.1, this machine only)")
     p = add("status", cmd_status, "translation progress and readiness per locale",
             campaign, locale)
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -39,8 +39,9 @@ class LocalePlan:
         return next((j for j in self.jobs if j.message_id == message_id), None)
 
 
-def plan(project: Project) -> list[LocalePlan]:
-    """What to render: ready messages and how to voice them, and what is skipped and why."""
+def plan(project: Project, reviewed: bool = True) -> list[LocalePlan]:
+    """What to render: ready messages and how to voice them, and what is skipped and why.
+    ``reviewed=False``: leave out the native review's gate (what a reviewer listens to)."""
     plans = []
     for campaign in project.campaigns:
         for locale in project.locales:
@@ -58,7 +59,7 @@ def plan(project: Project) -> list[LocalePlan]:
                     continue
                 title, paragraphs = status.translation(message.id, campaign.variables)
                 text = "\n\n".join(paragraphs)
-                if project.config.review_required(locale):
+                if reviewed and project.config.review_required(locale):
                     review = project.review(campaign, locale, message.id, title, text, voicing)
                     if review.state != "approved":
                         lp.skipped[message.id] = str(review)

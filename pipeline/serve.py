@@ -1,0 +1,238 @@
+"""``broadcast review``: a local web page where a native reviewer listens and decides.
+
+It serves, on 127.0.0.1 unless the user names another interface, every ready message
+of the chosen locales (the review's own gate aside: what is waiting must be heard), each
+mastered in one profile through the render cache, with its text, its spoken form, the
+source text, the writer's note, its length against ``max_seconds``, its loudness, the
+speech judge's CER where it heard it, a waveform, and Approve / Reject. Keys: space plays,
+j and k move, a approves, r rejects (with the comment box filled).
+
+The page is the only client: every write carries the session's token (a new one per
+run, in the page) and an Origin of this server, and names a message by its number in
+the page, never a path; audio is served the same way, so nothing outside the rendered
+files can be asked for. A write takes the project's lock and is refused (409, with the
+decision now recorded) if the review changed since the page showed it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+import numpy as np
+
+from . import workflow
+from .audio.profiles import Profile
+from .errors import PipelineError
+from .lock import project_lock
+from .project import Project, open_project
+from .render.jobs import render_message
+from .render.pages import page, paragraphs
+from .render.plan import plan
+
+__all__ = ["app", "ReviewItem", "review_items", "waveform"]
+
+PEAKS = 160                     # waveform bars per message
+
+
+@dataclass
+class ReviewItem:
+    campaign: str
+    locale: str
+    message_id: str
+    title: str
+    text: str
+    spoken: str
+    source: str
+    note: str
+    max_seconds: float | None
+    duration: float
+    lufs: float
+    cer: float | None
+    review: str
+    file: Path
+    peaks: list[float]
+
+
+def waveform(path: Path, bars: int = PEAKS) -> list[float]:
+    """The peak of each of ``bars`` equal slices of the file, 0..1."""
+    import soundfile
+    samples, _ = soundfile.read(str(path), dtype="float32", always_2d=True)
+    mono = np.abs(samples.mean(axis=1))
+    if len(mono) == 0:
+        return [0.0] * bars
+    edges = np.linspace(0, len(mono), bars + 1).astype(int)
+    return [round(float(mono[a:b].max()) if b > a else 0.0, 3)
+            for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def review_items(project: Project, profile: Profile) -> list[ReviewItem]:
+    """Every ready message of the project's locales, mastered in ``profile`` (rendered
+    into the cache if it is not there yet), with where its review stands."""
+    items = []
+    layout = project.layout
+    for lp in plan(project, reviewed=False):
+        for job in lp.jobs:
+            rendered = render_message(job, [profile], layout).rendered[profile.name]
+            message = lp.campaign.message(job.message_id)
+            path = layout.final_cache(rendered.key, profile.ext)
+            review = project.review(lp.campaign, lp.locale, job.message_id, job.title,
+                                    job.text, job.voicing)
+            items.append(ReviewItem(
+                lp.campaign.name, lp.locale, job.message_id, job.title, job.text,
+                "\n\n".join(job.voicing.texts), job.source_text, message.note,
+                message.max_seconds, rendered.measured.duration, rendered.measured.lufs,
+                rendered.cer, str(review), path, waveform(path)))
+    return items
+
+
+def _item_html(n: int, item: ReviewItem) -> str:
+    lang = item.locale.replace("_", "-")
+    limit = f" of at most {item.max_seconds:g}" if item.max_seconds else ""
+    over = item.max_seconds is not None and item.duration > item.max_seconds
+    spoken = ("" if " ".join(item.spoken.split()) == " ".join(item.text.split()) else
+              f'<div class="spoken"><b>Spoken as:</b> <span lang="{escape(lang)}">'
+              f"{paragraphs(item.spoken)}</span></div>")
+    note = f'<p class="note">Writer\'s note: {escape(item.note)}</p>' if item.note else ""
+    cer = f" · speech CER {item.cer:.2f}" if item.cer is not None else ""
+    return (
+        f'<li class="item" tabindex="-1" data-n="{n}" id="item-{n}">'
+        f'<h3>{escape(item.campaign)} · {escape(item.locale)} · {escape(item.message_id)}: '
+        f'<span lang="{escape(lang)}">{escape(item.title)}</span></h3>'
+        f'<div class="meta{" over" if over else ""}">{item.duration:.1f} s{limit} · '
+        f"{item.lufs:.1f} LUFS{cer}</div>"
+        f'<canvas class="wave" width="640" height="48" data-peaks="{json.dumps(item.peaks)}">'
+        f"</canvas>"
+        f'<audio controls preload="none" src="/audio/{n}"></audio>'
+        f'<div class="text" lang="{escape(lang)}">{paragraphs(item.text)}</div>{spoken}'
+        f'<details><summary>Source text</summary><div lang="en">{paragraphs(item.source)}'
+        f"</div></details>{note}"
+        f'<div class="decide"><input class="comment" placeholder="comment (why, for a '
+        f'rejection)" size="60"> <button class="approve">Approve (a)</button> '
+        f'<button class="reject">Reject (r)</button> '
+        f'<span class="review">{escape(item.review)}</span></div></li>\n')
+
+
+_SCRIPT = """
+const token = document.querySelector('meta[name=review-token]').content;
+const items = [...document.querySelectorAll('li.item')];
+let current = 0;
+function focusItem(i) {
+  current = Math.max(0, Math.min(items.length - 1, i));
+  items[current].focus(); items[current].scrollIntoView({block: 'center'});
+}
+for (const canvas of document.querySelectorAll('canvas.wave')) {
+  const peaks = JSON.parse(canvas.dataset.peaks), g = canvas.getContext('2d');
+  const w = canvas.width / peaks.length, h = canvas.height;
+  g.fillStyle = '#335';
+  peaks.forEach((p, i) => g.fillRect(i * w, (h - p * h) / 2, Math.max(1, w - 1), p * h));
+}
+async function decide(item, decision) {
+  const comment = item.querySelector('.comment').value;
+  const shown = item.querySelector('.review');
+  if (decision === 'rejected' && !comment.trim()) {
+    shown.textContent = 'say why in the comment first'; item.querySelector('.comment').focus();
+    return;
+  }
+  const reply = await fetch('/decide', {method: 'POST',
+    headers: {'Content-Type': 'application/json', 'X-Review-Token': token},
+    body: JSON.stringify({n: Number(item.dataset.n), decision, comment,
+                          seen: shown.dataset.seen || shown.textContent})});
+  const answer = await reply.json();
+  shown.textContent = reply.ok ? answer.review : answer.error;
+  if (answer.review) shown.dataset.seen = answer.review;
+  item.classList.toggle('conflict', reply.status === 409);
+}
+for (const item of items) {
+  item.querySelector('.approve').onclick = () => decide(item, 'approved');
+  item.querySelector('.reject').onclick = () => decide(item, 'rejected');
+  item.addEventListener('focusin', () => { current = items.indexOf(item); });
+}
+document.addEventListener('keydown', (e) => {
+  if (e.target.tagName === 'INPUT') { if (e.key === 'Escape') items[current].focus(); return; }
+  const item = items[current], audio = item && item.querySelector('audio');
+  if (e.key === 'j' || e.key === 'ArrowDown') { focusItem(current + 1); e.preventDefault(); }
+  else if (e.key === 'k' || e.key === 'ArrowUp') { focusItem(current - 1); e.preventDefault(); }
+  else if (e.key === ' ' && audio) { audio.paused ? audio.play() : audio.pause(); e.preventDefault(); }
+  else if (e.key === 'a' && item) decide(item, 'approved');
+  else if (e.key === 'r' && item) decide(item, 'rejected');
+  else if (e.key === 'c' && item) { item.querySelector('.comment').focus(); e.preventDefault(); }
+});
+if (items.length) focusItem(0);
+"""
+
+
+def review_html(items: list[ReviewItem], token: str, reviewer: str) -> str:
+    body = (f'<meta name="review-token" content="{escape(token)}">'
+            f"<h1>Review as {escape(reviewer)}</h1>\n"
+            f'<p class="meta">{len(items)} messages. Keys: space plays, j/k move, a approves, '
+            "r rejects (write why in the comment first: c), Escape leaves the comment.</p>\n"
+            f'<ol class="items">\n{"".join(_item_html(n, i) for n, i in enumerate(items))}'
+            f"</ol>\n<script>{_SCRIPT}</script>\n")
+    return page(f"Review as {reviewer}", "en", body)
+
+
+def app(root: Path, reviewer: str, origin: str, profile: str = "radio",
+        locales: list[str] | None = None, token: str | None = None):
+    """The review's web application (Starlette) for the project at ``root``, as seen at
+    ``origin`` (e.g. ``http://127.0.0.1:8765``)."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+    from starlette.routing import Route
+
+    token = token or secrets.token_urlsafe(32)
+    project = open_project(root, None, locales)
+    items = review_items(project, project.config.profile(profile))
+
+    async def index(request: Request) -> Response:
+        return HTMLResponse(review_html(items, token, reviewer),
+                            headers={"Content-Security-Policy": "default-src 'self'; "
+                                     "script-src 'unsafe-inline' 'self'; "
+                                     "style-src 'unsafe-inline'"})
+
+    async def audio(request: Request) -> Response:
+        n = request.path_params["n"]
+        if not 0 <= n < len(items):
+            return JSONResponse({"error": "no such message"}, status_code=404)
+        return FileResponse(items[n].file)
+
+    async def decide(request: Request) -> Response:
+        if not secrets.compare_digest(request.headers.get("x-review-token", ""), token):
+            return JSONResponse({"error": "not this session's page"}, status_code=403)
+        if request.headers.get("origin") != origin:
+            return JSONResponse({"error": "from another origin"}, status_code=403)
+        try:
+            data = await request.json()
+            n, decision = int(data["n"]), str(data["decision"])
+            comment, seen = str(data.get("comment", "")), str(data["seen"])
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": "a malformed request"}, status_code=400)
+        if not 0 <= n < len(items) or decision not in ("approved", "rejected"):
+            return JSONResponse({"error": "no such message or decision"}, status_code=400)
+        item = items[n]
+        try:
+            with project_lock(project.layout):
+                now = open_project(root, item.campaign, [item.locale])
+                current = _current_review(now, item)
+                if current != seen:
+                    return JSONResponse({"error": f"meanwhile: {current}",
+                                         "review": current}, status_code=409)
+                workflow.decide(now, item.locale, item.message_id, decision, reviewer,
+                                comment, replace=True)
+                item.review = _current_review(open_project(root, item.campaign,
+                                                           [item.locale]), item)
+        except PipelineError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=409)
+        return JSONResponse({"review": item.review})
+
+    return Starlette(routes=[Route("/", index), Route("/audio/{n:int}", audio),
+                             Route("/decide", decide, methods=["POST"])])
+
+
+def _current_review(project: Project, item: ReviewItem) -> str:
+    campaign = next(c for c in project.campaigns if c.name == item.campaign)
+    return str(project.reviews(campaign, item.locale).get(item.message_id, "not ready"))

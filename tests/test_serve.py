@@ -1,0 +1,134 @@
+"""broadcast review's web page: what it shows, what it serves, and who may write."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import CAMPAIGN
+
+from pipeline.layout import Layout
+
+ORIGIN = "http://127.0.0.1:8765"
+TOKEN = "the-session-token"
+
+
+@pytest.fixture
+def client(project):
+    from starlette.testclient import TestClient
+
+    from pipeline.serve import app
+    toml = project / "broadcast.toml"
+    toml.write_text(toml.read_text() + "\n[review]\nrequired = true\n")
+    return TestClient(app(project, "Olena", ORIGIN, "radio", ["ru"], token=TOKEN),
+                      base_url=ORIGIN)
+
+
+def _decide(client, n: int, decision: str, seen: str, token: str = TOKEN,
+            origin: str = ORIGIN, comment: str = ""):
+    return client.post("/decide", headers={"X-Review-Token": token, "Origin": origin},
+                       content=json.dumps({"n": n, "decision": decision, "seen": seen,
+                                           "comment": comment}))
+
+
+def test_the_page_shows_every_waiting_message_with_its_player_and_waveform(client):
+    page = client.get("/").text
+    assert page.count('<li class="item"') == 4                      # ready in ru
+    assert page.count("waiting for review") >= 4
+    assert 'src="/audio/0"' in page and 'class="wave"' in page
+    assert f'content="{TOKEN}"' in page
+    assert "Spoken as:" in page                                     # 7.2 → words
+    audio = client.get("/audio/0")
+    assert audio.status_code == 200 and audio.content[:4] == b"RIFF"
+    assert client.get("/audio/4").status_code == 404
+    assert client.get("/audio/..%2f..%2fbroadcast.toml").status_code == 404
+
+
+def test_a_write_needs_the_sessions_token_and_its_origin(client, project):
+    record = Layout(project).review_record("ru", CAMPAIGN, "ident")
+    assert _decide(client, 0, "approved", "waiting for review", token="guess"
+                   ).status_code == 403
+    assert _decide(client, 0, "approved", "waiting for review",
+                   origin="http://evil.example").status_code == 403
+    assert not record.parent.exists() or not any(record.parent.iterdir())
+    reply = _decide(client, 0, "approved", "waiting for review")
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["review"].startswith("approved by Olena")
+    written = list((Layout(project).locales_dir / "ru" / "reviews" / CAMPAIGN).iterdir())
+    assert len(written) == 1 and 'reviewer = "Olena"' in written[0].read_text()
+
+
+def test_a_decision_made_meanwhile_is_shown_not_overwritten(client, project, cli):
+    page = client.get("/").text
+    first = page.split('data-n="0"')[1].split("</h3>")[0]
+    message = next(m for m in ("ident", "not-alone", "rights", "safe-return")
+                   if f"· {m}:" in first)
+    assert cli("reject", "--project", project, "ru", message, "--reviewer", "Ivan",
+               "--comment", "too fast").code == 0
+    record = Layout(project).review_record("ru", CAMPAIGN, message)
+    before = record.read_bytes()
+    reply = _decide(client, 0, "approved", "waiting for review")
+    assert reply.status_code == 409
+    assert reply.json()["review"] == "rejected by Ivan: too fast"
+    assert record.read_bytes() == before
+    again = _decide(client, 0, "approved", reply.json()["review"])   # seen it: decide
+    assert again.status_code == 200 and again.json()["review"].startswith("approved by Olena")
+
+
+def test_a_reviewer_goes_through_the_page_with_the_keyboard(project):
+    """In Debian's Chromium: j moves to the next message, a approves it, r without a
+    comment asks for one; every request stays on this server, and no script fails."""
+    import shutil
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    sync = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Debian's chromium is installed by scripts/test.sh")
+    from pipeline.serve import app
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    origin = f"http://127.0.0.1:{port}"
+    server = uvicorn.Server(uvicorn.Config(app(project, "Olena", origin, "radio", ["ru"]),
+                                           host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        with sync.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium,
+                                        args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page()
+            errors: list[str] = []
+            outside: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("request", lambda r: outside.append(r.url)
+                    if not r.url.startswith(origin) else None)
+            page.goto(origin + "/")
+            second = page.locator("li.item").nth(1)
+            name = second.locator("h3").inner_text().split("·")[2].split(":")[0].strip()
+            page.keyboard.press("j")
+            page.keyboard.press("a")
+            shown = page.locator("li.item .review").nth(1)
+            for _ in range(100):        # (the page's policy forbids eval: no wait_for_function)
+                if shown.inner_text().startswith("approved by Olena"):
+                    break
+                time.sleep(0.05)
+            assert shown.inner_text().startswith("approved by Olena"), shown.inner_text()
+            page.keyboard.press("j")
+            page.keyboard.press("r")
+            assert page.locator("li.item .review").nth(2).inner_text() == \
+                "say why in the comment first"
+            browser.close()
+        assert not errors and not outside, (errors, outside)
+        record = Layout(project).review_record("ru", CAMPAIGN, name)
+        assert 'decision = "approved"' in record.read_text(encoding="utf-8")
+        assert len(list(record.parent.iterdir())) == 1          # only the second message
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
