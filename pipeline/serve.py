@@ -11,7 +11,8 @@ The page is the only client: every write carries the session's token (a new one 
 run, in the page) and an Origin of this server, and names a message by its number in
 the page, never a path; audio is served the same way, so nothing outside the rendered
 files can be asked for. A write takes the project's lock and is refused (409, with the
-decision now recorded) if the review changed since the page showed it.
+decision now recorded) if the review changed since the page showed it. A request naming
+another host (a site whose name was made to point here) is refused before anything.
 """
 
 from __future__ import annotations
@@ -229,8 +230,14 @@ def app(root: Path, reviewer: str, origin: str, profile: str = "radio",
             return JSONResponse({"error": str(exc)}, status_code=409)
         return JSONResponse({"review": item.review})
 
+    # Only this server's own host name: a page of another site whose name was made to
+    # point here (DNS rebinding) reads nothing, not even the page's token.
+    from starlette.middleware import Middleware
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+    host = origin.split("://", 1)[-1].rsplit(":", 1)[0]
     return Starlette(routes=[Route("/", index), Route("/audio/{n:int}", audio),
-                             Route("/decide", decide, methods=["POST"])])
+                             Route("/decide", decide, methods=["POST"])],
+                     middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=[host])])
 
 
 def _current_review(project: Project, item: ReviewItem) -> str:

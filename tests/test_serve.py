@@ -42,6 +42,9 @@ def test_the_page_shows_every_waiting_message_with_its_player_and_waveform(clien
     assert audio.status_code == 200 and audio.content[:4] == b"RIFF"
     assert client.get("/audio/4").status_code == 404
     assert client.get("/audio/..%2f..%2fbroadcast.toml").status_code == 404
+    # A site whose name was made to point here (DNS rebinding) gets nothing, not the token.
+    rebound = client.get("/", headers={"Host": "evil.example:8765"})
+    assert rebound.status_code == 400 and TOKEN not in rebound.text
 
 
 def test_a_write_needs_the_sessions_token_and_its_origin(client, project):
