@@ -21,9 +21,10 @@ When one of them no longer matches, the approval is stale and says what changed.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
@@ -33,7 +34,7 @@ from .fsutil import atomic_write, read_utf8
 from .layout import Layout
 from .voice.speech import Voicing
 
-__all__ = ["binding", "Decision", "DECISIONS", "read_decision", "Review", "ReviewError",
+__all__ = ["binding", "Decision", "DECISIONS", "FIELDS", "read_decision", "Review", "ReviewError",
            "review_of", "write_decision"]
 
 DECISIONS = ("approved", "rejected")
@@ -58,12 +59,17 @@ class Decision:
     spoken: str
     sound: str
 
+    def as_review(self) -> "Review":
+        """This decision, current."""
+        return Review("approved" if self.decision == "approved" else "rejected", self)
+
     def to_toml(self) -> str:
-        def quoted(value: str) -> str:
-            return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace(
-                "\n", "\\n").replace("\t", "\\t") + '"'
-        return "".join(f"{key} = {quoted(getattr(self, key))}\n" for key in
-                       ("decision", "reviewer", "when", "comment", "text", "spoken", "sound"))
+        # A JSON string is a TOML basic string: every control character escaped.
+        return "".join(f"{key} = {json.dumps(getattr(self, key), ensure_ascii=False)}\n"
+                       for key in FIELDS)
+
+
+FIELDS = tuple(f.name for f in fields(Decision))
 
 
 @dataclass(frozen=True)
@@ -115,13 +121,13 @@ def read_decision(path: Path) -> Decision | None:
     def line_of(key: str) -> int | None:
         return next((n for n, line in enumerate(lines, 1)
                      if line.split("=")[0].strip() == key), None)
-    for key in ("decision", "reviewer", "when", "comment", "text", "spoken", "sound"):
+    for key in FIELDS:
         value = data.get(key)
         if not isinstance(value, str):
             raise ReviewError(f"'{key}' is missing or not text", path, line_of(key),
                               fix=f'write {key} = "…"')
     for key in data:
-        if key not in ("decision", "reviewer", "when", "comment", "text", "spoken", "sound"):
+        if key not in FIELDS:
             raise ReviewError(f"unknown key '{key}'", path, line_of(key),
                               fix="remove it")
     if data["decision"] not in DECISIONS:
@@ -134,21 +140,23 @@ def read_decision(path: Path) -> Decision | None:
         if not re.fullmatch(r"[0-9a-f]{64}", data[key]):
             raise ReviewError(f"'{key}' is not a SHA-256", path, line_of(key),
                               fix="write the record with broadcast approve")
-    return Decision(**{key: data[key] for key in
-                       ("decision", "reviewer", "when", "comment", "text", "spoken", "sound")})
+    return Decision(**{key: data[key] for key in FIELDS})
 
 
 def review_of(layout: Layout, campaign: str, locale: str, message_id: str, title: str,
               text: str, voicing: Voicing) -> Review:
     """Where the review of a message stands, against the message as it is now."""
-    decision = read_decision(layout.review_record(locale, campaign, message_id))
+    return _against(read_decision(layout.review_record(locale, campaign, message_id)),
+                    binding(title, text, voicing))
+
+
+def _against(decision: Decision | None, now: dict[str, str]) -> Review:
     if decision is None:
         return Review("waiting")
-    now = binding(title, text, voicing)
     changed = tuple(why for key, why in _DIGESTS.items() if getattr(decision, key) != now[key])
     if changed:
         return Review("stale", decision, changed)
-    return Review("approved" if decision.decision == "approved" else "rejected", decision)
+    return decision.as_review()
 
 
 def write_decision(layout: Layout, campaign: str, locale: str, message_id: str,
@@ -162,13 +170,14 @@ def write_decision(layout: Layout, campaign: str, locale: str, message_id: str,
         raise ReviewError("the reviewer's name is empty, too long or has control characters",
                           fix="give your name, e.g. --reviewer 'Kim'")
     path = layout.review_record(locale, campaign, message_id)
-    current = review_of(layout, campaign, locale, message_id, title, text, voicing)
+    now = binding(title, text, voicing)
+    current = _against(read_decision(path), now)
     if (current.decision is not None and current.state != "stale" and not replace
             and current.decision.reviewer != reviewer):
         raise ReviewError(f"{current} meanwhile", path,
                           fix="read their decision; pass --replace to record yours instead")
     record = Decision(decision, reviewer,
                       datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                      comment, **binding(title, text, voicing))
+                      comment, **now)
     atomic_write(path, record.to_toml().encode("utf-8"))
     return record

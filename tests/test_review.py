@@ -121,3 +121,11 @@ def test_review_per_locale_and_off(project, cli):
     assert _rendered(cli, project) == {"ident", "not-alone", "rights", "safe-return"}
     uk = cli("render", "--project", project, "--locale", "uk", "--profile", "radio")
     assert "skipped demo/uk/ident: waiting for review" in uk.out
+
+
+def test_a_comment_with_any_character_is_written_as_valid_toml(project, cli):
+    _configure(project)
+    comment = 'too "fast"\\ here\nand\tthere\x07 — 너무 빠름'
+    assert cli("reject", "--project", project, "ru", "ident", "--reviewer", "Kim",
+               "--comment", comment).code == 0
+    assert _status(cli, project)["ident"] == f"rejected by Kim: {comment}"
