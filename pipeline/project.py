@@ -268,19 +268,22 @@ class Project:
 
     def reviews(self, campaign: Campaign, locale: str) -> dict[str, Review]:
         """The review of every ready message that can be voiced."""
-        reasons, _ = self.readiness(campaign, locale)
-        state = self.catalog_state(campaign, locale)
-        out = {}
-        for message_id, reason in reasons.items():
-            if reason is not None:
-                continue
-            voicing = self.voicing(campaign, locale, message_id)
-            if isinstance(voicing, str):
-                continue
-            title, paragraphs = state.translation(message_id, campaign.variables)
-            out[message_id] = self.review(campaign, locale, message_id, title,
-                                          "\n\n".join(paragraphs), voicing)
-        return out
+        return {m.id: self.review(campaign, locale, m.id, *heard) for m in campaign.messages
+                if not isinstance(heard := self.heard_as(campaign, locale, m.id), str)}
+
+    def heard_as(self, campaign: Campaign, locale: str, message_id: str
+                 ) -> tuple[str, str, Voicing] | str:
+        """What a listener of the message hears: its translated title and text (with
+        placeholders filled) and how it is voiced; or why it is not ready to be heard."""
+        reason = self.readiness(campaign, locale)[0][message_id]
+        if reason is not None:
+            return reason
+        voicing = self.voicing(campaign, locale, message_id)
+        if isinstance(voicing, str):
+            return voicing
+        title, paragraphs = self.catalog_state(campaign, locale).translation(
+            message_id, campaign.variables)
+        return title, "\n\n".join(paragraphs), voicing
 
     # --- the gate ----------------------------------------------------------------------
 

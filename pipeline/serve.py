@@ -222,10 +222,9 @@ def app(root: Path, reviewer: str, origin: str, profile: str = "radio",
                 if current != seen:
                     return JSONResponse({"error": f"meanwhile: {current}",
                                          "review": current}, status_code=409)
-                workflow.decide(now, item.locale, item.message_id, decision, reviewer,
-                                comment, replace=True)
-                item.review = _current_review(open_project(root, item.campaign,
-                                                           [item.locale]), item)
+                _, record = workflow.decide(now, item.locale, item.message_id, decision,
+                                            reviewer, comment, replace=True)
+                item.review = str(record.as_review())
         except PipelineError as exc:
             return JSONResponse({"error": str(exc)}, status_code=409)
         return JSONResponse({"review": item.review})
@@ -241,5 +240,9 @@ def app(root: Path, reviewer: str, origin: str, profile: str = "radio",
 
 
 def _current_review(project: Project, item: ReviewItem) -> str:
+    """The message's review as the project stands now (reread for each write)."""
     campaign = next(c for c in project.campaigns if c.name == item.campaign)
-    return str(project.reviews(campaign, item.locale).get(item.message_id, "not ready"))
+    heard = project.heard_as(campaign, item.locale, item.message_id)
+    if isinstance(heard, str):
+        return f"not ready: {heard}"
+    return str(project.review(campaign, item.locale, item.message_id, *heard))

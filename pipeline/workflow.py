@@ -314,19 +314,12 @@ def decide(project: Project, locale: str, message_id: str, decision: str, review
         raise PipelineError(f"'{message_id}' is a message of {len(found)} campaigns",
                             fix="name one with --campaign")
     campaign = found[0]
-    reasons, _ = project.readiness(campaign, locale)
-    if reasons[message_id] is not None:
-        raise PipelineError(f"{campaign.name}/{locale}/{message_id} is not ready: "
-                            f"{reasons[message_id]}", fix="see broadcast status")
-    voicing = project.voicing(campaign, locale, message_id)
-    if isinstance(voicing, str):
-        raise PipelineError(f"{campaign.name}/{locale}/{message_id} cannot be voiced: "
-                            f"{voicing}", fix="see broadcast status")
-    title, paragraphs = project.catalog_state(campaign, locale).translation(
-        message_id, campaign.variables)
+    heard = project.heard_as(campaign, locale, message_id)
+    if isinstance(heard, str):
+        raise PipelineError(f"{campaign.name}/{locale}/{message_id} is not ready: {heard}",
+                            fix="see broadcast status")
     record = approvals.write_decision(project.layout, campaign.name, locale, message_id,
-                                      title, "\n\n".join(paragraphs), voicing, decision,
-                                      reviewer, comment, replace)
+                                      *heard, decision, reviewer, comment, replace)
     return project.layout.review_record(locale, campaign.name, message_id), record
 
 

@@ -46,19 +46,12 @@ def plan(project: Project, reviewed: bool = True) -> list[LocalePlan]:
     for campaign in project.campaigns:
         for locale in project.locales:
             lp = LocalePlan(campaign, locale)
-            reasons, _ = project.readiness(campaign, locale)
-            status = project.catalog_state(campaign, locale)
             for message in campaign.messages:
-                reason = reasons[message.id]
-                if reason is not None:
-                    lp.skipped[message.id] = reason
+                heard = project.heard_as(campaign, locale, message.id)
+                if isinstance(heard, str):
+                    lp.skipped[message.id] = heard
                     continue
-                voicing = project.voicing(campaign, locale, message.id)
-                if isinstance(voicing, str):
-                    lp.skipped[message.id] = voicing
-                    continue
-                title, paragraphs = status.translation(message.id, campaign.variables)
-                text = "\n\n".join(paragraphs)
+                title, text, voicing = heard
                 if reviewed and project.config.review_required(locale):
                     review = project.review(campaign, locale, message.id, title, text, voicing)
                     if review.state != "approved":
