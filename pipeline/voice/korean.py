@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 __all__ = ["Phone", "phonemes", "pho", "RULES_VERSION", "syllables", "words_to_phones"]
 
-RULES_VERSION = "1"             # part of every cache key: bump it when a rule changes
+RULES_VERSION = "2"             # part of every cache key: bump it when a rule changes
 
 # --- Hangul letters -----------------------------------------------------------------------
 
@@ -159,7 +159,7 @@ class Phone:
     sampa: str
     kind: str           # "V" vowel, "C" onset consonant, "K" coda, "_" pause
     syllable: int = 0   # index of its syllable in the phrase
-    word_end: bool = False
+    word: int = 0       # index of its word in the phrase (an accentual phrase)
 
 
 # Bound nouns after an adnominal -ㄹ take a tense onset (할 수 → 할쑤, 갈 데 → 갈떼).
@@ -169,16 +169,15 @@ BOUND_NOUNS = ("수", "것", "데", "바", "적", "줄", "지", "듯", "거")
 def words_to_phones(words: list[str]) -> list[Phone]:
     """The phones of a phrase's words (Hangul only), syllables numbered in the phrase."""
     phones: list[Phone] = []
-    n = 0
-    before: list[Syllable] = []
+    n = w = 0
+    after_l = False             # the word before ends in ㄹ as spelled
     for word in words:
         syls = syllables(EXCEPTIONS.get(word, word))
         if not syls:
             continue
-        if (before and before[-1].coda == "ㄹ" and word.startswith(BOUND_NOUNS)
-                and syls[0].onset in TENSE):
+        if after_l and word.startswith(BOUND_NOUNS) and syls[0].onset in TENSE:
             syls[0].onset = TENSE[syls[0].onset]
-        before = syllables(word)
+        after_l = syls[-1].coda == "ㄹ"
         for i, s in enumerate(syls):        # 의: [의] first, [에] as a particle, else [이]
             if s.vowel == "ㅢ" and i > 0:                   # (the particle ends a word)
                 s.vowel = "ㅔ" if s.onset == "ㅇ" and i == len(syls) - 1 else "ㅣ"
@@ -189,22 +188,22 @@ def words_to_phones(words: list[str]) -> list[Phone]:
             prev_voiced = (i > 0 and (not syls[i - 1].coda or syls[i - 1].coda in "ㄴㄹㅁㅇ"))
             onset = s.onset
             if onset == "ㄹ" and i > 0 and syls[i - 1].coda == "ㄹ":
-                phones.append(Phone("l", "C", n))                # ㄹㄹ: a lateral
+                phones.append(Phone("l", "C", n, w))             # ㄹㄹ: a lateral
             elif onset != "ㅇ":
                 sampa = VOICED[onset] if prev_voiced and onset in VOICED else ONSET_SAMPA[onset]
                 if onset == "ㅅ" and s.vowel in Y_VOWELS:
                     sampa = "s\\"
-                phones.append(Phone(sampa, "C", n))
+                phones.append(Phone(sampa, "C", n, w))
             vowel = s.vowel
             if vowel == "ㅖ" and onset not in ("ㅇ", "ㄹ"):
                 vowel = "ㅔ"
             if onset in ("ㅈ", "ㅉ", "ㅊ") and vowel in ("ㅑ", "ㅕ", "ㅛ", "ㅠ", "ㅒ"):
                 vowel = {"ㅑ": "ㅏ", "ㅕ": "ㅓ", "ㅛ": "ㅗ", "ㅠ": "ㅜ", "ㅒ": "ㅐ"}[vowel]
-            phones.append(Phone(VOWEL_SAMPA[vowel], "V", n))
+            phones.append(Phone(VOWEL_SAMPA[vowel], "V", n, w))
             if s.coda:
-                phones.append(Phone(CODA_SAMPA[s.coda], "K", n))
+                phones.append(Phone(CODA_SAMPA[s.coda], "K", n, w))
             n += 1
-        phones[-1].word_end = True
+        w += 1
     return phones
 
 
@@ -246,17 +245,16 @@ def pho(text: str, speed: float = 1.0, pitch: float = 1.0) -> str:
         end = punct.strip()[:1] if punct.strip() else ""
         question = "?" in punct
         total = phones[-1].syllable + 1
-        # Accentual phrases: each word rises from its first syllable to its last.
-        starts = {0}
-        for k, p in enumerate(phones[:-1]):
-            if p.word_end:
-                starts.add(phones[k + 1].syllable)
-        high_start = set()      # a phrase whose first onset is aspirated, tense or h/s
-        for k, p in enumerate(phones):
-            if p.syllable in starts and p.kind == "C" and (k == 0 or phones[k - 1].syllable
-                                                           != p.syllable):
-                if p.sampa in HIGH_ONSETS:
-                    high_start.add(p.syllable)
+        # Accentual phrases: each word rises from its first syllable to its last, from
+        # low, or from high after an aspirated, tense or fricative onset.
+        spans: dict[int, list[int]] = {}               # word → (first, last syllable)
+        high: set[int] = set()
+        for p in phones:
+            if p.word not in spans:
+                spans[p.word] = [p.syllable, p.syllable]
+                if p.kind == "C" and p.sampa in HIGH_ONSETS:
+                    high.add(p.word)
+            spans[p.word][1] = p.syllable
         for p in phones:
             ms = DURATION[p.kind]
             if p.kind == "C":
@@ -270,11 +268,10 @@ def pho(text: str, speed: float = 1.0, pitch: float = 1.0) -> str:
                 continue
             where = p.syllable / max(total - 1, 1)
             top = TOP_HZ - (TOP_HZ - BASE_HZ) * where          # declination
-            start = max(s for s in starts if s <= p.syllable)
-            ends = [s for s in starts if s > p.syllable]
-            length = (ends[0] if ends else total) - start
+            start, last = spans[p.word]
+            length = last - start + 1
             rise = (p.syllable - start) / max(length - 1, 1)
-            low = top - 4 if start in high_start else BASE_HZ - 14
+            low = top - 4 if p.word in high else BASE_HZ - 14
             hz = low + (top - low) * rise if length > 1 else (low + top) / 2
             if final and question:
                 contour = f"0 {hz * pitch:.0f} 100 {TOP_HZ * 1.15 * pitch:.0f}"
