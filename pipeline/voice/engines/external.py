@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -13,10 +14,22 @@ from ...audio.codec import read_wav
 from ...audio.dsp import Audio
 from ...errors import EngineError
 
-__all__ = ["SILENT_PEAK", "speak_with", "TIMEOUT_S"]
+__all__ = ["data_version", "SILENT_PEAK", "speak_with", "TIMEOUT_S"]
 
 SILENT_PEAK = 1e-3              # a peak below this (-60 dBFS) is no speech
 TIMEOUT_S = 120
+
+
+def data_version(name: str, *folders: Path, rules: str = "") -> str:
+    """A version for an engine whose program tells none: its data folders' files, by
+    path and size (and ``rules``, the version of the project's own part)."""
+    digest = hashlib.sha256(rules.encode())
+    for top in folders:
+        for path in sorted(top.rglob("*")) if top.is_dir() else []:
+            if path.is_file():
+                digest.update(f"{path.relative_to(top.parent)}\0{path.stat().st_size}\n"
+                              .encode())
+    return f"{name}-{digest.hexdigest()[:16]}"
 
 
 def speak_with(name: str, argv: Callable[[Path], list[str]], text: str,

@@ -11,7 +11,6 @@ diphones, so the same text gives the same bytes. Empty or silent output is an er
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -20,7 +19,7 @@ from ...audio.dsp import Audio
 from ...errors import EngineError, EngineMissing
 from .. import korean
 from . import SpeechRequest
-from .external import speak_with
+from .external import data_version, speak_with
 
 __all__ = ["DATABASES", "INSTALL", "MbrolaEngine", "OPTIONS", "SECONDS_PER_CHAR"]
 
@@ -64,12 +63,7 @@ class MbrolaEngine:
     def version(self) -> str:
         """MBROLA's databases as installed (name and size) and the front-end's rules."""
         if self._version is None:
-            digest = hashlib.sha256(korean.RULES_VERSION.encode())
-            for path in sorted(DATABASES.rglob("*")) if DATABASES.is_dir() else []:
-                if path.is_file():
-                    digest.update(f"{path.relative_to(DATABASES)}\0{path.stat().st_size}\n"
-                                  .encode())
-            self._version = "mbrola-" + digest.hexdigest()[:16]
+            self._version = data_version("mbrola", DATABASES, rules=korean.RULES_VERSION)
         return self._version
 
     def phonemes(self, text: str, voice: str = "hn1") -> list[str]:

@@ -11,7 +11,6 @@ bytes; empty or silent output is an error, never audio.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 from ...audio.dsp import Audio
 from ...errors import EngineMissing
 from . import SpeechRequest
-from .external import speak_with
+from .external import data_version, speak_with
 
 __all__ = ["DEFAULT_VOICES", "INSTALL", "OPTIONS", "RhvoiceEngine", "SECONDS_PER_CHAR",
            "VOICES_DIR"]
@@ -41,7 +40,7 @@ class RhvoiceEngine:
         self._program = shutil.which("RHVoice-test")
         if self._program is None:
             raise EngineMissing("RHVoice is not installed", fix=INSTALL)
-        self._version: dict[str, str] = {}
+        self._version: str | None = None
 
     def options(self) -> dict:
         return {"rate": self.rate, "pitch": self.pitch, "volume": self.volume}
@@ -66,15 +65,10 @@ class RhvoiceEngine:
     def version(self) -> str:
         """RHVoice's data as installed: every voice's and language's files, by name and
         size (RHVoice-test has no version of its own to tell)."""
-        if "all" not in self._version:
-            digest = hashlib.sha256()
-            for top in (VOICES_DIR, VOICES_DIR.parent / "languages"):
-                for path in sorted(top.rglob("*")) if top.is_dir() else []:
-                    if path.is_file():
-                        digest.update(f"{path.relative_to(top.parent)}\0"
-                                      f"{path.stat().st_size}\n".encode())
-            self._version["all"] = "rhvoice-data-" + digest.hexdigest()[:16]
-        return self._version["all"]
+        if self._version is None:
+            self._version = data_version("rhvoice-data", VOICES_DIR,
+                                         VOICES_DIR.parent / "languages")
+        return self._version
 
     def synthesize(self, request: SpeechRequest) -> Audio:
         folder = self.voice_folder(request.voice)
