@@ -181,6 +181,7 @@ def app(root: Path, reviewer: str, origin: str, profile: str = "radio",
     """The review's web application (Starlette) for the project at ``root``, as seen at
     ``origin`` (e.g. ``http://127.0.0.1:8765``)."""
     from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
     from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
     from starlette.routing import Route
@@ -214,20 +215,24 @@ def app(root: Path, reviewer: str, origin: str, profile: str = "radio",
             return JSONResponse({"error": "a malformed request"}, status_code=400)
         if not 0 <= n < len(items) or decision not in ("approved", "rejected"):
             return JSONResponse({"error": "no such message or decision"}, status_code=400)
-        item = items[n]
+        # Reading the project and writing under its lock block: off the event loop.
+        status, answer = await run_in_threadpool(write, items[n], decision, comment, seen)
+        return JSONResponse(answer, status_code=status)
+
+    def write(item: ReviewItem, decision: str, comment: str, seen: str
+              ) -> tuple[int, dict[str, str]]:
         try:
             with project_lock(project.layout):
                 now = open_project(root, item.campaign, [item.locale])
                 current = _current_review(now, item)
                 if current != seen:
-                    return JSONResponse({"error": f"meanwhile: {current}",
-                                         "review": current}, status_code=409)
+                    return 409, {"error": f"meanwhile: {current}", "review": current}
                 _, record = workflow.decide(now, item.locale, item.message_id, decision,
                                             reviewer, comment, replace=True)
                 item.review = str(record.as_review())
         except PipelineError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=409)
-        return JSONResponse({"review": item.review})
+            return 409, {"error": str(exc)}
+        return 200, {"review": item.review}
 
     # Only this server's own host name: a page of another site whose name was made to
     # point here (DNS rebinding) reads nothing, not even the page's token.
