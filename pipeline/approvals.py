@@ -16,6 +16,13 @@ The decision holds three SHA-256 digests, of:
   exactly, and no output profile enters them: re-rendering a profile, or changing a
   loudness target, keeps every approval.
 When one of them no longer matches, the approval is stale and says what changed.
+
+Nothing decided is lost. A new decision moves the one before it into the file's history
+(``[[earlier]]`` tables, newest first), and names the decision its reviewer saw as current
+(``over``, the first 16 hex digits of that decision's SHA-256; empty if none). Two
+reviewers deciding the same message at once both land: the later one's ``over`` does not
+name the earlier, and if they disagree the message is in conflict (``conflict``: neither
+approved) until someone decides having seen both.
 """
 
 from __future__ import annotations
@@ -34,11 +41,11 @@ from .fsutil import atomic_write, read_utf8
 from .layout import Layout
 from .voice.speech import Voicing
 
-__all__ = ["binding", "Decision", "DECISIONS", "FIELDS", "read_decision", "Review", "ReviewError",
-           "review_of", "write_decision"]
+__all__ = ["binding", "Decision", "DECISIONS", "FIELDS", "read_record", "Record", "Review",
+           "ReviewError", "review_of", "write_decision"]
 
 DECISIONS = ("approved", "rejected")
-State = Literal["waiting", "approved", "rejected", "stale"]
+State = Literal["waiting", "approved", "rejected", "stale", "conflict"]
 _DIGESTS = {"text": "the translation changed",
             "spoken": "the spoken form changed (lexicon or numbers)",
             "sound": "the voice changed (engine, voice, options or recording)"}
@@ -58,6 +65,12 @@ class Decision:
     text: str                   # the three digests (see the module)
     spoken: str
     sound: str
+    over: str = ""              # the id of the decision its reviewer saw as current
+
+    @property
+    def id(self) -> str:
+        """What names this decision to the next one (its ``over``)."""
+        return _sha(self.to_toml())[:16]
 
     def as_review(self) -> "Review":
         """This decision, current."""
@@ -70,6 +83,22 @@ class Decision:
 
 
 FIELDS = tuple(f.name for f in fields(Decision))
+_OPTIONAL = {"over": ""}        # absent from records written before it existed
+
+
+@dataclass(frozen=True)
+class Record:
+    """A message's review file: the newest decision and, newest first, the ones before."""
+
+    decisions: tuple[Decision, ...]
+
+    @property
+    def newest(self) -> Decision | None:
+        return self.decisions[0] if self.decisions else None
+
+    def to_toml(self) -> str:
+        return "\n".join([self.decisions[0].to_toml()] +
+                         [f"[[earlier]]\n{d.to_toml()}" for d in self.decisions[1:]])
 
 
 @dataclass(frozen=True)
@@ -77,6 +106,7 @@ class Review:
     state: State
     decision: Decision | None = None
     changed: tuple[str, ...] = ()       # what made an approval or rejection stale
+    other: Decision | None = None       # in conflict: the decision this one did not see
 
     def __str__(self) -> str:
         d = self.decision
@@ -87,6 +117,8 @@ class Review:
         if self.state == "stale" and d:
             return f"waiting for review ({d.decision} by {d.reviewer}, but " + \
                 "; ".join(self.changed) + ")"
+        if self.state == "conflict" and d and self.other:
+            return f"conflict between {self.other.as_review()} and {d.as_review()}"
         return "waiting for review"
 
 
@@ -101,11 +133,11 @@ def binding(title: str, text: str, voicing: Voicing) -> dict[str, str]:
             "sound": _sha("\n".join(voicing.speech_keys()))}
 
 
-def read_decision(path: Path) -> Decision | None:
-    """The decision in ``path`` (None if there is none); malformed is a one-line error
+def read_record(path: Path) -> Record:
+    """The decisions in ``path`` (none if there is no file); malformed is a one-line error
     naming the file and the line."""
     if not path.is_file():
-        return None
+        return Record(())
     text = read_utf8(path, ReviewError)
     try:
         data = tomllib.loads(text)
@@ -117,12 +149,26 @@ def read_decision(path: Path) -> Decision | None:
                           fix="write the record with broadcast approve, or fix this line"
                           ) from None
     lines = text.split("\n")
+    # Where each table starts: the top (0) and each [[earlier]] header.
+    starts = [0] + [n for n, line in enumerate(lines) if line.strip() == "[[earlier]]"]
+    earlier = data.pop("earlier", [])
+    if not isinstance(earlier, list) or not all(isinstance(t, dict) for t in earlier) \
+            or len(earlier) != len(starts) - 1:
+        raise ReviewError("'earlier' is not a list of [[earlier]] tables", path,
+                          starts[1] + 1 if len(starts) > 1 else None,
+                          fix="write the record with broadcast approve")
+    return Record(tuple(_decision(table, path, lines, start, end) for table, start, end
+                        in zip([data, *earlier], starts, [*starts[1:], len(lines)],
+                               strict=True)))
 
+
+def _decision(data: dict, path: Path, lines: list[str], start: int, end: int) -> Decision:
+    """One decision's table, checked; ``lines[start:end]`` are its lines."""
     def line_of(key: str) -> int | None:
-        return next((n for n, line in enumerate(lines, 1)
-                     if line.split("=")[0].strip() == key), None)
+        return next((n + 1 for n in range(start, end)
+                     if lines[n].split("=")[0].strip() == key), start + 1)
     for key in FIELDS:
-        value = data.get(key)
+        value = data.get(key, _OPTIONAL.get(key))
         if not isinstance(value, str):
             raise ReviewError(f"'{key}' is missing or not text", path, line_of(key),
                               fix=f'write {key} = "…"')
@@ -140,30 +186,46 @@ def read_decision(path: Path) -> Decision | None:
         if not re.fullmatch(r"[0-9a-f]{64}", data[key]):
             raise ReviewError(f"'{key}' is not a SHA-256", path, line_of(key),
                               fix="write the record with broadcast approve")
-    return Decision(**{key: data[key] for key in FIELDS})
+    if not re.fullmatch(r"([0-9a-f]{16})?", data.get("over", "")):
+        raise ReviewError("'over' is not a decision's id", path, line_of("over"),
+                          fix="write the record with broadcast approve")
+    return Decision(**{key: str(data.get(key, _OPTIONAL.get(key))) for key in FIELDS})
 
 
 def review_of(layout: Layout, campaign: str, locale: str, message_id: str, title: str,
               text: str, voicing: Voicing) -> Review:
     """Where the review of a message stands, against the message as it is now."""
-    return _against(read_decision(layout.review_record(locale, campaign, message_id)),
+    return _against(read_record(layout.review_record(locale, campaign, message_id)),
                     binding(title, text, voicing))
 
 
-def _against(decision: Decision | None, now: dict[str, str]) -> Review:
+def _against(record: Record, now: dict[str, str]) -> Review:
+    decision = record.newest
     if decision is None:
         return Review("waiting")
     changed = tuple(why for key, why in _DIGESTS.items() if getattr(decision, key) != now[key])
     if changed:
         return Review("stale", decision, changed)
+    if len(record.decisions) > 1:
+        before = record.decisions[1]
+        if (decision.over != before.id and before.decision != decision.decision
+                and not _against(Record(record.decisions[1:]), now).changed):
+            return Review("conflict", decision, other=before)
     return decision.as_review()
 
 
 def write_decision(layout: Layout, campaign: str, locale: str, message_id: str,
                    title: str, text: str, voicing: Voicing, decision: str, reviewer: str,
-                   comment: str = "", replace: bool = False) -> Decision:
-    """Record a decision on the message as it is now. A current decision by another
-    reviewer is not overwritten without ``replace``: it is shown instead."""
+                   comment: str = "", replace: bool = False, seen: str | None = None
+                   ) -> tuple[Decision, Review]:
+    """Record a decision on the message as it is now, the one before kept in the history.
+
+    ``seen``: the id of the newest decision the reviewer was shown ("" for none), from a
+    page that may be out of date: the decision is recorded whatever happened meanwhile,
+    and a disagreement with a decision they did not see is a conflict. Without ``seen``
+    (the command line, which reads the record now), a current decision by another
+    reviewer is not replaced without ``replace``: it is shown instead.
+    Returns the decision and where the review stands with it."""
     if decision not in DECISIONS:
         raise ReviewError(f"unknown decision '{decision}'", fix="approve or reject")
     if not _REVIEWER.match(reviewer):
@@ -171,13 +233,17 @@ def write_decision(layout: Layout, campaign: str, locale: str, message_id: str,
                           fix="give your name, e.g. --reviewer 'Kim'")
     path = layout.review_record(locale, campaign, message_id)
     now = binding(title, text, voicing)
-    current = _against(read_decision(path), now)
-    if (current.decision is not None and current.state != "stale" and not replace
-            and current.decision.reviewer != reviewer):
-        raise ReviewError(f"{current} meanwhile", path,
-                          fix="read their decision; pass --replace to record yours instead")
-    record = Decision(decision, reviewer,
-                      datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                      comment, **now)
+    record = read_record(path)
+    if seen is None:
+        current = _against(record, now)
+        if (current.decision is not None and current.state != "stale" and not replace
+                and current.decision.reviewer != reviewer):
+            raise ReviewError(f"{current} meanwhile", path,
+                              fix="read their decision; pass --replace to record yours instead")
+        seen = record.newest.id if record.newest else ""
+    made = Decision(decision, reviewer,
+                    datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    comment, over=seen, **now)
+    record = Record((made, *record.decisions))
     atomic_write(path, record.to_toml().encode("utf-8"))
-    return record
+    return made, _against(record, now)

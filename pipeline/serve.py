@@ -10,14 +10,16 @@ j and k move, a approves, r rejects (with the comment box filled).
 The page is the only client: every write carries the session's token (a new one per
 run, in the page) and an Origin of this server, and names a message by its number in
 the page, never a path; audio is served the same way, so nothing outside the rendered
-files can be asked for. A write takes the project's lock and is refused (409, with the
-decision now recorded) if the review changed since the page showed it. A request naming
+files can be asked for. A write takes the project's lock and is recorded whatever was
+decided meanwhile: if it disagrees with a decision the page did not show, the answer is
+409 with both, and the message waits until someone decides having seen them. A request naming
 another host (a site whose name was made to point here) is refused before anything.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from html import escape
@@ -26,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from . import workflow
+from .approvals import read_record
 from .audio.profiles import Profile
 from .errors import PipelineError
 from .lock import project_lock
@@ -34,7 +37,7 @@ from .render.jobs import render_message
 from .render.pages import page, paragraphs
 from .render.plan import plan
 
-__all__ = ["app", "ReviewItem", "review_items", "waveform"]
+__all__ = ["app", "refresh", "ReviewItem", "review_items", "waveform"]
 
 PEAKS = 160                     # waveform bars per message
 
@@ -54,6 +57,7 @@ class ReviewItem:
     lufs: float
     cer: float | None
     review: str
+    seen: str                   # the id of the newest decision shown ("" if none)
     file: Path
     peaks: list[float]
 
@@ -80,14 +84,31 @@ def review_items(project: Project, profile: Profile) -> list[ReviewItem]:
             rendered = render_message(job, [profile], layout).rendered[profile.name]
             message = lp.campaign.message(job.message_id)
             path = layout.final_cache(rendered.key, profile.ext)
-            review = project.review(lp.campaign, lp.locale, job.message_id, job.title,
-                                    job.text, job.voicing)
             items.append(ReviewItem(
                 lp.campaign.name, lp.locale, job.message_id, job.title, job.text,
                 "\n\n".join(job.voicing.texts), job.source_text, message.note,
                 message.max_seconds, rendered.measured.duration, rendered.measured.lufs,
-                rendered.cer, str(review), path, waveform(path)))
+                rendered.cer, "", "", path, waveform(path)))
+    refresh(project, items)
     return items
+
+
+def refresh(project: Project, items: list[ReviewItem]) -> None:
+    """Read where each item's review stands now (someone may have decided meanwhile)."""
+    campaigns = {c.name: c for c in project.campaigns}
+    for item in items:
+        item.review, item.seen = _current_review(project, campaigns[item.campaign], item)
+
+
+def _current_review(project: Project, campaign, item: ReviewItem) -> tuple[str, str]:
+    """The message's review as the project stands now, and the id of its newest decision."""
+    newest = read_record(project.layout.review_record(item.locale, item.campaign,
+                                                      item.message_id)).newest
+    heard = project.heard_as(campaign, item.locale, item.message_id)
+    if isinstance(heard, str):
+        return f"not ready: {heard}", newest.id if newest else ""
+    return (str(project.review(campaign, item.locale, item.message_id, *heard)),
+            newest.id if newest else "")
 
 
 def _item_html(n: int, item: ReviewItem) -> str:
@@ -114,7 +135,8 @@ def _item_html(n: int, item: ReviewItem) -> str:
         f'<div class="decide"><input class="comment" placeholder="comment (why, for a '
         f'rejection)" size="60"> <button class="approve">Approve (a)</button> '
         f'<button class="reject">Reject (r)</button> '
-        f'<span class="review">{escape(item.review)}</span></div></li>\n')
+        f'<span class="review" data-seen="{item.seen}">{escape(item.review)}</span>'
+        f"</div></li>\n")
 
 
 _SCRIPT = """
@@ -141,10 +163,10 @@ async function decide(item, decision) {
   const reply = await fetch('/decide', {method: 'POST',
     headers: {'Content-Type': 'application/json', 'X-Review-Token': token},
     body: JSON.stringify({n: Number(item.dataset.n), decision, comment,
-                          seen: shown.dataset.seen || shown.textContent})});
+                          seen: shown.dataset.seen})});
   const answer = await reply.json();
-  shown.textContent = reply.ok ? answer.review : answer.error;
-  if (answer.review) shown.dataset.seen = answer.review;
+  shown.textContent = answer.review || answer.error;
+  if (answer.seen !== undefined) shown.dataset.seen = answer.seen;
   item.classList.toggle('conflict', reply.status === 409);
 }
 for (const item of items) {
@@ -188,9 +210,12 @@ def app(root: Path, reviewer: str, origin: str, profile: str = "radio",
 
     token = token or secrets.token_urlsafe(32)
     project = open_project(root, None, locales)
-    items = review_items(project, project.config.profile(profile))
+    with project_lock(project.layout):          # it renders into the cache
+        items = review_items(project, project.config.profile(profile))
 
     async def index(request: Request) -> Response:
+        # Decisions made meanwhile (here, by another reviewer, on the command line).
+        await run_in_threadpool(refresh, open_project(root, None, locales), items)
         return HTMLResponse(review_html(items, token, reviewer),
                             headers={"Content-Security-Policy": "default-src 'self'; "
                                      "script-src 'unsafe-inline' 'self'; "
@@ -213,7 +238,8 @@ def app(root: Path, reviewer: str, origin: str, profile: str = "radio",
             comment, seen = str(data.get("comment", "")), str(data["seen"])
         except (ValueError, KeyError, TypeError):
             return JSONResponse({"error": "a malformed request"}, status_code=400)
-        if not 0 <= n < len(items) or decision not in ("approved", "rejected"):
+        if (not 0 <= n < len(items) or decision not in ("approved", "rejected")
+                or not re.fullmatch(r"([0-9a-f]{16})?", seen)):
             return JSONResponse({"error": "no such message or decision"}, status_code=400)
         # Reading the project and writing under its lock block: off the event loop.
         status, answer = await run_in_threadpool(write, items[n], decision, comment, seen)
@@ -221,18 +247,18 @@ def app(root: Path, reviewer: str, origin: str, profile: str = "radio",
 
     def write(item: ReviewItem, decision: str, comment: str, seen: str
               ) -> tuple[int, dict[str, str]]:
+        """Record the decision whatever was decided meanwhile (nothing is lost); one
+        that disagrees with a decision the page did not show is a conflict (409)."""
         try:
-            with project_lock(project.layout):
+            with project_lock(project.layout, wait=True):
                 now = open_project(root, item.campaign, [item.locale])
-                current = _current_review(now, item)
-                if current != seen:
-                    return 409, {"error": f"meanwhile: {current}", "review": current}
-                _, record = workflow.decide(now, item.locale, item.message_id, decision,
-                                            reviewer, comment, replace=True)
-                item.review = str(record.as_review())
+                _, review = workflow.decide(now, item.locale, item.message_id, decision,
+                                            reviewer, comment, seen=seen)
+                item.review, item.seen = _current_review(now, now.campaigns[0], item)
         except PipelineError as exc:
             return 409, {"error": str(exc)}
-        return 200, {"review": item.review}
+        return (409 if review.state == "conflict" else 200), \
+            {"review": item.review, "seen": item.seen}
 
     # Only this server's own host name: a page of another site whose name was made to
     # point here (DNS rebinding) reads nothing, not even the page's token.
@@ -243,11 +269,3 @@ def app(root: Path, reviewer: str, origin: str, profile: str = "radio",
                              Route("/decide", decide, methods=["POST"])],
                      middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=[host])])
 
-
-def _current_review(project: Project, item: ReviewItem) -> str:
-    """The message's review as the project stands now (reread for each write)."""
-    campaign = next(c for c in project.campaigns if c.name == item.campaign)
-    heard = project.heard_as(campaign, item.locale, item.message_id)
-    if isinstance(heard, str):
-        return f"not ready: {heard}"
-    return str(project.review(campaign, item.locale, item.message_id, *heard))

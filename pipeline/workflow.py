@@ -302,9 +302,11 @@ def bundle_all(project: Project, profiles: list[Profile],
 # --- for reviewers ----------------------------------------------------------------------------
 
 def decide(project: Project, locale: str, message_id: str, decision: str, reviewer: str,
-           comment: str = "", replace: bool = False) -> tuple[Path, approvals.Decision]:
+           comment: str = "", replace: bool = False, seen: str | None = None
+           ) -> tuple[Path, approvals.Review]:
     """Record a reviewer's decision on one ready message of ``locale``, bound to what it
-    says and sounds like now (:mod:`pipeline.approvals`)."""
+    says and sounds like now (:mod:`pipeline.approvals`); returns the record's file and
+    where the review stands with it (a conflict, if ``seen`` was out of date)."""
     found = [c for c in project.campaigns if any(m.id == message_id for m in c.messages)]
     if not found:
         raise PipelineError(f"no message '{message_id}' in any campaign", "broadcast "
@@ -318,9 +320,9 @@ def decide(project: Project, locale: str, message_id: str, decision: str, review
     if isinstance(heard, str):
         raise PipelineError(f"{campaign.name}/{locale}/{message_id} is not ready: {heard}",
                             fix="see broadcast status")
-    record = approvals.write_decision(project.layout, campaign.name, locale, message_id,
-                                      *heard, decision, reviewer, comment, replace)
-    return project.layout.review_record(locale, campaign.name, message_id), record
+    _, review = approvals.write_decision(project.layout, campaign.name, locale, message_id,
+                                         *heard, decision, reviewer, comment, replace, seen)
+    return project.layout.review_record(locale, campaign.name, message_id), review
 
 
 # --- for translators and studios: say, recording scripts ------------------------------------

@@ -104,6 +104,20 @@ def bundle_of(root: Path, locale: str = "ru", profile: str = "usb") -> Path:
     return root / "audio_out" / "bundles" / f"{CAMPAIGN}-{locale}-{profile}.zip"
 
 
+def rendered_ids(cli, root: Path, locale: str = "ru") -> set[str]:
+    """Render ``locale`` in the radio profile; the ids of the messages its folder holds."""
+    import json
+
+    from pipeline.layout import Layout
+    result = cli("render", "--project", root, "--locale", locale, "--profile", "radio",
+                 "--jobs", "1")
+    manifest = Layout(root).output_folder(CAMPAIGN, locale, "radio") / "manifest.json"
+    if not manifest.exists():
+        return set()
+    assert result.code in (0, 1), result.err
+    return {f["id"] for f in json.loads(manifest.read_text())["files"] if f["kind"] == "message"}
+
+
 def one_line_error(result, code: int = 1) -> str:
     """The one line a failed command prints, with no traceback."""
     assert result.code == code, result

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import CAMPAIGN, one_line_error, set_translation
+from helpers import CAMPAIGN, one_line_error, rendered_ids, set_translation
 
 from pipeline.layout import Layout
 
@@ -23,26 +23,16 @@ def _status(cli, project) -> dict:
     return json.loads(result.out)["campaigns"][CAMPAIGN]["locales"]["ru"]["reviews"]
 
 
-def _rendered(cli, project) -> set[str]:
-    result = cli("render", "--project", project, "--locale", "ru", "--profile", "radio",
-                 "--jobs", "1")
-    manifest = Layout(project).output_folder(CAMPAIGN, "ru", "radio") / "manifest.json"
-    if not manifest.exists():
-        return set()
-    assert result.code in (0, 1), result.err
-    return {f["id"] for f in json.loads(manifest.read_text())["files"] if f["kind"] == "message"}
-
-
 def test_only_approved_messages_leave_when_review_is_required(project, cli):
     _configure(project)
-    assert _rendered(cli, project) == set()
+    assert rendered_ids(cli, project) == set()
     assert set(_status(cli, project).values()) == {"waiting for review"}
     result = cli("approve", "--project", project, "ru", "ident", "--reviewer", "Olena K.")
     assert result.code == 0, result.err
     record = Layout(project).review_record("ru", CAMPAIGN, "ident").read_text()
     assert 'decision = "approved"' in record and 'reviewer = "Olena K."' in record
     assert _status(cli, project)["ident"].startswith("approved by Olena K. (")
-    assert _rendered(cli, project) == {"ident"}
+    assert rendered_ids(cli, project) == {"ident"}
     report = Layout(project).report_page.read_text(encoding="utf-8")
     assert "<td>ident</td><td>approved by Olena K. (" in report
     assert "<td>rights</td><td>waiting for review</td>" in report
@@ -52,13 +42,13 @@ def test_a_rejection_keeps_the_message_out_and_says_why(project, cli):
     _configure(project)
     cli("approve", "--project", project, "ru", "ident", "--reviewer", "Olena")
     cli("approve", "--project", project, "ru", "rights", "--reviewer", "Olena")
-    assert _rendered(cli, project) == {"ident", "rights"}
+    assert rendered_ids(cli, project) == {"ident", "rights"}
     result = cli("reject", "--project", project, "ru", "rights", "--reviewer", "Olena",
                  "--comment", "the stress of «пленный» is wrong")
     assert result.code == 0, result.err
     assert _status(cli, project)["rights"] == \
         "rejected by Olena: the stress of «пленный» is wrong"
-    assert _rendered(cli, project) == {"ident"}          # withdrawn from the folder
+    assert rendered_ids(cli, project) == {"ident"}          # withdrawn from the folder
 
 
 def test_an_approval_is_stale_when_the_text_or_the_voice_changes(project, cli):
@@ -71,7 +61,7 @@ def test_an_approval_is_stale_when_the_text_or_the_voice_changes(project, cli):
                                              "changed (lexicon or numbers); the voice "
                                              "changed (engine, voice, options or "
                                              "recording))")
-    assert _rendered(cli, project) == set()
+    assert rendered_ids(cli, project) == set()
     cli("approve", "--project", project, "ru", "ident", "--reviewer", "Olena")
     toml = project / "broadcast.toml"
     toml.write_text(toml.read_text().replace("speed = 150", "speed = 160"))
@@ -103,6 +93,9 @@ def test_another_reviewers_decision_is_shown_not_overwritten(project, cli):
     assert cli("reject", "--project", project, "ru", "ident", "--reviewer", "Ivan",
                "--comment", "too fast", "--replace").code == 0
     assert _status(cli, project)["ident"] == "rejected by Ivan: too fast"
+    # Replaced having seen it, not lost: Olena's approval is the history's first entry.
+    history = path.read_text(encoding="utf-8").split("[[earlier]]\n")
+    assert len(history) == 2 and history[1].encode("utf-8") == before
 
 
 def test_a_malformed_record_is_one_line_naming_its_line(project, proc):
@@ -116,9 +109,24 @@ def test_a_malformed_record_is_one_line_naming_its_line(project, proc):
         f"{path}:5: 'text' is not a SHA-256" in line, line
 
 
+def test_a_malformed_earlier_decision_names_its_own_line(project, cli, proc):
+    _configure(project)
+    cli("approve", "--project", project, "ru", "ident", "--reviewer", "Olena")
+    cli("reject", "--project", project, "ru", "ident", "--reviewer", "Olena",
+        "--comment", "no: too fast")
+    path = Layout(project).review_record("ru", CAMPAIGN, "ident")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    wrong = next(n for n, line in enumerate(lines) if line == "[[earlier]]") + 2
+    assert lines[wrong].startswith("reviewer = ")
+    lines[wrong] = 'reviewer = ""'
+    path.write_text("\n".join(lines), encoding="utf-8")
+    line = one_line_error(proc("status", "--project", project), 2)
+    assert f":{wrong + 1}: the reviewer's name is empty" in line, line
+
+
 def test_review_per_locale_and_off(project, cli):
     _configure(project, '\n[review]\nrequired = ["uk"]\n')
-    assert _rendered(cli, project) == {"ident", "not-alone", "rights", "safe-return"}
+    assert rendered_ids(cli, project) == {"ident", "not-alone", "rights", "safe-return"}
     uk = cli("render", "--project", project, "--locale", "uk", "--profile", "radio")
     assert "skipped demo/uk/ident: waiting for review" in uk.out
 

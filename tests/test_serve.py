@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import CAMPAIGN
+from helpers import CAMPAIGN, rendered_ids
 
 from pipeline.layout import Layout
 
@@ -49,33 +49,60 @@ def test_the_page_shows_every_waiting_message_with_its_player_and_waveform(clien
 
 def test_a_write_needs_the_sessions_token_and_its_origin(client, project):
     record = Layout(project).review_record("ru", CAMPAIGN, "ident")
-    assert _decide(client, 0, "approved", "waiting for review", token="guess"
+    assert _decide(client, 0, "approved", "", token="guess"
                    ).status_code == 403
-    assert _decide(client, 0, "approved", "waiting for review",
+    assert _decide(client, 0, "approved", "",
                    origin="http://evil.example").status_code == 403
     assert not record.parent.exists() or not any(record.parent.iterdir())
-    reply = _decide(client, 0, "approved", "waiting for review")
+    reply = _decide(client, 0, "approved", "")
     assert reply.status_code == 200, reply.text
     assert reply.json()["review"].startswith("approved by Olena")
     written = list((Layout(project).locales_dir / "ru" / "reviews" / CAMPAIGN).iterdir())
     assert len(written) == 1 and 'reviewer = "Olena"' in written[0].read_text()
 
 
-def test_a_decision_made_meanwhile_is_shown_not_overwritten(client, project, cli):
-    page = client.get("/").text
-    first = page.split('data-n="0"')[1].split("</h3>")[0]
-    message = next(m for m in ("ident", "not-alone", "rights", "safe-return")
-                   if f"· {m}:" in first)
+def _name(page: str, n: int) -> str:
+    heading = page.split(f'data-n="{n}"')[1].split("</h3>")[0]
+    return next(m for m in ("ident", "not-alone", "rights", "safe-return")
+                if f"· {m}:" in heading)
+
+
+def test_a_decision_made_meanwhile_is_kept_and_shown_as_a_conflict(client, project, cli):
+    """Ivan rejects on the command line while Olena's page still says waiting: her
+    approval is recorded too, neither is lost, and the message waits for a decision made
+    having seen both."""
+    message = _name(client.get("/").text, 0)
     assert cli("reject", "--project", project, "ru", message, "--reviewer", "Ivan",
                "--comment", "too fast").code == 0
     record = Layout(project).review_record("ru", CAMPAIGN, message)
-    before = record.read_bytes()
-    reply = _decide(client, 0, "approved", "waiting for review")
-    assert reply.status_code == 409
-    assert reply.json()["review"] == "rejected by Ivan: too fast"
-    assert record.read_bytes() == before
-    again = _decide(client, 0, "approved", reply.json()["review"])   # seen it: decide
+    reply = _decide(client, 0, "approved", "")             # the page had seen no decision
+    assert reply.status_code == 409, reply.text
+    assert reply.json()["review"].startswith("conflict between rejected by Ivan: too fast "
+                                             "and approved by Olena")
+    text = record.read_text(encoding="utf-8")
+    assert text.count('reviewer = "Olena"') == 1 and text.count('reviewer = "Ivan"') == 1
+    assert text.index("Olena") < text.index("[[earlier]]") < text.index("Ivan")
+    status = json.loads(cli("status", "--project", project, "--json").out)
+    assert status["campaigns"][CAMPAIGN]["locales"]["ru"]["reviews"][message] \
+        .startswith("conflict between")
+    assert message not in rendered_ids(cli, project)          # a conflict is not approved
+    # Olena, having seen Ivan's rejection, decides again: the conflict is settled.
+    again = _decide(client, 0, "approved", reply.json()["seen"])
     assert again.status_code == 200 and again.json()["review"].startswith("approved by Olena")
+    assert record.read_text(encoding="utf-8").count("[[earlier]]") == 2
+    assert message in rendered_ids(cli, project)
+    assert 'data-seen="' + again.json()["seen"] + '"' in client.get("/").text
+
+
+def test_two_reviewers_deciding_at_once_lose_nothing(client, project):
+    """Four decisions on four messages, posted at once from four threads: all land."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(4) as pool:
+        replies = list(pool.map(lambda n: _decide(client, n, "approved", ""), range(4)))
+    assert [r.status_code for r in replies] == [200] * 4, [r.text for r in replies]
+    records = list((Layout(project).locales_dir / "ru" / "reviews" / CAMPAIGN).iterdir())
+    assert len(records) == 4
+    assert client.get("/").text.count("approved by Olena") == 4
 
 
 def test_a_reviewer_goes_through_the_page_with_the_keyboard(project):

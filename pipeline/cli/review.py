@@ -12,9 +12,9 @@ __all__ = ["cmd_approve", "cmd_reject", "cmd_review"]
 
 def _decide(project: Project, args, con: Console, decision: str) -> int:
     parse_locale(args.review_locale, f"broadcast {args.command}")
-    path, record = workflow.decide(project, args.review_locale, args.message, decision,
+    path, review = workflow.decide(project, args.review_locale, args.message, decision,
                                    args.reviewer, args.comment or "", args.replace)
-    con.out(f"{record.decision} by {record.reviewer}: {project.rel(path)}")
+    con.out(f"{review}: {project.rel(path)}")
     return 0
 
 
