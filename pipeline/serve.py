@@ -4,7 +4,9 @@ It serves, on 127.0.0.1 unless the user names another interface, every ready mes
 of the chosen locales (the review's own gate aside: what is waiting must be heard), each
 mastered in one profile through the render cache, with its text, its spoken form, the
 source text, the writer's note, its length against ``max_seconds``, its loudness, the
-speech judge's CER where it heard it, a waveform, and Approve / Reject. Keys: space plays,
+speech judge's CER and transcript where it heard it, a waveform (with each word the
+judge hears at its time, fetched when the message is first shown or played, and the
+part played), and Approve / Reject. Keys: space plays,
 j and k move, a approves, r rejects (with the comment box filled).
 
 The page is the only client: every write carries the session's token (a new one per
@@ -31,11 +33,13 @@ from . import workflow
 from .approvals import read_record
 from .audio.profiles import Profile
 from .errors import PipelineError
+from .layout import Layout
 from .lock import project_lock
 from .project import Project, open_project
 from .render.jobs import render_message
 from .render.pages import page, paragraphs
 from .render.plan import plan
+from .voice import asr
 
 __all__ = ["app", "refresh", "ReviewItem", "review_items", "waveform"]
 
@@ -56,6 +60,7 @@ class ReviewItem:
     duration: float
     lufs: float
     cer: float | None
+    heard: str | None           # the judge's transcript, where it heard the file
     review: str
     seen: str                   # the id of the newest decision shown ("" if none)
     file: Path
@@ -88,9 +93,15 @@ def review_items(project: Project, profile: Profile) -> list[ReviewItem]:
                 lp.campaign.name, lp.locale, job.message_id, job.title, job.text,
                 "\n\n".join(job.voicing.texts), job.source_text, message.note,
                 message.max_seconds, rendered.measured.duration, rendered.measured.lufs,
-                rendered.cer, "", "", path, waveform(path)))
+                rendered.cer, heard(rendered.cer, path, lp.locale, layout), "", "", path,
+                waveform(path)))
     refresh(project, items)
     return items
+
+
+def heard(cer: float | None, path: Path, locale: str, layout: Layout) -> str | None:
+    """What the render's speech judge heard in ``path`` (only where it heard it)."""
+    return None if cer is None else asr.heard_before(path, locale, layout.transcript_cache)
 
 
 def refresh(project: Project, items: list[ReviewItem]) -> None:
@@ -120,16 +131,21 @@ def _item_html(n: int, item: ReviewItem) -> str:
               f"{paragraphs(item.spoken)}</span></div>")
     note = f'<p class="note">Writer\'s note: {escape(item.note)}</p>' if item.note else ""
     cer = f" · speech CER {item.cer:.2f}" if item.cer is not None else ""
+    heard = ("" if item.heard is None else
+             f'<div class="heard"><b>Heard by the speech judge:</b> <span lang="{escape(lang)}">'
+             f"{escape(item.heard)}</span></div>")
     return (
-        f'<li class="item" tabindex="-1" data-n="{n}" id="item-{n}">'
+        f'<li class="item" tabindex="-1" data-n="{n}" id="item-{n}" '
+        f'data-duration="{item.duration:.3f}"{" data-heard" if heard else ""}>'
         f'<h3>{escape(item.campaign)} · {escape(item.locale)} · {escape(item.message_id)}: '
         f'<span lang="{escape(lang)}">{escape(item.title)}</span></h3>'
         f'<div class="meta{" over" if over else ""}">{item.duration:.1f} s{limit} · '
         f"{item.lufs:.1f} LUFS{cer}</div>"
-        f'<canvas class="wave" width="640" height="48" data-peaks="{json.dumps(item.peaks)}">'
-        f"</canvas>"
+        f'<div class="wavebox"><canvas class="wave" width="{PEAKS * 5}" height="48" '
+        f'data-peaks="{json.dumps(item.peaks)}"></canvas>'
+        f'<div class="words" lang="{escape(lang)}"></div></div>'
         f'<audio controls preload="none" src="/audio/{n}"></audio>'
-        f'<div class="text" lang="{escape(lang)}">{paragraphs(item.text)}</div>{spoken}'
+        f'<div class="text" lang="{escape(lang)}">{paragraphs(item.text)}</div>{spoken}{heard}'
         f'<details><summary>Source text</summary><div lang="en">{paragraphs(item.source)}'
         f"</div></details>{note}"
         f'<div class="decide"><input class="comment" placeholder="comment (why, for a '
@@ -146,12 +162,40 @@ let current = 0;
 function focusItem(i) {
   current = Math.max(0, Math.min(items.length - 1, i));
   items[current].focus(); items[current].scrollIntoView({block: 'center'});
+  showWords(items[current]);
 }
-for (const canvas of document.querySelectorAll('canvas.wave')) {
+function draw(canvas, played) {          // the waveform; played: 0..1 of it heard
   const peaks = JSON.parse(canvas.dataset.peaks), g = canvas.getContext('2d');
   const w = canvas.width / peaks.length, h = canvas.height;
-  g.fillStyle = '#335';
-  peaks.forEach((p, i) => g.fillRect(i * w, (h - p * h) / 2, Math.max(1, w - 1), p * h));
+  g.clearRect(0, 0, canvas.width, h);
+  peaks.forEach((p, i) => {
+    g.fillStyle = i / peaks.length < played ? '#c60' : '#335';
+    g.fillRect(i * w, (h - p * h) / 2, Math.max(1, w - 1), p * h);
+  });
+}
+async function showWords(item) {          // what the judge heard, where it heard it
+  if (!('heard' in item.dataset) || item.dataset.words) return;
+  item.dataset.words = 'asked';
+  const reply = await fetch('/words/' + item.dataset.n);
+  if (!reply.ok) return;
+  const box = item.querySelector('.words'), seconds = Number(item.dataset.duration);
+  (await reply.json()).forEach(([word, start, end], i) => {
+    const span = document.createElement('span');
+    span.textContent = word; span.dataset.start = start; span.dataset.end = end;
+    span.style.left = (100 * start / seconds) + '%'; span.style.top = (i % 3) * 1.3 + 'em';
+    box.appendChild(span);
+  });
+}
+for (const item of items) {
+  const canvas = item.querySelector('canvas.wave'), audio = item.querySelector('audio');
+  draw(canvas, 0);
+  audio.addEventListener('timeupdate', () => {
+    const t = audio.currentTime;
+    draw(canvas, t / Number(item.dataset.duration));
+    for (const span of item.querySelectorAll('.words span'))
+      span.classList.toggle('now', span.dataset.start <= t && t < span.dataset.end);
+  });
+  audio.addEventListener('play', () => showWords(item));
 }
 async function decide(item, decision) {
   const comment = item.querySelector('.comment').value;
@@ -190,6 +234,10 @@ if (items.length) focusItem(0);
 
 def review_html(items: list[ReviewItem], token: str, reviewer: str) -> str:
     body = (f'<meta name="review-token" content="{escape(token)}">'
+            "<style>.wave{width:100%;height:48px}"
+            ".words{position:relative;height:4em;font-size:.8em;overflow:hidden}"
+            ".words span{position:absolute;white-space:nowrap;color:#555}"
+            ".words span.now{background:#fd6;color:#000}.heard{color:#444}</style>"
             f"<h1>Review as {escape(reviewer)}</h1>\n"
             f'<p class="meta">{len(items)} messages. Keys: space plays, j/k move, a approves, '
             "r rejects (write why in the comment first: c), Escape leaves the comment.</p>\n"
@@ -226,6 +274,15 @@ def app(root: Path, reviewer: str, origin: str, profile: str = "radio",
         if not 0 <= n < len(items):
             return JSONResponse({"error": "no such message"}, status_code=404)
         return FileResponse(items[n].file)
+
+    async def words(request: Request) -> Response:
+        n = request.path_params["n"]
+        if not 0 <= n < len(items) or items[n].heard is None:
+            return JSONResponse({"error": "not heard by the speech judge"}, status_code=404)
+        # The recognizer works for a second or two: off the event loop.
+        timed = await run_in_threadpool(asr.timed_words, items[n].file, items[n].locale,
+                                        project.layout.transcript_cache)
+        return JSONResponse(timed)
 
     async def decide(request: Request) -> Response:
         if not secrets.compare_digest(request.headers.get("x-review-token", ""), token):
@@ -266,6 +323,7 @@ def app(root: Path, reviewer: str, origin: str, profile: str = "radio",
     from starlette.middleware.trustedhost import TrustedHostMiddleware
     host = origin.split("://", 1)[-1].rsplit(":", 1)[0]
     return Starlette(routes=[Route("/", index), Route("/audio/{n:int}", audio),
+                             Route("/words/{n:int}", words),
                              Route("/decide", decide, methods=["POST"])],
                      middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=[host])])
 

@@ -42,9 +42,38 @@ def test_the_page_shows_every_waiting_message_with_its_player_and_waveform(clien
     assert audio.status_code == 200 and audio.content[:4] == b"RIFF"
     assert client.get("/audio/4").status_code == 404
     assert client.get("/audio/..%2f..%2fbroadcast.toml").status_code == 404
+    assert client.get("/words/0").status_code == 404               # not heard: no judge
     # A site whose name was made to point here (DNS rebinding) gets nothing, not the token.
     rebound = client.get("/", headers={"Host": "evil.example:8765"})
     assert rebound.status_code == 400 and TOKEN not in rebound.text
+
+
+def test_what_the_judge_heard_is_shown_with_its_timing(project):
+    """With the render's speech check: the transcript under the text, and each word's
+    time in the file (for the waveform), ordered and within its length."""
+    from starlette.testclient import TestClient
+
+    from pipeline.serve import app
+    toml = project / "broadcast.toml"
+    toml.write_text(toml.read_text().replace("\n[voices.", "\n[render]\nspeech_check = true"
+                                             "\n\n[voices.", 1))
+    served = TestClient(app(project, "Olena", ORIGIN, "radio", ["ru"], token=TOKEN),
+                        base_url=ORIGIN)
+    page = served.get("/").text
+    assert page.count("Heard by the speech judge:") == 4 and page.count("data-heard") == 4
+    duration = float(page.split('data-duration="')[1].split('"')[0])
+    words = served.get("/words/0").json()
+    assert len(words) >= 3, words
+    starts = [start for _, start, _ in words]
+    assert starts == sorted(starts) and all(0 <= a < b <= duration + 0.5 for _, a, b in words)
+    # The timing is a pass of its own over the same file: near the judge's transcript.
+    from html import unescape
+
+    from pipeline.voice import asr
+    heard = unescape(page.split("Heard by the speech judge:</b>")[1].split('">')[1]
+                     .split("</span>")[0])
+    timed = " ".join(word for word, _, _ in words)
+    assert asr.cer(heard, timed, "ru") < 0.3, (heard, timed)
 
 
 def test_a_write_needs_the_sessions_token_and_its_origin(client, project):

