@@ -121,6 +121,17 @@ class Review:
             return f"conflict between {self.other.as_review()} and {d.as_review()}"
         return "waiting for review"
 
+    def without_names(self) -> str:
+        """Where it stands, naming no reviewer and quoting no comment: what may leave the
+        project (a manifest, a bundle's page), where a reviewer's name must not travel."""
+        if self.state == "rejected":
+            return "rejected by a native reviewer"
+        if self.state == "stale":
+            return "waiting for review (" + "; ".join(self.changed) + ")"
+        if self.state == "conflict":
+            return "waiting for review (reviewers disagree)"
+        return "approved" if self.state == "approved" else "waiting for review"
+
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

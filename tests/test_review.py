@@ -49,6 +49,17 @@ def test_a_rejection_keeps_the_message_out_and_says_why(project, cli):
     assert _status(cli, project)["rights"] == \
         "rejected by Olena: the stress of «пленный» is wrong"
     assert rendered_ids(cli, project) == {"ident"}          # withdrawn from the folder
+    # What leaves the project says approved and when, never who nor what they wrote.
+    folder = Layout(project).output_folder(CAMPAIGN, "ru", "radio")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    ident = next(f for f in manifest["files"] if f["id"] == "ident")
+    assert ident["approved"][:4].isdigit() and ident["approved"].endswith("Z")
+    assert {"id": "rights", "reason": "rejected by a native reviewer"} in manifest["skipped"]
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert f"approved by a native reviewer {ident['approved'][:10]}" in page
+    for name in folder.iterdir():
+        assert b"Olena" not in name.read_bytes() and "пленный".encode() not in \
+            name.read_bytes(), name
 
 
 def test_an_approval_is_stale_when_the_text_or_the_voice_changes(project, cli):

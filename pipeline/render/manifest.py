@@ -38,9 +38,14 @@ class ManifestFile:
     # What the voice says (lexicon applied, numbers and signs spelled out), where a voice
     # reads the text: shown to reviewers beside the text, so the lexicon hides nothing.
     spoken: str = ""
+    # When a native reviewer approved it, where the locale requires review. Not who: a
+    # reviewer's name stays in the project (status, report), never in what leaves it.
+    approved: str = ""
 
     def to_dict(self) -> dict:
         data = asdict(self)
+        if not self.approved:
+            del data["approved"]
         if not self.source_text:
             del data["source_text"]
         if not self.spoken:
@@ -147,7 +152,8 @@ def _file(entry: Any, index: int) -> ManifestFile:
         source_text=obj.get("source_text", "") if isinstance(obj.get("source_text", ""), str)
         else "",
         cer=_number(obj, "cer", what) if "cer" in obj else None,
-        spoken=obj["spoken"] if isinstance(obj.get("spoken"), str) else "")
+        spoken=obj["spoken"] if isinstance(obj.get("spoken"), str) else "",
+        approved=obj["approved"] if isinstance(obj.get("approved"), str) else "")
 
 
 def _skips(value: Any, what: str) -> list[Skip]:

@@ -67,7 +67,7 @@ def write_folder(folder: Path, layout: Layout, profile: Profile, lp: "LocalePlan
         entries.append(dataclasses.replace(
             _entry(name, "message", job.message_id, job.title, job.text, rendered,
                    job.voicing.made_by(), job.source_text),
-            spoken="\n\n".join(job.voicing.texts)))
+            spoken="\n\n".join(job.voicing.texts), approved=job.approved))
         result.seconds += rendered.measured.duration
     for program, rendered in programs:
         name = program_name(program.id, profile.ext)

@@ -82,7 +82,9 @@ def index_html(manifest: Manifest) -> str:
             f'<div class="meta">{escape(entry.file)} · {entry.duration:.1f} s · '
             f'{entry.loudness_lufs:.1f} LUFS · true peak {entry.true_peak_dbtp:.1f} dBTP'
             + (f' · <span class="cer">speech CER {entry.cer:.2f}</span>'
-               if entry.cer is not None else "") + _voice(entry.made_by) + '</div>'
+               if entry.cer is not None else "") + _voice(entry.made_by)
+            + (f' · <span class="approved">approved by a native reviewer '
+               f'{escape(entry.approved[:10])}</span>' if entry.approved else "") + '</div>'
             f'<div class="text" lang="{escape(lang)}">{paragraphs(entry.text)}</div>'
             + _spoken(entry.text, entry.spoken, lang) + source +
             f'<audio controls preload="metadata" src="{escape(entry.file)}"></audio></li>\n')

@@ -26,6 +26,7 @@ class MessageJob:
     voicing: Voicing
     source_text: str = ""               # the source-language text, for reviewers
     speech_check: bool = False          # hear each rendered file and measure its CER
+    approved: str = ""                  # when a native reviewer approved it (if required)
 
 
 @dataclass
@@ -52,14 +53,16 @@ def plan(project: Project, reviewed: bool = True) -> list[LocalePlan]:
                     lp.skipped[message.id] = heard
                     continue
                 title, text, voicing = heard
+                approved = ""
                 if reviewed and project.config.review_required(locale):
                     review = project.review(campaign, locale, message.id, title, text, voicing)
-                    if review.state != "approved":
-                        lp.skipped[message.id] = str(review)
+                    if review.state != "approved" or review.decision is None:
+                        lp.skipped[message.id] = review.without_names()
                         continue
+                    approved = review.decision.when
                 lp.jobs.append(MessageJob(campaign.name, locale, message.id, title,
                                           text, voicing,
                                           fill(message.text, campaign.variables),
-                                          project.config.speech_check))
+                                          project.config.speech_check, approved))
             plans.append(lp)
     return plans
