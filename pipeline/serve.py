@@ -224,8 +224,10 @@ document.addEventListener('keydown', (e) => {
   if (e.key === 'j' || e.key === 'ArrowDown') { focusItem(current + 1); e.preventDefault(); }
   else if (e.key === 'k' || e.key === 'ArrowUp') { focusItem(current - 1); e.preventDefault(); }
   else if (e.key === ' ' && audio) { audio.paused ? audio.play() : audio.pause(); e.preventDefault(); }
-  else if (e.key === 'a' && item) decide(item, 'approved');
-  else if (e.key === 'r' && item) decide(item, 'rejected');
+  // (preventDefault: a rejection without a comment moves the focus to the comment box,
+  // which would otherwise receive this very 'r')
+  else if (e.key === 'a' && item) { decide(item, 'approved'); e.preventDefault(); }
+  else if (e.key === 'r' && item) { decide(item, 'rejected'); e.preventDefault(); }
   else if (e.key === 'c' && item) { item.querySelector('.comment').focus(); e.preventDefault(); }
 });
 if (items.length) focusItem(0);

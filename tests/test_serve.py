@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
 import pytest
-from helpers import CAMPAIGN, rendered_ids
+from helpers import CAMPAIGN, bundle_of, rendered_ids, set_translation
 
 from pipeline.layout import Layout
 
@@ -134,9 +135,23 @@ def test_two_reviewers_deciding_at_once_lose_nothing(client, project):
     assert client.get("/").text.count("approved by Olena") == 4
 
 
-def test_a_reviewer_goes_through_the_page_with_the_keyboard(project):
-    """In Debian's Chromium: j moves to the next message, a approves it, r without a
-    comment asks for one; every request stays on this server, and no script fails."""
+def _bundled(cli, project) -> dict[str, float]:
+    """Build ru; the messages its usb bundle holds, with their loudness."""
+    import zipfile
+    result = cli("build", "--project", project, "--locale", "ru", "--jobs", "1")
+    assert result.code in (0, 1), result.err
+    bundle = bundle_of(project, "ru", "usb")
+    if not bundle.exists():
+        return {}
+    with zipfile.ZipFile(bundle) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    return {f["id"]: f["loudness_lufs"] for f in manifest["files"] if f["kind"] == "message"}
+
+
+@contextmanager
+def _in_chromium(project, locales: list[str]):
+    """The review of ``locales`` served on a free port and open in Debian's Chromium;
+    on leaving, no script failed and no request left this server."""
     import shutil
     import socket
     import threading
@@ -152,7 +167,7 @@ def test_a_reviewer_goes_through_the_page_with_the_keyboard(project):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     origin = f"http://127.0.0.1:{port}"
-    server = uvicorn.Server(uvicorn.Config(app(project, "Olena", origin, "radio", ["ru"]),
+    server = uvicorn.Server(uvicorn.Config(app(project, "Olena", origin, "radio", locales),
                                            host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -169,25 +184,72 @@ def test_a_reviewer_goes_through_the_page_with_the_keyboard(project):
             page.on("request", lambda r: outside.append(r.url)
                     if not r.url.startswith(origin) else None)
             page.goto(origin + "/")
-            second = page.locator("li.item").nth(1)
-            name = second.locator("h3").inner_text().split("·")[2].split(":")[0].strip()
-            page.keyboard.press("j")
-            page.keyboard.press("a")
-            shown = page.locator("li.item .review").nth(1)
-            for _ in range(100):        # (the page's policy forbids eval: no wait_for_function)
-                if shown.inner_text().startswith("approved by Olena"):
-                    break
-                time.sleep(0.05)
-            assert shown.inner_text().startswith("approved by Olena"), shown.inner_text()
-            page.keyboard.press("j")
-            page.keyboard.press("r")
-            assert page.locator("li.item .review").nth(2).inner_text() == \
-                "say why in the comment first"
+            yield page, origin
             browser.close()
         assert not errors and not outside, (errors, outside)
-        record = Layout(project).review_record("ru", CAMPAIGN, name)
-        assert 'decision = "approved"' in record.read_text(encoding="utf-8")
-        assert len(list(record.parent.iterdir())) == 1          # only the second message
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def _settled(page, n: int, start: str) -> str:
+    """The review shown for message ``n`` once it starts with ``start`` (or after 5 s)."""
+    import time
+    shown = page.locator("li.item .review").nth(n)
+    for _ in range(100):            # (the page's policy forbids eval: no wait_for_function)
+        if shown.inner_text().startswith(start):
+            break
+        time.sleep(0.05)
+    return shown.inner_text()
+
+
+def test_a_reviewer_goes_through_the_page_with_the_keyboard(project, cli):
+    """In Debian's Chromium, with [review] required: j moves, a approves, r without a
+    comment asks for one, c writes one and r rejects. Then the bundle holds exactly the
+    approved messages; an edited translation leaves it; another loudness target keeps
+    every approval."""
+    toml = project / "broadcast.toml"
+    toml.write_text(toml.read_text() + "\n[review]\nrequired = true\n")
+    assert _bundled(cli, project) == {}
+    with _in_chromium(project, ["ru"]) as (page, _):
+        names = [page.locator("li.item h3").nth(n).inner_text().split("·")[2]
+                 .split(":")[0].strip() for n in range(4)]
+        page.keyboard.press("j")
+        page.keyboard.press("a")
+        assert _settled(page, 1, "approved by Olena").startswith("approved by Olena")
+        page.keyboard.press("j")
+        page.keyboard.press("a")
+        assert _settled(page, 2, "approved by Olena").startswith("approved by Olena")
+        page.keyboard.press("j")
+        page.keyboard.press("r")
+        assert _settled(page, 3, "say") == "say why in the comment first"
+        page.keyboard.type("too fast")               # the comment box has the focus
+        page.keyboard.press("Escape")
+        page.keyboard.press("r")
+        assert _settled(page, 3, "rejected") == "rejected by Olena: too fast"
+    record = Layout(project).review_record("ru", CAMPAIGN, names[1])
+    assert 'decision = "approved"' in record.read_text(encoding="utf-8")
+    assert len(list(record.parent.iterdir())) == 3
+    assert set(_bundled(cli, project)) == {names[1], names[2]}
+    # An edited translation: waiting again, and out of the bundle at the next build.
+    set_translation(project, "ru", names[1], "Изменённый текст.", 1)
+    assert set(_bundled(cli, project)) == {names[2]}
+    # Another loudness target re-renders every file and keeps every approval.
+    toml.write_text(toml.read_text() + "\n[profiles.usb]\ntarget_lufs = -18.0\n")
+    louder = _bundled(cli, project)
+    assert set(louder) == {names[2]} and abs(louder[names[2]] + 18.0) <= 1.0, louder
+
+
+def test_the_ten_example_messages_of_a_locale_with_the_keyboard_alone(tmp_path):
+    """The example's ko_KP review, in Chromium: a, j, a, j … approves all ten."""
+    from helpers import copy_example
+    root = copy_example(tmp_path / "example")
+    with _in_chromium(root, ["ko_KP"]) as (page, _):
+        count = page.locator("li.item").count()
+        assert count == 10
+        for n in range(count):
+            page.keyboard.press("a")
+            assert _settled(page, n, "approved").startswith("approved by Olena"), n
+            page.keyboard.press("j")
+    reviews = Layout(root).locales_dir / "ko_KP" / "reviews"
+    assert len(list(reviews.rglob("*.toml"))) == 10
