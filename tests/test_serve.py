@@ -253,3 +253,39 @@ def test_the_ten_example_messages_of_a_locale_with_the_keyboard_alone(tmp_path):
             page.keyboard.press("j")
     reviews = Layout(root).locales_dir / "ko_KP" / "reviews"
     assert len(list(reviews.rglob("*.toml"))) == 10
+
+
+def test_broadcast_review_listens_on_the_loopback_interface_only(project):
+    """The command as a process: its one listening socket is 127.0.0.1's."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from helpers import process_env
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "pipeline", "review", "--project",
+                               str(project), "--reviewer", "Olena", "--locale", "ru",
+                               "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=process_env())
+    try:
+        listening: set[str] = set()
+        for _ in range(600):
+            assert server.poll() is None, server.communicate()
+            for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+                for row in open(table).read().split("\n")[1:]:
+                    fields = row.split()
+                    if len(fields) > 3 and fields[3] == "0A" and \
+                            int(fields[1].split(":")[1], 16) == port:
+                        listening.add(fields[1].split(":")[0])
+            if listening:
+                break
+            time.sleep(0.1)
+        assert listening == {"0100007F"}, listening        # 127.0.0.1, and nothing else
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=30)
+    assert f"open http://127.0.0.1:{port}/" in out
