@@ -174,3 +174,11 @@ def test_russian_and_ukrainian_read_right_in_either_order_in_one_process():
 ])
 def test_korean_counters_take_native_or_sino_numerals(text, said):
     assert normalize(text, "ko_KP") == said
+
+
+@pytest.mark.parametrize("lang", ["ru", "uk", "ko", "en"])
+def test_a_number_longer_than_any_the_language_names_is_read_digit_by_digit(lang):
+    """A recognizer that hallucinates '1000…0' (80 digits) must not stop the judge."""
+    said = numbers_to_words("1" + "0" * 80, lang)
+    assert not any(ch.isdigit() for ch in said)
+    assert len(said.split()) == 81

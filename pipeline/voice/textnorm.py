@@ -57,6 +57,9 @@ _KO_COUNTED = re.compile(r"(?<![\d.,제])(\d+)\s?(" + "|".join(
 _KO_FUSED = ("년", "월", "일", "만", "천", "백", "억", "조", "십")
 
 
+_MAX_DIGITS = 15                # a quadrillion; longer (a recognizer's hallucination) is digits
+
+
 def numbers_to_words(text: str, lang: str) -> str:
     """Spell out numbers. A comma before exactly three digits groups thousands in en/ko.
 
@@ -107,7 +110,11 @@ def numbers_to_words(text: str, lang: str) -> str:
         return num2words(int(digits), lang=NUM_LANG[lang])
 
     def spell_apart(match: re.Match) -> str:
-        said = spell(match)
+        digits = re.sub(r"\D", "", match.group(0))
+        if len(digits) > _MAX_DIGITS:   # no quantity a message says: one by one
+            said = " ".join(num2words(int(d), lang=NUM_LANG[lang]) for d in digits)
+        else:
+            said = spell(match)
         after = match.string[match.end():match.end() + 1]
         if lang == "ko" and after and "가" <= after <= "힣" and after not in _KO_FUSED:
             said += " "
