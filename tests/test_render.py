@@ -22,7 +22,7 @@ from pipeline.layout import Layout
 from pipeline.voice.engines import SpeechRequest, get_engine
 
 PROFILES = ("radio", "usb", "shortwave")
-TARGETS = {"radio": (-23.0, 0.5), "usb": (-16.0, 1.0), "shortwave": (-23.0, 0.5)}
+TARGETS = {"radio": (-23.0, 0.5), "usb": (-16.0, 1.0), "shortwave": (-10.0, 0.5)}
 FORMATS = {"radio": ("pcm_s16le", 48000), "usb": ("mp3", 44100),
            "shortwave": ("pcm_s16le", 22050)}
 

@@ -1,4 +1,5 @@
-"""Audio processing: mono, resample, band limit, trim and pad, loudness and true peak.
+"""Audio processing: mono, resample, band limit, trim and pad, loudness and true peak
+(and, for a profile that has one, a transmitter's chain: :mod:`.processing`).
 
 Measurement follows ITU-R BS.1770-4 (:mod:`.meter`). True peak is measured on a ×4
 oversampled signal, and a look-ahead limiter keeps it under the profile's ceiling, so a
@@ -312,5 +313,8 @@ def process(audio: Audio, profile: Profile, trim_first: bool = True) -> Audio:
     """Raw speech → broadcast-ready audio for ``profile`` (before encoding)."""
     if trim_first:
         audio = prepare(audio, profile)
+    if profile.processing is not None:
+        from .processing import process_for_channel  # (it builds on this module)
+        audio = process_for_channel(audio, profile.processing, profile.lowpass_hz)
     audio = pad(audio, profile.lead_in, profile.lead_out)
     return normalize_loudness(audio, profile.target_lufs, profile.max_true_peak)

@@ -9,16 +9,75 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from ..errors import ConfigError
 from ..values import KIND_NAMES, is_kind
 
-__all__ = ["DEFAULT_PROFILES", "MIN_HEADROOM_LU", "MP3_BITRATES", "Profile", "SAMPLE_RATES"]
+__all__ = ["DEFAULT_PROFILES", "MIN_HEADROOM_LU", "MP3_BITRATES", "Processing", "Profile",
+           "SAMPLE_RATES", "SHORTWAVE_PROCESSING", "FM_PROCESSING"]
 
 SAMPLE_RATES = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000)
 MP3_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 MIN_HEADROOM_LU = 3.0           # speech peaks stand at least this far over its loudness
+
+
+@dataclass(frozen=True)
+class Processing:
+    """A transmitter's processing chain (:mod:`.processing` says what each step does)."""
+
+    highpass_hz: float = 0.0
+    shelf_hz: float = 0.0
+    shelf_db: float = 0.0
+    bands: tuple[float, ...] = ()       # crossovers, Hz; empty: wideband compression
+    ratio: float = 1.0                  # 1: no compression
+    threshold_db: float = -10.0         # over each band's active level
+    attack_ms: float = 5.0
+    release_ms: float = 80.0
+    clip_db: float = 0.0                # peaks clipped off; 0: no clipper
+    clip_lowpass_hz: float = 0.0        # 0: the profile's low-pass edge
+
+    @classmethod
+    def from_dict(cls, data: object, where: str, source: str,
+                  base: "Processing | None") -> "Processing | None":
+        """``false`` (none), or a table over the base profile's chain; ``where`` is the
+        profile's table (``[profiles.NAME]``)."""
+        table = f"{where[:-1]}.processing]"
+        if data is False:
+            return None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{where} processing must be a table or false", source,
+                              fix=f"write it as {table}, or processing = false")
+        defaults = dataclasses.asdict(base or cls())
+        unknown = sorted(set(data) - set(defaults))
+        if unknown:
+            raise ConfigError(f"unknown key '{unknown[0]}' in {table}", source,
+                              fix=f"use one of: {', '.join(sorted(defaults))}")
+        values: dict[str, Any] = {**defaults, **data}
+        bands = values["bands"]
+        if not isinstance(bands, (list, tuple)) or not all(
+                is_kind(b, float) and 20 <= b <= 20000 for b in bands) \
+                or list(bands) != sorted(set(bands)):
+            raise ConfigError(f"{table} bands = {bands!r} is not a rising list of crossover "
+                              "frequencies", source,
+                              fix="write e.g. bands = [1000, 2500], or [] for wideband")
+        values["bands"] = tuple(float(b) for b in bands)
+        for key, (low, high) in _PROCESSING_LIMITS.items():
+            value = values[key]
+            if not is_kind(value, float) or not low <= value <= high:
+                raise ConfigError(f"{table} {key} = {value!r} is not a number in "
+                                  f"{low:g}..{high:g}", source,
+                                  fix=f"write e.g. {key} = {getattr(cls(), key)!r}")
+            values[key] = float(value)
+        if values["shelf_db"] and not values["shelf_hz"]:
+            raise ConfigError(f"{table} shelf_db needs shelf_hz", source,
+                              fix="write e.g. shelf_hz = 2500")
+        return cls(**values)
+
+
+_PROCESSING_LIMITS = {"highpass_hz": (0, 1000), "shelf_hz": (0, 20000), "shelf_db": (-12, 24),
+                      "ratio": (1, 100), "threshold_db": (-60, 20), "attack_ms": (0.1, 1000),
+                      "release_ms": (1, 5000), "clip_db": (0, 24), "clip_lowpass_hz": (0, 24000)}
 
 
 @dataclass(frozen=True)
@@ -35,6 +94,7 @@ class Profile:
     lead_in: float = 0.3        # seconds of silence before speech
     lead_out: float = 0.5       # seconds of silence after speech
     title_tag: bool = False     # mp3 only: write an ID3 title (UTF-8), nothing else
+    processing: Processing | None = None    # a transmitter's chain, before the limiter
 
     @property
     def ext(self) -> str:
@@ -49,9 +109,12 @@ class Profile:
         if unknown:
             raise ConfigError(f"unknown key '{unknown[0]}' in {where}", source,
                               fix=f"use one of: {', '.join(sorted(fields))}")
-        values = dataclasses.asdict(base) if base else {}
+        values = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)} if base else {}
         values.update(data)
         values["name"] = name
+        if "processing" in data:
+            values["processing"] = Processing.from_dict(
+                data["processing"], where, source, base.processing if base else None)
         required = [m for m in ("format", "sample_rate", "target_lufs", "tolerance_lu",
                                 "max_true_peak") if m not in values]
         if required:
@@ -122,9 +185,25 @@ def _check_types(values: dict, where: str, source: str) -> None:
             values[key] = float(value)
 
 
+# Chosen by measurement (scripts/intelligibility.py --channel): pre-emphasis of the
+# consonants' band, three-band compression, 12 dB of band-limited clipping.
+SHORTWAVE_PROCESSING = Processing(highpass_hz=150.0, shelf_hz=2500.0, shelf_db=12.0,
+                                  bands=(1000.0, 2500.0), ratio=4.0, threshold_db=-6.0,
+                                  attack_ms=5.0, release_ms=80.0, clip_db=12.0)
+
+FM_PROCESSING = dataclasses.replace(SHORTWAVE_PROCESSING, shelf_db=6.0)
+
 DEFAULT_PROFILES: dict[str, Profile] = {
     "radio": Profile("radio", "wav", 48000, -23.0, 0.5, -1.0),
     "usb": Profile("usb", "mp3", 44100, -16.0, 1.0, -1.0, bitrate_kbps=128),
-    "shortwave": Profile("shortwave", "wav", 22050, -23.0, 0.5, -1.0,
-                         lowpass_hz=4500.0, highpass_hz=100.0),
+    # Modulation, not studio loudness: peaks at full modulation (less 1 dB) and speech
+    # made dense by the chain (peak-to-loudness about 9 dB), so -10 LUFS; measured through
+    # the channel simulator (docs/voices.md).
+    "shortwave": Profile("shortwave", "wav", 22050, -10.0, 0.5, -1.0,
+                         lowpass_hz=4500.0, highpass_hz=100.0,
+                         processing=SHORTWAVE_PROCESSING),
+    # FM relays: the 15 kHz band, lighter pre-emphasis (FM adds its own 50 µs); not in
+    # the default render (ask for it: --profile fm, or [render] profiles).
+    "fm": Profile("fm", "wav", 32000, -9.0, 0.5, -1.0, lowpass_hz=15000.0,
+                  highpass_hz=50.0, processing=FM_PROCESSING),
 }
