@@ -19,7 +19,7 @@ from .catalogs import ops
 from .distribute import bundle, signing
 from .errors import PipelineError
 from .fsutil import Checked
-from .layout import LOCALE_RE, PROFILE_RE, SUMS, Layout
+from .layout import LOCALE_RE, MANIFEST, PROFILE_RE, SUMS, Layout
 from .project import Project
 from .render import outputs
 from .render.execute import Progress, RenderReport, Workers, execute
@@ -28,8 +28,8 @@ from .render.plan import LocalePlan, plan
 from .render.prune import Pruned, prune_cache
 from .report import write_report
 
-__all__ = ["build", "Built", "bundle_all", "compile_all", "Compiled", "decide", "extract", "init",
-           "Narrator", "profiles_of", "prune", "recording_scripts", "render", "Said", "say",
+__all__ = ["build", "Built", "bundle_all", "compile_all", "Compiled", "decide", "extract",
+           "Heard", "init", "listen", "Narrator", "profiles_of", "prune", "recording_scripts", "render", "Said", "say",
            "Scripts", "update", "withdraw_unapproved", "Written"]
 
 
@@ -361,6 +361,48 @@ def say(project: Project, locale: str, text: str, engine: str | None = None,
     if not text_only:
         said.audio = tts.synthesize(SpeechRequest(spoken, locale, name))
     return said
+
+
+@dataclass
+class Heard:
+    audio: Audio                        # what the listener hears
+    source: Path                        # the file it was made from
+    channel: str
+
+
+def listen(project: Project, what: str, channel: str, locale: str | None = None,
+           profile: str = "shortwave") -> Heard:
+    """A message (its file in ``profile``'s output folder) or an audio file, as a
+    listener hears it through ``channel`` (:mod:`pipeline.audio.channel`). The noise is
+    seeded by the channel and the message (``LOCALE/ID``; a file: its name), so two runs
+    give the same samples, and every profile of a message hears the same noise."""
+    from .audio.channel import hear, parse_channel
+    from .audio.codec import decode
+    from .render.manifest import Manifest
+    spec = parse_channel(channel, "broadcast listen --channel")
+    path = Path(what)
+    if path.is_file():
+        return Heard(hear(decode(path), spec, path.name), path, str(spec))
+    found = [c for c in project.campaigns if any(m.id == what for m in c.messages)]
+    if not found:
+        raise PipelineError(f"'{what}' is neither a file nor a message id", "broadcast listen",
+                            fix="give an audio file or a message id from messages/*.yaml")
+    if locale is None:
+        if len(project.locales) != 1:
+            raise PipelineError(f"the project has {len(project.locales)} locales",
+                                "broadcast listen", fix="name one with --locale")
+        locale = project.locales[0]
+    folder = project.layout.output_folder(found[0].name, locale, profile)
+    manifest = Manifest.from_json((folder / MANIFEST).read_bytes()) \
+        if (folder / MANIFEST).is_file() else None
+    entry = next((f for f in manifest.files if f.id == what and f.kind == "message"),
+                 None) if manifest else None
+    if entry is None:
+        raise PipelineError(f"{found[0].name}/{locale}/{what} is not rendered in the "
+                            f"{profile} profile", project.rel(folder),
+                            fix=f"run broadcast render --locale {locale} --profile {profile}")
+    source = folder / entry.file
+    return Heard(hear(decode(source), spec, f"{locale}/{what}"), source, str(spec))
 
 
 @dataclass

@@ -139,3 +139,28 @@ def test_processing_can_be_set_or_turned_off_per_profile(project, cli, proc):
                     encoding="utf-8")
     line = one_line_error(proc("render", "--project", project), 2)
     assert "[profiles.shortwave.processing] clip_db = 40 is not a number in 0..24" in line
+
+
+def test_broadcast_listen_writes_what_a_listener_hears(project, cli, proc, tmp_path):
+    """A playable WAV of the message through the channel, the same bytes twice; nothing
+    written into the project, and a message not rendered yet is one line with the fix."""
+    out, again = tmp_path / "heard.wav", tmp_path / "again.wav"
+    line = one_line_error(proc("listen", "--project", project, "--channel", "am:6",
+                               "--locale", "ru", "ident", "--out", out), 2)
+    assert "is not rendered in the shortwave profile" in line and "broadcast render" in line
+    assert cli("render", "--project", project, "--locale", "ru", "--profile",
+               "shortwave").code == 0
+    for target in (out, again):
+        result = proc("listen", "--project", project, "--channel", "am:6", "--locale", "ru",
+                      "ident", "--out", target)
+        assert result.code == 0, result.err
+    assert out.read_bytes() == again.read_bytes()
+    samples, rate = soundfile.read(out)
+    assert rate == 11025 and len(samples) / rate > 1.0
+    inside = project / "audio_out" / "heard.wav"
+    line = one_line_error(proc("listen", "--project", project, "--channel", "am:6",
+                               "--locale", "ru", "ident", "--out", inside), 2)
+    assert "writes nothing into the project's own files" in line and not inside.exists()
+    line = one_line_error(proc("listen", "--project", project, "--channel", "am:x",
+                               "--locale", "ru", "ident", "--out", out), 2)
+    assert "--channel" in line and "not a number of dB" in line

@@ -26,14 +26,14 @@ from .console import Console
 from .files import cmd_keygen, cmd_usb, cmd_verify
 from .parser import build_parser
 from .review import cmd_review
-from .studio import cmd_say
+from .studio import cmd_listen, cmd_say
 
 __all__ = ["build_parser", "Console", "FILE_COMMANDS", "GC_THRESHOLDS", "main", "READ_ONLY"]
 
 
 FILE_COMMANDS = (cmd_verify, cmd_keygen, cmd_usb)      # work on files, not on a project
 # write nothing in the project (review takes the lock for each decision it writes)
-READ_ONLY = (cmd_status, cmd_check, cmd_say, cmd_review)
+READ_ONLY = (cmd_status, cmd_check, cmd_say, cmd_listen, cmd_review)
 
 
 def _writes(args) -> bool:

@@ -9,7 +9,7 @@ from .catalog import cmd_check, cmd_compile, cmd_extract, cmd_init, cmd_status, 
 from .files import cmd_keygen, cmd_usb, cmd_verify
 from .output import cmd_build, cmd_bundle, cmd_prune, cmd_render
 from .review import cmd_approve, cmd_reject, cmd_review
-from .studio import cmd_say, cmd_scripts
+from .studio import cmd_listen, cmd_say, cmd_scripts
 
 __all__ = ["build_parser"]
 
@@ -127,6 +127,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE", default="say.wav", help="the WAV to write "
                    "(default: say.wav)")
     p.add_argument("text", metavar="TEXT")
+    p = add("listen", cmd_listen, "hear a message (or an audio file) as a listener would "
+            "through a radio or loudspeaker channel")
+    p.add_argument("--channel", required=True, metavar="KIND:SNR",
+                   help="am:6, am:6:pink:fading, fm:20, speaker:3 or am:clean (KIND:SNR[:OPTION]"
+                        "; docs/voices.md)")
+    p.add_argument("--locale", dest="listen_locale", metavar="LOCALE",
+                   help="the message's locale (needed if the project has several)")
+    p.add_argument("--profile", dest="listen_profile", metavar="NAME", default="shortwave",
+                   help="the output profile whose file is sent (default: shortwave)")
+    p.add_argument("--out", metavar="FILE", required=True, help="the WAV to write")
+    p.add_argument("what", metavar="MESSAGE|FILE")
     p = add("scripts", cmd_scripts, "write printable recording scripts and the <id>.txt that "
             "binds each take to its text", campaign)
     p.add_argument("script_locale", metavar="LOCALE")

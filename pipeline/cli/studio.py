@@ -1,4 +1,4 @@
-"""The commands for translators and studios: say, scripts."""
+"""The commands for translators, studios and broadcasters' previews: say, listen, scripts."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from ..errors import PipelineError
 from ..project import Project
 from .console import Console
 
-__all__ = ["cmd_say", "cmd_scripts"]
+__all__ = ["cmd_listen", "cmd_say", "cmd_scripts"]
 
 
 def cmd_say(project: Project, args, con: Console) -> int:
@@ -19,7 +19,7 @@ def cmd_say(project: Project, args, con: Console) -> int:
     parse_locale(args.say_locale, "broadcast say --locale")
     out = Path(args.out)
     if not args.text_only:
-        _say_target(project, out)           # before any synthesis
+        _wav_target(project, out, "say")    # before any synthesis
     said = workflow.say(project, args.say_locale, args.text, args.engine, args.text_only,
                         args.phonemes)
     for phrase in said.phonemes:
@@ -32,17 +32,34 @@ def cmd_say(project: Project, args, con: Console) -> int:
     return 0
 
 
-def _say_target(project: Project, out: Path) -> None:
-    """``say`` writes one WAV where asked: never a folder, never over a file that is not a
-    WAV, never into the project's own files (it takes no lock)."""
+def cmd_listen(project: Project, args, con: Console) -> int:
+    from ..audio.codec import wav_bytes
+    from ..content.locales import parse_locale
+    from ..fsutil import atomic_write
+    if args.listen_locale:
+        parse_locale(args.listen_locale, "broadcast listen --locale")
+    out = Path(args.out)
+    _wav_target(project, out, "listen")
+    heard = workflow.listen(project, args.what, args.channel, args.listen_locale,
+                            args.listen_profile)
+    atomic_write(out, wav_bytes(heard.audio))
+    con.out(f"wrote {out} ({heard.audio.duration:.1f} s at {heard.audio.rate} Hz): "
+            f"{project.rel(heard.source)} through {heard.channel}")
+    return 0
+
+
+def _wav_target(project: Project, out: Path, command: str) -> None:
+    """``say`` and ``listen`` write one WAV where asked: never a folder, never over a file
+    that is not a WAV, never into the project's own files (they take no lock)."""
     layout = project.layout
     if out.is_dir():
-        raise PipelineError("is a folder", out, fix="give a file name, e.g. --out say.wav")
+        raise PipelineError("is a folder", out,
+                            fix=f"give a file name, e.g. --out {command}.wav")
     where = out.resolve()
     for folder in (layout.messages_dir, layout.locales_dir, layout.keys_dir, layout.out_dir):
         if where.is_relative_to(folder.resolve()):
-            raise PipelineError("say writes nothing into the project's own files", out,
-                                fix="write it elsewhere, e.g. --out /tmp/say.wav")
+            raise PipelineError(f"{command} writes nothing into the project's own files",
+                                out, fix=f"write it elsewhere, e.g. --out /tmp/{command}.wav")
     if out.exists() or out.is_symlink():
         try:
             with open(out, "rb") as fh:
@@ -51,7 +68,7 @@ def _say_target(project: Project, out: Path) -> None:
             head = b""
         if out.is_symlink() or not (head[:4] == b"RIFF" and head[8:12] == b"WAVE"):
             raise PipelineError("a file that is not a WAV is there", out,
-                                fix="give another file name (say replaces only a WAV)")
+                                fix=f"give another file name ({command} replaces only a WAV)")
 
 
 def cmd_scripts(project: Project, args, con: Console) -> int:
