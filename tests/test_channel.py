@@ -103,6 +103,9 @@ def test_the_shortwave_files_are_dense_and_meet_their_modulation_target(project,
     folder = Layout(project).output_folder(CAMPAIGN, "ru", "shortwave")
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["profile"]["processing"]["clip_db"] == 12.0
+    assert "Processed for a transmitter" in (folder / "index.html").read_text("utf-8")
+    radio_page = Layout(project).output_folder(CAMPAIGN, "ru", "radio") / "index.html"
+    assert "Target -23 LUFS" in radio_page.read_text("utf-8")
     for entry in manifest["files"]:
         samples, rate = soundfile.read(folder / entry["file"], dtype="float32")
         audio = dsp.Audio(samples, rate)

@@ -92,7 +92,10 @@ def index_html(manifest: Manifest) -> str:
                       for s in manifest.skipped + manifest.programs_skipped)
     body = (f"<h1>{escape(manifest.campaign)} · {escape(locale)} · {escape(profile)}</h1>\n"
             f'<p class="meta">{len(manifest.files)} files in play order. '
-            f'Target {manifest.profile.get("target_lufs", 0):g} LUFS, true peak ≤ '
+            + ("Processed for a transmitter (pre-emphasis, compression, band-limited "
+               "clipping): dense speech, peaks at full modulation, "
+               if manifest.profile.get("processing") else "Target ")
+            + f'{manifest.profile.get("target_lufs", 0):g} LUFS, true peak ≤ '
             f'{manifest.profile.get("max_true_peak", 0):g} dBTP.</p>\n'
             f'<ol class="items">\n{"".join(rows)}</ol>\n')
     if skipped:
