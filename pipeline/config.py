@@ -140,11 +140,13 @@ class Config:
                 return voice
         return Voice(voice=language)
 
-    def profile(self, name: str) -> Profile:
+    def profile(self, name: str, asked_by: str | None = None) -> Profile:
+        """The profile ``name``; unknown, it is the mistake of where it was asked for
+        (``asked_by``, e.g. ``--profile``; by default the config, [render] profiles)."""
         try:
             return self.profiles[name]
         except KeyError:
-            raise ConfigError(f"unknown profile '{name}'", CONFIG_NAME,
+            raise ConfigError(f"unknown profile '{name}'", asked_by or CONFIG_NAME,
                               fix=f"use one of: {', '.join(sorted(self.profiles))}") from None
 
 

@@ -261,7 +261,7 @@ def app(root: Path, reviewer: str, origin: str, profile: str = "radio",
     token = token or secrets.token_urlsafe(32)
     project = open_project(root, None, locales)
     with project_lock(project.layout):          # it renders into the cache
-        items = review_items(project, project.config.profile(profile))
+        items = review_items(project, project.config.profile(profile, "--profile"))
 
     async def index(request: Request) -> Response:
         # Decisions made meanwhile (here, by another reviewer, on the command line).

@@ -29,8 +29,8 @@ from .render.prune import Pruned, prune_cache
 from .report import write_report
 
 __all__ = ["build", "Built", "bundle_all", "compile_all", "Compiled", "decide", "extract",
-           "Heard", "init", "listen", "Narrator", "profiles_of", "prune", "recording_scripts", "render", "Said", "say",
-           "Scripts", "update", "withdraw_unapproved", "Written"]
+           "Heard", "init", "listen", "Narrator", "profiles_of", "prune", "recording_scripts",
+           "render", "Said", "say", "Scripts", "update", "withdraw_unapproved", "Written"]
 
 
 @dataclass
@@ -94,7 +94,10 @@ def compile_all(project: Project) -> Compiled:
 
 
 def profiles_of(project: Project, names: list[str] | None) -> list[Profile]:
-    return [project.config.profile(n) for n in (names or project.config.default_profiles)]
+    """The profiles named on the command line (``--profile``), or else the config's."""
+    if names:
+        return [project.config.profile(n, "--profile") for n in names]
+    return [project.config.profile(n) for n in project.config.default_profiles]
 
 
 def withdraw_unapproved(project: Project, plans: list[LocalePlan] | None = None

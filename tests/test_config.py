@@ -89,8 +89,17 @@ def test_engine_options_reach_the_engine_and_only_they_change_its_cache_key(proj
 
 
 def test_unknown_profile_on_the_command_line_exits_2(project, cli):
+    """It is the command line's mistake, not broadcast.toml's; in [render] profiles it is
+    the config's."""
     result = cli("render", "--project", project, "--profile", "tape")
-    assert result.code == 2 and "unknown profile 'tape'" in result.err
+    assert result.code == 2 and "--profile: unknown profile 'tape'" in result.err
+    assert "broadcast.toml" not in result.err
+    toml = project / "broadcast.toml"
+    toml.write_text(toml.read_text().replace("\n[voices.", '\n[render]\nprofiles = ["tape"]'
+                                             "\n\n[voices.", 1))
+    result = cli("render", "--project", project)
+    assert result.code == 2 and "broadcast.toml: [render] profiles names unknown profile 'tape'" \
+        in result.err
 
 
 def test_an_engine_error_at_render_time_is_placed_in_broadcast_toml(project, proc):
