@@ -338,13 +338,30 @@ class Said:
 
 
 def say(project: Project, locale: str, text: str, engine: str | None = None,
-        text_only: bool = False, phonemes: bool = False) -> Said:
-    """``text`` as the voice of ``locale`` reads it (normalized), and spoken unless
+        text_only: bool = False, phonemes: bool = False, campaign: str | None = None) -> Said:
+    """``text`` as the voice of ``locale`` reads it (its ``{variables}`` filled from the
+    campaign's, as the render fills them, then normalized), and spoken unless
     ``text_only``. ``engine`` overrides the configured one (with its default options).
     ``phonemes``: also the phonemes the engine reads it as (an engine that tells them)."""
     from .content.locales import language_of
+    from .content.placeholders import fill, placeholders
     from .voice.engines import SpeechRequest, get_engine
     from .voice.textnorm import normalize
+    names = sorted(placeholders(text))
+    if names:
+        chosen = [c for c in project.campaigns if campaign in (None, c.name)]
+        if len(chosen) != 1:
+            raise PipelineError(f"{{{names[0]}}} is filled from a campaign's variables, and "
+                                f"{len(chosen)} campaigns could fill it", "broadcast say",
+                                fix="name one with --campaign")
+        unknown = [n for n in names if n not in chosen[0].variables]
+        if unknown:
+            raise PipelineError(f"{{{unknown[0]}}} is not a variable of campaign "
+                                f"'{chosen[0].name}'", "broadcast say",
+                                fix="use one of: " + (", ".join(
+                                    f"{{{v}}}" for v in sorted(chosen[0].variables))
+                                    or "none: write the value itself"))
+        text = fill(text, chosen[0].variables)
     spoken = normalize(text, locale, project.lexicon(locale))
     if text_only and not phonemes:
         return Said(spoken)

@@ -327,6 +327,31 @@ def test_say_text_only_prints_what_will_be_spoken(project, cli, locale, text, sp
     assert run.code == 0 and run.out == spoken + "\n"
 
 
+def test_say_fills_variables_reads_stdin_and_writes_only_where_asked(project, tmp_path):
+    """As the render does: {frequency} is the campaign's 7.2; '-' reads the text from
+    stdin; without --out nothing is spoken or written, in the project or beside it."""
+    import subprocess
+    import sys
+
+    from helpers import one_line_error, process_env, run_broadcast, snapshot
+    before = snapshot(project)
+    run = run_broadcast("say", "--project", project, "--locale", "ru", "--text-only",
+                        "на частоте {frequency} мегагерца", cwd=project)
+    assert run.code == 0 and run.out == "на частоте семь целых две десятых мегагерца\n"
+    piped = subprocess.run([sys.executable, "-m", "pipeline", "say", "--project",
+                            str(project), "--locale", "ru", "--text-only", "-"],
+                           input="на {frequency} мегагерца", capture_output=True, text=True,
+                           env=process_env())
+    assert piped.returncode == 0 and piped.stdout == "на семь целых две десятых мегагерца\n"
+    line = one_line_error(run_broadcast("say", "--project", project, "--locale", "ru",
+                                        "--text-only", "на {freq}"), 2)
+    assert "{freq} is not a variable of campaign" in line and "{frequency}" in line
+    line = one_line_error(run_broadcast("say", "--project", project, "--locale", "ru",
+                                        "Тест.", cwd=project), 2)
+    assert "--out" in line
+    assert snapshot(project) == before
+
+
 def test_say_speaks_with_another_engine(project, cli, tmp_path):
     out = tmp_path / "preview.wav"
     run = cli("say", "--project", project, "--locale", "ru", "--engine", "festival", "--out",

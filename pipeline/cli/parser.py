@@ -117,16 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "offline recognizer (the [asr] extra) and hold it to its text")
     p.add_argument("--json", action="store_true", help="print findings as JSON")
     p.add_argument("--strict", action="store_true", help="warnings count as errors too")
-    p = add("say", cmd_say, "speak one text as a locale's voice would (a translator's preview)")
+    p = add("say", cmd_say, "speak one text as a locale's voice would (a translator's preview)",
+            campaign)
     p.add_argument("--locale", dest="say_locale", metavar="LOCALE", required=True)
     p.add_argument("--engine", metavar="ENGINE", help="another engine than the configured one")
     p.add_argument("--phonemes", action="store_true",
                    help="also print the phonemes the voice reads it as (espeak, mbrola)")
     p.add_argument("--text-only", action="store_true",
                    help="print the text exactly as it will be spoken; no audio")
-    p.add_argument("--out", metavar="FILE", default="say.wav", help="the WAV to write "
-                   "(default: say.wav)")
-    p.add_argument("text", metavar="TEXT")
+    p.add_argument("--out", metavar="FILE", help="the WAV to write (needed unless "
+                   "--text-only: say writes only where asked)")
+    p.add_argument("text", metavar="TEXT", help="the text, '-' to read it from stdin; its "
+                   "{variables} are the campaign's (--campaign if there are several)")
     p = add("listen", cmd_listen, "hear a message (or an audio file) as a listener would "
             "through a radio or loudspeaker channel")
     p.add_argument("--channel", required=True, metavar="KIND:SNR",

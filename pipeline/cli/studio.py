@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from .. import workflow
@@ -17,18 +18,21 @@ def cmd_say(project: Project, args, con: Console) -> int:
     from ..content.locales import parse_locale
     from ..fsutil import atomic_write
     parse_locale(args.say_locale, "broadcast say --locale")
-    out = Path(args.out)
     if not args.text_only:
-        _wav_target(project, out, "say")    # before any synthesis
-    said = workflow.say(project, args.say_locale, args.text, args.engine, args.text_only,
-                        args.phonemes)
+        if not args.out:
+            raise PipelineError("say writes a WAV only where --out says", "broadcast say",
+                                fix="give --out FILE, or --text-only to print the text")
+        _wav_target(project, Path(args.out), "say")     # before any synthesis
+    text = sys.stdin.read() if args.text == "-" else args.text
+    said = workflow.say(project, args.say_locale, text, args.engine, args.text_only,
+                        args.phonemes, args.campaign)
     for phrase in said.phonemes:
         con.out(f"phonemes: {phrase}")
     if said.audio is None:
         con.out(said.text)
         return 0
-    atomic_write(out, wav_bytes(said.audio))
-    con.out(f"wrote {out} ({said.audio.duration:.1f} s): {said.text}")
+    atomic_write(Path(args.out), wav_bytes(said.audio))
+    con.out(f"wrote {args.out} ({said.audio.duration:.1f} s): {said.text}")
     return 0
 
 
