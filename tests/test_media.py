@@ -226,3 +226,16 @@ def test_a_size_of_zero_is_refused(bundled, tmp_path):
     result = run_broadcast("usb", bundled, "--image", tmp_path / "s.img", "--size", "0",
                            env=process_env())
     assert "size '0' is not understood" in result.err and result.code in (1, 2)
+
+
+def test_an_image_is_written_with_a_normal_users_path(bundled, tmp_path):
+    """Debian puts mkfs.fat in /usr/sbin, outside a normal user's PATH: it is found
+    there, and the image passes fsck.fat."""
+    env = dict(process_env(), PATH="/usr/local/bin:/usr/bin:/bin")
+    if shutil.which("mkfs.fat", path=env["PATH"]):
+        pytest.skip("mkfs.fat is on the normal PATH here")
+    result = run_broadcast("usb", bundled, "--image", tmp_path / "s.img", env=env)
+    assert result.code == 0, result.err
+    fsck = shutil.which("fsck.fat") or "/usr/sbin/fsck.fat"
+    assert subprocess.run([fsck, "-n", str(tmp_path / "s.img")],
+                          capture_output=True).returncode == 0

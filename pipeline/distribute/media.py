@@ -122,8 +122,13 @@ def parse_size(text: str) -> int:
     return size
 
 
+# Debian installs mkfs.fat in /usr/sbin, which a normal user's PATH leaves out.
+_SYSTEM_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+
+
 def _tool(name: str) -> str:
-    found = shutil.which(name)
+    found = shutil.which(name) or next(
+        (p for p in (shutil.which(name, path=d) for d in _SYSTEM_DIRS) if p), None)
     if not found:
         raise BundleError(f"'{name}' is not installed", None,
                           fix="install dosfstools and mtools (apt-get install dosfstools mtools)")
