@@ -39,6 +39,7 @@ from .project import Project, open_project
 from .render.jobs import render_message
 from .render.pages import page, paragraphs
 from .render.plan import plan
+from .values import counted
 from .voice import asr
 
 __all__ = ["app", "refresh", "ReviewItem", "review_items", "waveform"]
@@ -241,7 +242,7 @@ def review_html(items: list[ReviewItem], token: str, reviewer: str) -> str:
             ".words span{position:absolute;white-space:nowrap;color:#555}"
             ".words span.now{background:#fd6;color:#000}.heard{color:#444}</style>"
             f"<h1>Review as {escape(reviewer)}</h1>\n"
-            f'<p class="meta">{len(items)} messages. Keys: space plays, j/k move, a approves, '
+            f'<p class="meta">{counted(len(items), "message")}. Keys: space plays, j/k move, a approves, '
             "r rejects (write why in the comment first: c), Escape leaves the comment.</p>\n"
             f'<ol class="items">\n{"".join(_item_html(n, i) for n, i in enumerate(items))}'
             f"</ol>\n<script>{_SCRIPT}</script>\n")

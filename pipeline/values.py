@@ -1,11 +1,12 @@
 """Kinds of configuration values, as TOML gives them: one rule for profiles and engine
-options alike (a ``bool`` is never a number; an ``int`` is a fine ``float``)."""
+options alike (a ``bool`` is never a number; an ``int`` is a fine ``float``); and how a
+count is written for people (:func:`counted`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["is_kind", "KIND_NAMES"]
+__all__ = ["counted", "is_kind", "KIND_NAMES"]
 
 KIND_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
 
@@ -19,3 +20,8 @@ def is_kind(value: Any, kind: type) -> bool:
     if kind is float:
         return isinstance(value, (int, float))
     return isinstance(value, kind)
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 file``, ``2 files``: a count with its noun in the right number."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

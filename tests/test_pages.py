@@ -113,3 +113,18 @@ def test_report_page_matches_status(browser, built, cli, tmp_path_factory):
     print(f"screenshot: {shot}")
     assert errors == [] and outside == []
     page.close()
+
+
+def test_a_count_is_written_in_the_right_number():
+    from pipeline.render.manifest import Manifest
+    from pipeline.render.pages import index_html
+    from pipeline.values import counted
+    assert [counted(n, "file") for n in (0, 1, 2)] == ["0 files", "1 file", "2 files"]
+    assert "1 file in play order" in index_html(Manifest("c", "ru", {"name": "radio"}, [
+        _one_file()]))
+
+
+def _one_file():
+    from pipeline.render.manifest import ManifestFile
+    return ManifestFile("01-a.wav", "message", "a", "A", "a", 1.0, -23.0, -1.0, "0" * 64, 1,
+                        {})

@@ -8,6 +8,7 @@ from pathlib import Path
 from .. import checks, workflow
 from ..project import Project
 from ..status import project_status
+from ..values import counted
 from .console import Console
 from .output import print_compiled
 
@@ -56,7 +57,7 @@ def cmd_status(project: Project, args, con: Console) -> int:
         con.out(json.dumps(data.to_dict(), ensure_ascii=False, indent=2))
         return 0
     for name, c in data.campaigns.items():
-        con.out(f"{name}: {c.title} ({c.messages} messages)")
+        con.out(f"{name}: {c.title} ({counted(c.messages, 'message')})")
         width = max((len(loc) for loc in c.locales), default=2)
         pad = f"  {'':<{width}}    "
         for locale, s in c.locales.items():
@@ -78,7 +79,7 @@ def cmd_status(project: Project, args, con: Console) -> int:
                     con.out(f"{pad}recordings {state}: {', '.join(ids)}")
             if s.speech_cer:
                 worst = max(s.speech_cer, key=lambda m: max(s.speech_cer[m].values()))
-                con.out(f"{pad}speech CER of {len(s.speech_cer)} messages: worst {worst} "
+                con.out(f"{pad}speech CER of {counted(len(s.speech_cer), 'message')}: worst {worst} "
                         f"{max(s.speech_cer[worst].values()):.2f} (broadcast status --json "
                         "lists each)")
     return 0

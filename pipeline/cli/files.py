@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import PipelineError
 from ..layout import PUBLIC_KEY, SECRET_KEY, Layout
+from ..values import counted
 from .console import Console
 
 __all__ = ["cmd_keygen", "cmd_usb", "cmd_verify", "passphrase"]
@@ -88,12 +89,12 @@ def cmd_usb(args, con: Console) -> int:
         names = media.write_image(verified, Path(args.image), size, args.reproducible,
                                   args.label, args.with_programs, args.with_transcripts,
                                   args.overwrite)
-        con.out(f"wrote {args.image}: FAT32 image with {len(names)} files in play order; "
+        con.out(f"wrote {args.image}: FAT32 image with {counted(len(names), 'file')} in play order; "
                 "write it to sticks with dd or any imaging tool")
     elif args.dest:
         names = media.copy_to_stick(verified, Path(args.dest), args.overwrite,
                                     args.with_programs, args.with_transcripts)
-        con.out(f"copied and verified {len(names)} files to {args.dest} in play order")
+        con.out(f"copied and verified {counted(len(names), 'file')} to {args.dest} in play order")
     else:
         raise PipelineError("give a destination folder or --image FILE", "broadcast usb",
                             fix="e.g. broadcast usb BUNDLE /media/stick")

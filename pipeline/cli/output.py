@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from .. import stamp, workflow
 from ..project import Project
+from ..values import counted
 from .console import Console
 from .files import passphrase
 
@@ -162,7 +163,7 @@ def cmd_prune(project: Project, args, con: Console) -> int:
     def mib(n: int) -> str:
         return f"{n / 2 ** 20:.1f} MiB"
     verb = "would delete" if args.dry_run else "deleted"
-    con.out(f"{verb} {pruned.files} files ({mib(pruned.size)}) from the render cache; kept "
+    con.out(f"{verb} {counted(pruned.files, 'file')} ({mib(pruned.size)}) from the render cache; kept "
             f"{pruned.kept_files} ({mib(pruned.kept_size)}) that the output folders or the "
             "current messages use")
     return 0

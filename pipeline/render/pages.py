@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
+from ..values import counted
 from .manifest import Manifest
 
 __all__ = ["index_html", "page", "paragraphs", "script_html", "ScriptItem", "STYLE"]
@@ -91,7 +92,7 @@ def index_html(manifest: Manifest) -> str:
     skipped = "".join(f"<li><b>{escape(s.id)}</b>: {escape(s.reason)}</li>"
                       for s in manifest.skipped + manifest.programs_skipped)
     body = (f"<h1>{escape(manifest.campaign)} · {escape(locale)} · {escape(profile)}</h1>\n"
-            f'<p class="meta">{len(manifest.files)} files in play order. '
+            f'<p class="meta">{counted(len(manifest.files), "file")} in play order. '
             + ("Processed for a transmitter (pre-emphasis, compression, band-limited "
                "clipping): dense speech, peaks at full modulation, "
                if manifest.profile.get("processing") else "Target ")
@@ -136,7 +137,7 @@ def script_html(campaign: str, locale: str, items: list[ScriptItem]) -> str:
             f'<div class="text" lang="{escape(lang)}">{paragraphs(item.text)}</div>{spoken}'
             f'</li>\n')
     body = (f"<h1>Recording script · {escape(campaign)} · {escape(locale)}</h1>\n"
-            f'<p class="meta">{len(items)} messages. Read each text exactly as written, in a '
+            f'<p class="meta">{counted(len(items), "message")}. Read each text exactly as written, in a '
             "quiet room, without clipping. Save the take under the name shown and copy the "
             "message's .txt file beside it: it binds the take to this text.</p>\n"
             f'<ol class="items">\n{"".join(blocks)}</ol>\n')
