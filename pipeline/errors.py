@@ -11,7 +11,7 @@ from pathlib import Path
 
 __all__ = ["AudioError", "AudioFileError", "BundleError", "CatalogError", "ConfigError",
            "did_you_mean", "EngineError", "EngineMissing", "MediaError", "os_error", "PipelineError",
-           "ResourceError", "SignatureError", "SourceError"]
+           "ResourceError", "SignatureError", "SourceError", "SourceErrors"]
 
 
 def did_you_mean(word: str, choices) -> str:
@@ -54,6 +54,29 @@ class PipelineError(Exception):
 
 class SourceError(PipelineError):
     """A message source (``messages/*.yaml``) is invalid."""
+
+
+class SourceErrors(SourceError):
+    """Every independent mistake found in the message sources, one line each, in the
+    order of the files and their lines (as a compiler reports them)."""
+
+    def __init__(self, errors: list[SourceError]):
+        self.errors = errors
+        first = errors[0]
+        super().__init__(first.message, first.file, first.line, first.fix)
+
+    def __str__(self) -> str:
+        return "\n".join(PipelineError.__str__(e) for e in self.errors)
+
+    @staticmethod
+    def raise_if_any(errors: list[SourceError]) -> None:
+        """Raise the one mistake, or all of them; nothing if there is none."""
+        flat = [e for err in errors for e in (err.errors if isinstance(err, SourceErrors)
+                                              else [err])]
+        if len(flat) == 1:
+            raise flat[0]
+        if flat:
+            raise SourceErrors(flat)
 
 
 class ConfigError(PipelineError):

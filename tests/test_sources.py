@@ -76,3 +76,33 @@ def test_no_campaign_is_a_clear_error(tmp_path, cli):
     result = cli("status", "--project", tmp_path)
     assert result.code == 2
     assert "no campaign files" in result.err
+
+
+def test_every_independent_mistake_is_named_in_one_run(tmp_path, proc):
+    """Like a compiler: two messages without a title, a duplicate id and an unknown
+    variable in one file, and a mistake in another file: one line each, in file and line
+    order, exit 2, nothing written. A program naming a message that is only wrong is not
+    a mistake of its own."""
+    (tmp_path / "messages").mkdir()
+    (tmp_path / "messages" / "alpha.yaml").write_text(
+        "campaign: alpha\ntitle: A\nvariables:\n  frequency: \"7.2\"\nmessages:\n"
+        "  - id: one\n    text: On {frequency}.\n"                       # 6: no title
+        "  - id: two\n    title: Two\n    text: Fine.\n"
+        "  - id: three\n    text: No title either.\n"                  # 11: no title
+        "  - id: two\n    title: Again\n    text: Twice.\n"             # 13: duplicate
+        "  - id: four\n    title: Four\n    text: On {freq}.\n"          # 18: no value
+        "programs:\n  - id: evening\n    items: [one, two]\n", encoding="utf-8")
+    (tmp_path / "messages" / "beta.yaml").write_text(
+        "campaign: beta\ntitle: B\nmessages:\n  - id: Bad\n    title: X\n    text: Y.\n",
+        encoding="utf-8")
+    before = snapshot(tmp_path)
+    result = proc("extract", "--project", tmp_path)
+    assert result.code == 2, result
+    lines = result.err.strip().split("\n")
+    assert [re.search(r"(\w+\.yaml):(\d+):", line).groups() for line in lines] == \
+        [("alpha.yaml", "6"), ("alpha.yaml", "11"), ("alpha.yaml", "13"),
+         ("alpha.yaml", "18"), ("beta.yaml", "4")], lines
+    assert all(line.startswith("broadcast: ") for line in lines)
+    assert "title" in lines[0] and "title" in lines[1] and "duplicate" in lines[2]
+    assert "{freq}" in lines[3] and "'Bad'" in lines[4]
+    assert "Traceback" not in result.err and snapshot(tmp_path) == before

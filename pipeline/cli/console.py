@@ -28,7 +28,10 @@ class Console:
         print(text, flush=True)
 
     def err(self, text: str) -> None:
-        print(f"broadcast: {text}", file=sys.stderr, flush=True)
+        """One line per problem, each named as broadcast's (several for a compiler-like
+        report of every mistake in the sources)."""
+        for line in text.split("\n"):
+            print(f"broadcast: {line}", file=sys.stderr, flush=True)
 
     def say(self, text: str) -> None:
         """A line that a rebuild with nothing changed prints again."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from ..errors import SourceError, did_you_mean
+from ..errors import SourceError, SourceErrors, did_you_mean
 from ..fsutil import read_utf8
 from ..layout import Layout
 from .placeholders import field_problem, placeholders
@@ -148,16 +148,21 @@ def parse_campaign(text: str, path: Path, rel: str) -> Campaign:
         raise SourceError(f"campaign '{name}' is in a file named '{path.name}'", path,
                           top.line("campaign"), fix=f"rename the file to {name}.yaml "
                           f"or the campaign to '{path.stem}'")
-    variables = _variables(top, path)
-    messages = _messages(top, path, variables)
-    programs = _programs(top, path, {m.id for m in messages})
+    # Every independent mistake is found in one run: each message and program is checked
+    # on its own, and one that failed is still known by its id (no cascade of "unknown
+    # message" in programs).
+    errors: list[SourceError] = []
+    variables = _variables(top, path, errors)
+    messages, ids = _messages(top, path, variables, errors)
+    programs = _programs(top, path, ids, errors)
+    SourceErrors.raise_if_any(errors)
     return Campaign(name=name, title=top.text("title"),
                     source_locale=top.text("source_locale", "en"), path=path, rel_path=rel,
                     messages=tuple(messages), programs=tuple(programs), variables=variables)
 
 
-def _variables(top: Reader, path: Path) -> dict[str, str]:
-    """The placeholder values, the same in every locale."""
+def _variables(top: Reader, path: Path, errors: list[SourceError]) -> dict[str, str]:
+    """The placeholder values, the same in every locale (each bad one into ``errors``)."""
     variables: dict[str, str] = {}
     node = top.raw("variables") if top.has("variables") else None
     if node is None or node.value is None:
@@ -166,17 +171,24 @@ def _variables(top: Reader, path: Path) -> dict[str, str]:
         raise SourceError("'variables' must be a mapping of names to values", path,
                           node.line, fix="write each as 'name: value'")
     for key, (key_node, value) in node.value.items():
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            raise SourceError(f"variable name '{key}' is not a valid placeholder", path,
-                              key_node.line, fix="use letters, digits and '_' only")
-        if not isinstance(value.value, (str, int, float)) or isinstance(value.value, bool):
-            raise SourceError(f"variable '{key}' must be text", path, value.line,
-                              fix=f'write {key}: "…"')
-        variables[key] = entered(str(value.value), path, value.line, f"variable '{key}'")
+        try:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+                raise SourceError(f"variable name '{key}' is not a valid placeholder", path,
+                                  key_node.line, fix="use letters, digits and '_' only")
+            if not isinstance(value.value, (str, int, float)) or isinstance(value.value, bool):
+                raise SourceError(f"variable '{key}' must be text", path, value.line,
+                                  fix=f'write {key}: "…"')
+            variables[key] = entered(str(value.value), path, value.line, f"variable '{key}'")
+        except SourceError as exc:
+            errors.append(exc)
+            variables[key] = ""         # known: a placeholder naming it is not a new mistake
     return variables
 
 
-def _messages(top: Reader, path: Path, variables: dict[str, str]) -> list[Message]:
+def _messages(top: Reader, path: Path, variables: dict[str, str],
+              errors: list[SourceError]) -> tuple[list[Message], set[str]]:
+    """The valid messages, and the ids of every message (valid or not); each message's
+    first mistake into ``errors``."""
     nodes = top.seq("messages")
     if not nodes:
         raise SourceError("the campaign has no messages", path, top.line("messages"),
@@ -184,14 +196,18 @@ def _messages(top: Reader, path: Path, variables: dict[str, str]) -> list[Messag
     messages: list[Message] = []
     seen: dict[str, int] = {}
     for node in nodes:
-        r = Reader(path, node, "a message", MESSAGE_KEYS, ("id", "title", "text"))
-        mid = check_id(r.text("id"), "message id", path, r.line("id"))
-        if mid in seen:
-            raise SourceError(f"duplicate message id '{mid}' (first on line {seen[mid]})",
-                              path, r.line("id"), fix="give each message its own id")
-        seen[mid] = r.line("id")
-        messages.append(_message(r, node, mid, path, variables))
-    return messages
+        try:
+            r = Reader(path, node, "a message", MESSAGE_KEYS, ("id",))
+            mid = check_id(r.text("id"), "message id", path, r.line("id"))
+            if mid in seen:
+                raise SourceError(f"duplicate message id '{mid}' (first on line {seen[mid]})",
+                                  path, r.line("id"), fix="give each message its own id")
+            seen[mid] = r.line("id")
+            r = Reader(path, node, "a message", MESSAGE_KEYS, ("id", "title", "text"))
+            messages.append(_message(r, node, mid, path, variables))
+        except SourceError as exc:
+            errors.append(exc)
+    return messages, set(seen)
 
 
 def _message(r: Reader, node: Node, mid: str, path: Path, variables: dict[str, str]) -> Message:
@@ -228,17 +244,21 @@ def _check_fields(text: str, line: int, mid: str, path: Path, variables: dict[st
                               path, line, fix=f"add '{name}: …' under 'variables:'{hint}")
 
 
-def _programs(top: Reader, path: Path, message_ids: set[str]) -> list[Program]:
+def _programs(top: Reader, path: Path, message_ids: set[str],
+              errors: list[SourceError]) -> list[Program]:
     programs: list[Program] = []
     seen: dict[str, int] = {}
     for node in top.seq("programs"):
-        r = Reader(path, node, "a program", PROGRAM_KEYS, ("id", "items"))
-        pid = check_id(r.text("id"), "program id", path, r.line("id"))
-        if pid in seen:
-            raise SourceError(f"duplicate program id '{pid}' (first on line {seen[pid]})",
-                              path, r.line("id"), fix="give each program its own id")
-        seen[pid] = r.line("id")
-        programs.append(_program(r, node, pid, path, message_ids))
+        try:
+            r = Reader(path, node, "a program", PROGRAM_KEYS, ("id", "items"))
+            pid = check_id(r.text("id"), "program id", path, r.line("id"))
+            if pid in seen:
+                raise SourceError(f"duplicate program id '{pid}' (first on line {seen[pid]})",
+                                  path, r.line("id"), fix="give each program its own id")
+            seen[pid] = r.line("id")
+            programs.append(_program(r, node, pid, path, message_ids))
+        except SourceError as exc:
+            errors.append(exc)
     return programs
 
 
@@ -277,4 +297,11 @@ def load_campaigns(layout: Layout, only: str | None = None) -> list[Campaign]:
     if not files:
         raise SourceError("no campaign files", layout.messages_dir,
                           fix="write one as messages/<campaign>.yaml")
-    return [load_campaign(f, layout.root) for f in files]
+    campaigns, errors = [], []
+    for f in files:                     # every file's mistakes, in one run
+        try:
+            campaigns.append(load_campaign(f, layout.root))
+        except SourceError as exc:
+            errors.append(exc)
+    SourceErrors.raise_if_any(errors)
+    return campaigns
