@@ -59,6 +59,16 @@ class Project:
     _whole: "Project | None" = field(default=None, repr=False)
     _voices: dict[str, Voice] = field(default_factory=dict, repr=False)
     fallbacks: dict[str, "Fallback"] = field(default_factory=dict)   # locale → why
+    locales_asked: bool = False     # the locales were named on the command line
+
+    @property
+    def shipping(self) -> list[str]:
+        """The locales whose audio is rendered and bundled: those listed in broadcast.toml's
+        ``locales``, or those named on the command line. A locale that only has a catalog
+        (``broadcast init de``) is being translated: it ships once it is listed."""
+        if self.locales_asked:
+            return self.locales
+        return [code for code in self.locales if code in self.config.locales]
 
     @property
     def root(self) -> Path:
@@ -323,7 +333,7 @@ def open_project(root: Path, campaign: str | None = None,
             parse_locale(code)
         known = list(dict.fromkeys(locales))
     return Project(config, campaigns, known, narrowed=bool(campaign or locales),
-                   every_campaign=not campaign)
+                   every_campaign=not campaign, locales_asked=bool(locales))
 
 
 def _every_locale(config: Config) -> list[str]:

@@ -31,6 +31,8 @@ class LocaleSummary:
     voice: str = ""                     # engine/voice that speaks it on this machine
     fallback: str = ""                  # why that is not the configured one, and the fix
     reviews: dict[str, str] = field(default_factory=dict)  # id → where its review stands
+    # Rendered and bundled: listed in broadcast.toml's locales (or named with --locale).
+    ships: bool = True
 
 
 @dataclass
@@ -73,7 +75,8 @@ def project_status(project: Project) -> ProjectStatus:
                 speech_cer=_speech_cer(project, c.name, locale),
                 voice=project.voice(locale).label,
                 fallback=str(project.fallbacks.get(locale, "")),
-                reviews=_reviews(project, c, locale))
+                reviews=_reviews(project, c, locale),
+                ships=locale in project.shipping)
         out.campaigns[c.name] = summary
     return out
 

@@ -195,7 +195,7 @@ def _rebuild(project: Project, profiles: Sequence[str]) -> bool:
     ``profiles``, is on disk."""
     layout = project.layout
     return all(layout.output_folder(c.name, locale, name).is_dir()
-               for c in project.campaigns for locale in project.locales for name in profiles)
+               for c in project.campaigns for locale in project.shipping for name in profiles)
 
 
 class Narrator(Protocol):
@@ -279,7 +279,7 @@ def bundle_all(project: Project, profiles: list[Profile],
     withdrawn = withdraw_unapproved(project) if withdraw else []
     todo = []
     for c in project.campaigns:
-        for locale in project.locales:
+        for locale in project.shipping:
             for profile in profiles:
                 folder = project.layout.output_folder(c.name, locale, profile.name)
                 if (folder / SUMS).exists():

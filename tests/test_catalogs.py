@@ -118,6 +118,44 @@ def test_init_uses_babel_plural_forms_and_names(project, cli):
     assert po_file(project, "ru").read_bytes() == before
 
 
+def test_a_new_locale_ships_only_once_it_is_listed(project, cli):
+    """After init de, with one message translated: build makes no de folder or bundle
+    (status says it is being translated); --locale de renders it on request; listed in
+    broadcast.toml's locales, it ships with what is ready."""
+    import json
+
+    import polib
+
+    from pipeline.layout import Layout
+    assert cli("init", "de", "--project", project).code == 0
+    po = polib.pofile(str(po_file(project, "de")))
+    german = iter(["Der Sender", "Dies ist der Testsender auf {frequency} Megahertz.",
+                   "Hören Sie zu, wenn Sie sicher sind.", "Bleiben Sie ruhig."])
+    for entry in po:
+        if entry.msgctxt and entry.msgctxt.startswith("ident"):
+            text = next(german)
+            entry.msgstr = text if ("{frequency}" in text) == ("{frequency}" in entry.msgid) \
+                else next(german)
+    po.save(str(po_file(project, "de")))
+    assert cli("build", "--project", project, "--jobs", "1").code in (0, 1)
+    layout = Layout(project)
+    assert not (layout.out_dir / "demo" / "de").exists()
+    assert not list(layout.out_dir.glob("bundles/*-de-*"))
+    status = cli("status", "--project", project)
+    assert "not shipped: being translated; add it to locales in broadcast.toml" in status.out
+    data = json.loads(cli("status", "--project", project, "--json").out)
+    assert data["campaigns"]["demo"]["locales"]["de"]["ships"] is False
+    assert data["campaigns"]["demo"]["locales"]["ru"]["ships"] is True
+    asked = cli("render", "--project", project, "--locale", "de", "--profile", "radio")
+    assert asked.code in (0, 1), asked
+    assert (layout.output_folder("demo", "de", "radio") / "manifest.json").exists(), asked
+    toml = project / "broadcast.toml"
+    toml.write_text(toml.read_text().replace('locales = ["ko_KP", "ru", "uk"]',
+                                             'locales = ["ko_KP", "ru", "uk", "de"]'))
+    assert cli("build", "--project", project, "--jobs", "1").code in (0, 1)
+    assert list(layout.out_dir.glob("bundles/*-de-*.zip"))
+
+
 @pytest.mark.parametrize("code", ["xx_QQ", "../ru", "ko-KP-x"])
 def test_init_unknown_locale_is_a_clear_error(project, cli, code):
     before = snapshot(project)

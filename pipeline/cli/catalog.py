@@ -65,6 +65,9 @@ def cmd_status(project: Project, args, con: Console) -> int:
                     f"{s.translated} translated, {s.fuzzy} fuzzy, {s.untranslated} "
                     f"untranslated, {s.obsolete} obsolete; {s.words_to_translate} words "
                     "to translate")
+            if not s.ships:
+                con.out(f"{pad}not shipped: being translated; add it to locales in "
+                        "broadcast.toml to render and bundle it")
             if s.fallback:
                 con.out(f"{pad}voice: {s.fallback}")
             for mid, reason in s.not_ready.items():
@@ -79,9 +82,9 @@ def cmd_status(project: Project, args, con: Console) -> int:
                     con.out(f"{pad}recordings {state}: {', '.join(ids)}")
             if s.speech_cer:
                 worst = max(s.speech_cer, key=lambda m: max(s.speech_cer[m].values()))
-                con.out(f"{pad}speech CER of {counted(len(s.speech_cer), 'message')}: worst {worst} "
-                        f"{max(s.speech_cer[worst].values()):.2f} (broadcast status --json "
-                        "lists each)")
+                con.out(f"{pad}speech CER of {counted(len(s.speech_cer), 'message')}: worst "
+                        f"{worst} {max(s.speech_cer[worst].values()):.2f} (broadcast status "
+                        "--json lists each)")
     return 0
 
 

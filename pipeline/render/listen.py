@@ -51,7 +51,7 @@ def listen(project: Project, profiles: list[str], progress: Progress | None = No
     out = Heard()
     work: list[tuple[Campaign, str, str]] = []
     for campaign in project.campaigns:
-        for locale in project.locales:
+        for locale in project.shipping:
             for profile in profiles:
                 work.append((campaign, locale, profile))
             work.append((campaign, locale, ""))         # "" : the locale's recordings

@@ -45,7 +45,7 @@ def plan(project: Project, reviewed: bool = True) -> list[LocalePlan]:
     ``reviewed=False``: leave out the native review's gate (what a reviewer listens to)."""
     plans = []
     for campaign in project.campaigns:
-        for locale in project.locales:
+        for locale in project.shipping:
             lp = LocalePlan(campaign, locale)
             for message in campaign.messages:
                 heard = project.heard_as(campaign, locale, message.id)
