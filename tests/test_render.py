@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import polib
+import pytest
 from helpers import CAMPAIGN, copy_project, run_broadcast, snapshot
 from judges import ebur128, ffprobe
 
@@ -646,3 +647,27 @@ print("ok")
 """
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr
+
+
+def test_progress_counts_the_files_written(project, proc):
+    """Off a terminal, progress is a line per quarter; its total is the number of audio
+    files the render writes (messages and programs, in every profile)."""
+    result = proc("render", "--project", project, "--locale", "ru", "--profile", "radio",
+                  "--profile", "usb")
+    assert result.code == 0, result.err
+    written = sum(len([f for f in json.loads((out(project, "ru", p) / "manifest.json")
+                                             .read_text())["files"]]) for p in ("radio", "usb"))
+    last = [line for line in result.err.splitlines() if line.startswith("render: ")][-1]
+    assert last == f"render: {written}/{written} files", (last, written)
+
+
+@pytest.mark.parametrize("text", ["ru/ident", "kursk/ko_KP/stop-fighting radio usb shortwave",
+                                  "a" * 50])
+def test_a_progress_label_keeps_its_width_and_its_words(text):
+    from pipeline.cli.console import LABEL_WIDTH, fit
+    shown = fit(text, LABEL_WIDTH)
+    assert len(shown) == LABEL_WIDTH
+    kept = shown.rstrip().rstrip("…")
+    assert text.startswith(kept)
+    if len(text) > LABEL_WIDTH and " " in text:
+        assert text[len(kept)] in " /"               # cut between words

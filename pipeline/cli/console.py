@@ -11,7 +11,20 @@ if TYPE_CHECKING:
     from ..render.execute import Progress
     from ..workflow import Written
 
-__all__ = ["Console"]
+__all__ = ["Console", "fit", "LABEL_WIDTH"]
+
+
+LABEL_WIDTH = 32
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` in exactly ``width`` characters: padded, or cut at a word (or a '/')
+    with an ellipsis, never mid-word unless one word is longer than the width."""
+    if len(text) <= width:
+        return text.ljust(width)
+    room = text[:width - 1]
+    cut = max(room.rfind(" "), room.rfind("/"))
+    return ((room[:cut] if cut > width // 2 else room) + "…").ljust(width)
 
 
 class Console:
@@ -58,15 +71,17 @@ class Console:
                 from tqdm import tqdm
                 bar = state.get("bar")
                 if bar is None:
+                    # A fixed width: the bar does not jump as the labels change.
                     bar = state["bar"] = tqdm(total=total, desc=label, unit="file",
-                                              leave=True, file=sys.stderr)
-                bar.set_postfix_str(what[:30])
-                bar.update(1)
+                                              leave=True, file=sys.stderr, ncols=100,
+                                              dynamic_ncols=False)
+                bar.set_postfix_str(fit(what, LABEL_WIDTH), refresh=False)
+                bar.update(done - bar.n)
                 if done >= total:
                     bar.close()
             else:
                 quarter = 4 * done // max(total, 1)
                 if quarter != state.get("quarter"):
                     state["quarter"] = quarter
-                    print(f"{label}: {done}/{total}", file=sys.stderr, flush=True)
+                    print(f"{label}: {done}/{total} files", file=sys.stderr, flush=True)
         return step

@@ -117,7 +117,8 @@ class _Schedule:
                 else:
                     self.waiting.append(_Waiting(lp, program, [
                         j for j in (lp.job(m) for m in program.items) if j is not None]))
-        self.total = len(self.tasks) + len(self.waiting) * len(profiles)
+        # Counted in files: a message job writes one per profile, a program run one.
+        self.total = (len(self.tasks) + len(self.waiting)) * len(profiles)
         self.finished = 0
         self.failed: set[tuple[str, str]] = set()       # (campaign, locale) that failed
         self.gathered: set[MessageKey] = set()
@@ -147,7 +148,7 @@ class _Schedule:
                             Now(lambda done=done: done) if done else
                             self.submit(render_message, job, self.profiles, self.layout)))
         for key, label, future in futures:
-            rendered = self.collect(key[:2], label, future)
+            rendered = self.collect(key[:2], label, future, len(self.profiles))
             if rendered is not None:
                 self.messages[key] = rendered
             self.gathered.add(key)
@@ -158,12 +159,14 @@ class _Schedule:
                     share.result()
                 except PipelineError:
                     pass        # the program's job decodes what is missing, or says why not
-            rendered = self.collect(run.key[:2], run.label, run.future or run.submit())
+            rendered = self.collect(run.key[:2], run.label, run.future or run.submit(), 1)
             if rendered is not None:
                 self.programs[run.key] = rendered
 
-    def collect(self, where: tuple[str, str], label: str, future) -> dict[str, Rendered] | None:
-        """A job's result, counted; None if it failed (its locale's render failed)."""
+    def collect(self, where: tuple[str, str], label: str, future,
+                files: int) -> dict[str, Rendered] | None:
+        """A job's result, its ``files`` counted; None if it failed (its locale's render
+        failed)."""
         done: Done | None = None
         try:
             done = future.result()
@@ -173,7 +176,7 @@ class _Schedule:
         else:
             self.report.syntheses += done.syntheses
             self.report.encodings += done.encodings
-        self.finished += 1
+        self.finished += files
         if self.progress:
             self.progress(self.finished, self.total, label)
         return done.rendered if done is not None else None
