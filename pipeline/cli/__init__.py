@@ -24,6 +24,7 @@ from ..project import open_project
 from .catalog import cmd_check, cmd_status
 from .console import Console
 from .files import cmd_keygen, cmd_usb, cmd_verify
+from .machine import cmd_doctor
 from .parser import build_parser
 from .review import cmd_review
 from .studio import cmd_listen, cmd_say
@@ -31,7 +32,8 @@ from .studio import cmd_listen, cmd_say
 __all__ = ["build_parser", "Console", "FILE_COMMANDS", "GC_THRESHOLDS", "main", "READ_ONLY"]
 
 
-FILE_COMMANDS = (cmd_verify, cmd_keygen, cmd_usb)      # work on files, not on a project
+# Not on a project (doctor reads one if there is one).
+FILE_COMMANDS = (cmd_verify, cmd_keygen, cmd_usb, cmd_doctor)
 # write nothing in the project (review takes the lock for each decision it writes)
 READ_ONLY = (cmd_status, cmd_check, cmd_say, cmd_listen, cmd_review)
 

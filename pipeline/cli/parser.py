@@ -7,6 +7,7 @@ import argparse
 from .. import __version__
 from .catalog import cmd_check, cmd_compile, cmd_extract, cmd_init, cmd_status, cmd_update
 from .files import cmd_keygen, cmd_usb, cmd_verify
+from .machine import cmd_doctor
 from .output import cmd_build, cmd_bundle, cmd_prune, cmd_render
 from .review import cmd_approve, cmd_reject, cmd_review
 from .studio import cmd_listen, cmd_say, cmd_scripts
@@ -129,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "--text-only: say writes only where asked)")
     p.add_argument("text", metavar="TEXT", help="the text, '-' to read it from stdin; its "
                    "{variables} are the campaign's (--campaign if there are several)")
+    p = add("doctor", cmd_doctor, "say what this machine has and lacks (engines and their "
+            "voices, ffmpeg, the speech judge, the FAT writer, minisign) and how to install each")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p = add("listen", cmd_listen, "hear a message (or an audio file) as a listener would "
             "through a radio or loudspeaker channel")
     p.add_argument("--channel", required=True, metavar="KIND:SNR",

@@ -16,7 +16,7 @@ from ..layout import transcript_of
 from .bundle import FAT_EPOCH, Verified
 
 __all__ = ["copy_to_stick", "is_our_image", "MAX_IMAGE", "NEUTRAL_LABEL", "parse_size",
-           "play_order", "strip_id3", "write_image"]
+           "find_tool", "play_order", "strip_id3", "write_image"]
 
 NEUTRAL_LABEL = "NO NAME"           # what an unlabelled stick shows
 MAX_IMAGE = 32 * 1024 ** 3          # the largest FAT32 volume common systems make
@@ -126,9 +126,14 @@ def parse_size(text: str) -> int:
 _SYSTEM_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
 
 
-def _tool(name: str) -> str:
-    found = shutil.which(name) or next(
+def find_tool(name: str) -> str | None:
+    """Where the command ``name`` is: on the PATH, or in the system's sbin folders."""
+    return shutil.which(name) or next(
         (p for p in (shutil.which(name, path=d) for d in _SYSTEM_DIRS) if p), None)
+
+
+def _tool(name: str) -> str:
+    found = find_tool(name)
     if not found:
         raise BundleError(f"'{name}' is not installed", None,
                           fix="install dosfstools and mtools (apt-get install dosfstools mtools)")
