@@ -18,8 +18,8 @@ import numpy as np
 from . import meter
 from .profiles import Profile
 
-__all__ = ["apply_gain", "Audio", "band_limit", "concat", "fade", "FADE_S", "limit",
-           "LIMITER_MARGIN_DB", "LIMITER_WINDOW_S", "loudness", "MAKEUP_ROUNDS",
+__all__ = ["apply_gain", "Audio", "band_limit", "butterworth", "concat", "fade", "fft_size",
+           "FADE_S", "limit", "LIMITER_MARGIN_DB", "LIMITER_WINDOW_S", "loudness", "MAKEUP_ROUNDS",
            "MAKEUP_STEP_DB", "measure", "measure_blocks", "Measured", "moving_mean", "moving_min",
            "normalize_loudness", "pad", "prepare", "process", "resample", "SILENCE_DB",
            "SILENCE_FLOOR_DB", "smoothed_gain", "to_mono", "trim", "true_peak"]
@@ -90,20 +90,28 @@ def band_limit(audio: Audio, low_hz: float = 0.0, high_hz: float = 0.0) -> Audio
     if not len(x) or not (low_hz or (high_hz and high_hz < rate / 2)):
         return audio
     pad = rate // 4                                 # 250 ms: far beyond the filters' ring
-    size = _fft_size(len(x) + 2 * pad)
+    size = fft_size(len(x) + 2 * pad)
     spectrum = np.fft.rfft(np.concatenate([np.zeros(pad), x]), size)
-    warped = np.tan(np.pi * np.fft.rfftfreq(size, 1 / rate) / rate)   # bilinear warping
+    response = butterworth(np.fft.rfftfreq(size, 1 / rate), rate, low_hz, high_hz)
+    y = np.fft.irfft(spectrum * response, size)[pad: pad + len(x)]
+    return Audio(y.astype(np.float32), rate)
+
+
+def butterworth(freqs: np.ndarray, rate: int, low_hz: float = 0.0,
+                high_hz: float = 0.0) -> np.ndarray:
+    """:func:`band_limit`'s magnitude at ``freqs`` (Hz): a 4th-order high-pass and an
+    8th-order low-pass, squared as a forward-backward filter applies them, bilinear."""
+    warped = np.tan(np.pi * freqs / rate)
     response = np.ones(len(warped))
     if high_hz and high_hz < rate / 2:
         response /= 1 + (warped / np.tan(np.pi * high_hz / rate)) ** 16
     if low_hz:
         with np.errstate(divide="ignore"):
             response /= 1 + (np.tan(np.pi * low_hz / rate) / warped) ** 8
-    y = np.fft.irfft(spectrum * response, size)[pad: pad + len(x)]
-    return Audio(y.astype(np.float32), rate)
+    return response
 
 
-def _fft_size(n: int) -> int:
+def fft_size(n: int) -> int:
     """The smallest length ≥ ``n`` with no prime factor over 5 (a fast FFT length)."""
     best = 1 << max(0, (n - 1).bit_length())
     fives = 1

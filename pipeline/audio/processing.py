@@ -25,24 +25,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dsp import Audio, band_limit, moving_mean, moving_min
+from .dsp import Audio, band_limit, butterworth, fft_size, moving_mean, moving_min
 from .profiles import Processing
 
-__all__ = ["process_for_channel", "Processing", "spectral"]
+__all__ = ["process_for_channel", "Processing"]
 
 _FRAME_S = 0.001                # the compressor's level is followed on 1 ms frames
 
 
-def spectral(x: np.ndarray, rate: int, response) -> np.ndarray:
-    """``x`` through a zero-phase filter whose magnitude at each frequency (Hz, an array)
-    ``response`` gives, with enough silence around it that nothing wraps round."""
-    n = len(x)
-    if n == 0:
-        return x
-    pad = rate // 4
-    size = 1 << (n + 2 * pad - 1).bit_length()
-    spectrum = np.fft.rfft(np.concatenate([np.zeros(pad), x]), size)
-    return np.fft.irfft(spectrum * response(np.fft.rfftfreq(size, 1 / rate)), size)[pad: pad + n]
+class _Spectrum:
+    """One forward FFT of ``x``, with enough silence around it that nothing wraps round;
+    each filtered version is one inverse FFT of it (zero phase)."""
+
+    def __init__(self, x: np.ndarray, rate: int):
+        self.n, self.pad = len(x), rate // 4
+        self.size = fft_size(self.n + 2 * self.pad)
+        self.freqs = np.fft.rfftfreq(self.size, 1 / rate)
+        self.spectrum = np.fft.rfft(np.concatenate([np.zeros(self.pad), x]), self.size)
+
+    def through(self, response: np.ndarray) -> np.ndarray:
+        y = np.fft.irfft(self.spectrum * response, self.size)
+        return y[self.pad: self.pad + self.n]
 
 
 def _shelf(freqs: np.ndarray, corner: float, db: float) -> np.ndarray:
@@ -52,24 +55,17 @@ def _shelf(freqs: np.ndarray, corner: float, db: float) -> np.ndarray:
     return np.sqrt((1 + ratio * high ** 2) / (1 + ratio))
 
 
-def _split(x: np.ndarray, rate: int, crossovers: tuple[float, ...]) -> list[np.ndarray]:
-    """Bands that add up to ``x`` exactly: complementary raised-cosine edges, half an
-    octave wide, in the frequency domain."""
-    if not crossovers:
-        return [x]
-    edges = sorted(crossovers)
-
-    def below(freqs: np.ndarray, edge: float) -> np.ndarray:
+def _bands(freqs: np.ndarray, crossovers: tuple[float, ...]) -> list[np.ndarray]:
+    """Responses that add up to 1 at every frequency: complementary raised-cosine edges,
+    half an octave wide, one band per gap between ``crossovers`` (one band if none)."""
+    def below(edge: float) -> np.ndarray:
         with np.errstate(divide="ignore"):
             octaves = np.log2(np.maximum(freqs, 1e-9) / edge)
         return 0.5 * (1 - np.sin(np.pi * np.clip(octaves / 0.5, -0.5, 0.5)))
-    bands, lower = [], None
-    for edge in edges:
-        cut = (lambda f, e=edge, lo=lower: below(f, e) - (below(f, lo) if lo else 0))
-        bands.append(spectral(x, rate, cut))
-        lower = edge
-    bands.append(spectral(x, rate, lambda f, lo=lower: 1 - below(f, lo)))
-    return bands
+    edges = [below(edge) for edge in sorted(crossovers)]
+    lows = [np.zeros(len(freqs)), *edges]
+    highs = [*edges, np.ones(len(freqs))]
+    return [high - low for low, high in zip(lows, highs, strict=True)]
 
 
 def _active_power(power: np.ndarray) -> float:
@@ -109,13 +105,17 @@ def process_for_channel(audio: Audio, p: Processing, band_edge_hz: float = 0.0) 
     rate = audio.rate
     if not len(x) or not np.any(x):
         return audio
-    if p.highpass_hz:
-        x = band_limit(Audio(x.astype(np.float32), rate), p.highpass_hz).samples.astype(
-            np.float64)
+    # The high-pass, the shelf and the band split are all filters of the same input: one
+    # forward FFT, and one inverse per band.
+    whole = _Spectrum(x, rate)
+    shaped = butterworth(whole.freqs, rate, p.highpass_hz) if p.highpass_hz else 1.0
     if p.shelf_db:
-        x = spectral(x, rate, lambda f: _shelf(f, p.shelf_hz, p.shelf_db))
+        shaped = shaped * _shelf(whole.freqs, p.shelf_hz, p.shelf_db)
     if p.ratio > 1:
-        x = np.sum([_compress(band, rate, p) for band in _split(x, rate, p.bands)], axis=0)
+        x = np.sum([_compress(whole.through(shaped * band), rate, p)
+                    for band in _bands(whole.freqs, p.bands)], axis=0)
+    elif p.highpass_hz or p.shelf_db:
+        x = whole.through(shaped * np.ones(len(whole.freqs)))
     if p.clip_db > 0:
         peak = float(np.max(np.abs(x)))
         x = np.clip(x * (10 ** (p.clip_db / 20) / peak), -1.0, 1.0)
