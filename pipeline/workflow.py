@@ -53,15 +53,18 @@ def init(project: Project, locale: str) -> list[Written]:
             for c in project.campaigns]
 
 
-def update(project: Project, dry_run: bool = False) -> list[Written]:
-    """Merge every existing catalog with the sources (the .pot first)."""
+def update(project: Project, dry_run: bool = False, fuzzy_matching: bool = True,
+           keep_obsolete: bool = True) -> list[Written]:
+    """Merge every existing catalog with the sources (the .pot first); the options are
+    msgmerge's --no-fuzzy-matching and pybabel's --ignore-obsolete, inverted."""
     project.validate_catalogs()
     out = extract(project, dry_run=dry_run)
     for c in project.campaigns:
         for locale in project.locales:
             path = project.layout.po(locale, c.name)
             if path.exists():
-                out.append(Written(path, ops.update(c, project.layout, locale, dry_run=dry_run)))
+                out.append(Written(path, ops.update(c, project.layout, locale, dry_run,
+                                                    fuzzy_matching, keep_obsolete)))
     project.forget_catalogs()
     return out
 

@@ -225,6 +225,41 @@ def test_removed_unit_becomes_obsolete_and_returns_when_restored(project, cli):
     assert back.msgstr == gone.msgstr and not back.fuzzy
 
 
+def test_update_without_fuzzy_matching_and_ignoring_obsolete(project, cli):
+    """--no-fuzzy-matching: an edited paragraph gets no fuzzy suggestion (msgmerge's
+    option); --ignore-obsolete: a removed unit's translation is dropped, not kept as #~."""
+    yaml_path = project / "messages" / "demo.yaml"
+    text = yaml_path.read_text(encoding="utf-8")
+    yaml_path.write_text(text.replace("They want you to return home alive.",
+                                      "They want you to come home alive."), encoding="utf-8")
+    assert cli("update", "--project", project, "--no-fuzzy-matching").code == 0
+    ru = polib.pofile(str(po_file(project, "ru")))
+    edited = next(e for e in ru if not e.obsolete and "come home alive" in e.msgid)
+    assert edited.msgstr == "" and not edited.fuzzy and edited.previous_msgid is None
+    assert any(e.msgid.endswith("return home alive.") for e in ru.obsolete_entries())
+    assert cli("update", "--project", project, "--ignore-obsolete").code == 0
+    assert not polib.pofile(str(po_file(project, "ru"))).obsolete_entries()
+    msgfmt_check(po_file(project, "ru"))
+
+
+def test_compile_statistics_count_as_msgfmt_does(project, cli):
+    """Fuzzy is fuzzy (pybabel counts it translated): the line is GNU msgfmt's own."""
+    import subprocess
+    po = polib.pofile(str(po_file(project, "ru")))
+    live = [e for e in po if not e.obsolete]
+    live[0].flags.append("fuzzy")
+    live[1].msgstr = ""
+    po.save(str(po_file(project, "ru")))
+    result = cli("compile", "--project", project, "--statistics")
+    assert result.code == 0, result.err
+    ours = next(line for line in result.out.splitlines()
+                if line.startswith("locales/ru/LC_MESSAGES/demo.po: "))
+    gnu = subprocess.run(["msgfmt", "--statistics", "-o", "/dev/null",
+                          str(po_file(project, "ru"))], capture_output=True, text=True)
+    assert ours.split(": ", 1)[1] == gnu.stderr.strip(), (ours, gnu.stderr)
+    assert "1 fuzzy translation" in ours and "1 untranslated message" in ours
+
+
 def test_update_check_writes_nothing_and_reports(project, cli):
     assert cli("update", "--project", project).code == 0
     assert cli("update", "--check", "--project", project).code == 0

@@ -24,7 +24,7 @@ from ..layout import Layout
 from .pofile import load_po, msgstr_line, now_header, write_catalog
 
 __all__ = ["build_pot", "compile_po", "extract", "FUZZY_OTHER_CONTEXT", "FUZZY_SAME_CONTEXT",
-           "init", "merge", "new_po", "Problem", "update"]
+           "init", "merge", "new_po", "Problem", "statistics", "Statistics", "update"]
 
 FUZZY_SAME_CONTEXT = 0.5        # similarity needed to carry a translation as fuzzy
 FUZZY_OTHER_CONTEXT = 0.85      # ... from a unit of another message (a renamed id)
@@ -108,12 +108,16 @@ def init(campaign: Campaign, layout: Layout, locale: str) -> bool:
 
 # --- update (msgmerge semantics) ------------------------------------------------------------
 
-def merge(old: polib.POFile, pot: polib.POFile) -> polib.POFile:
+def merge(old: polib.POFile, pot: polib.POFile, fuzzy_matching: bool = True,
+          keep_obsolete: bool = True) -> polib.POFile:
     """Merge a translator's catalog with a new template, never losing a translation.
 
     Exact (context, source) matches keep their translation and state. A changed source
     takes the most similar old translation (same message first) marked fuzzy, with the old
-    source as ``#|`` previous msgid. What matches nothing becomes obsolete (``#~``).
+    source as ``#|`` previous msgid (not with ``fuzzy_matching=False``, msgmerge's
+    ``--no-fuzzy-matching``: it stays untranslated). What matches nothing becomes obsolete
+    (``#~``), or, with ``keep_obsolete=False`` (pybabel's ``--ignore-obsolete``), is
+    dropped.
     """
     new = polib.POFile()
     new.header = old.header
@@ -140,7 +144,7 @@ def merge(old: polib.POFile, pot: polib.POFile) -> polib.POFile:
         else:
             pending.append((t, entry))
         new.append(entry)
-    for t, entry in pending:
+    for t, entry in pending if fuzzy_matching else []:
         src = _closest(t, [e for e in old if id(e) not in used and e.msgstr])
         if src is None:
             continue
@@ -151,7 +155,7 @@ def merge(old: polib.POFile, pot: polib.POFile) -> polib.POFile:
         entry.previous_msgid = src.previous_msgid if src.fuzzy and src.previous_msgid else src.msgid
         if src.msgctxt != t.msgctxt:
             entry.previous_msgctxt = src.msgctxt
-    for e in old:
+    for e in old if keep_obsolete else []:
         if id(e) in used or not _translated(e):
             continue
         # Kept whole, plural forms included: msgmerge never loses a translation.
@@ -181,8 +185,10 @@ def _closest(target: polib.POEntry, candidates: list[polib.POEntry]) -> polib.PO
     return best
 
 
-def update(campaign: Campaign, layout: Layout, locale: str, dry_run: bool = False) -> bool:
-    """Merge the locale's .po with the campaign's current units. True if it changed."""
+def update(campaign: Campaign, layout: Layout, locale: str, dry_run: bool = False,
+           fuzzy_matching: bool = True, keep_obsolete: bool = True) -> bool:
+    """Merge the locale's .po with the campaign's current units (see :func:`merge`). True
+    if it changed."""
     path = layout.po(locale, campaign.name)
     if not path.exists():
         return False
@@ -193,8 +199,8 @@ def update(campaign: Campaign, layout: Layout, locale: str, dry_run: bool = Fals
         pot.metadata["POT-Creation-Date"] = load_po(pot_file).metadata.get(
             "POT-Creation-Date", "")
     # A translator's tool may save the file while this runs: write only over what was read.
-    return write_catalog(path, merge(old, pot), dry_run=dry_run, stamp_header=None,
-                         read_as=old.source_bytes)
+    return write_catalog(path, merge(old, pot, fuzzy_matching, keep_obsolete),
+                         dry_run=dry_run, stamp_header=None, read_as=old.source_bytes)
 
 
 # --- compile ---------------------------------------------------------------------------------
@@ -208,6 +214,34 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.text}" if self.line else f"{self.file}: {self.text}"
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """What a catalog holds, as msgfmt --statistics counts it: a fuzzy entry is fuzzy,
+    not translated (it is left out of the .mo)."""
+
+    translated: int
+    fuzzy: int
+    untranslated: int
+
+    def __str__(self) -> str:
+        def n(count: int, one: str, many: str) -> str:
+            return f"{count} {one if count == 1 else many}"
+        parts = [n(self.translated, "translated message", "translated messages")]
+        if self.fuzzy:                  # (msgfmt leaves out a count of none)
+            parts.append(n(self.fuzzy, "fuzzy translation", "fuzzy translations"))
+        if self.untranslated:
+            parts.append(n(self.untranslated, "untranslated message", "untranslated messages"))
+        return ", ".join(parts) + "."
+
+
+def statistics(path: Path) -> Statistics:
+    po = load_po(path)
+    live = [e for e in po if not e.obsolete]
+    fuzzy = sum(1 for e in live if e.fuzzy)
+    translated = sum(1 for e in live if not e.fuzzy and _translated(e))
+    return Statistics(translated, fuzzy, len(live) - fuzzy - translated)
 
 
 def compile_po(path: Path, out: Path, dry_run: bool = False) -> tuple[bool, list[Problem]]:

@@ -29,7 +29,9 @@ def cmd_init(project: Project, args, con: Console) -> int:
 
 
 def cmd_update(project: Project, args, con: Console) -> int:
-    written = workflow.update(project, dry_run=args.check)
+    written = workflow.update(project, dry_run=args.check,
+                              fuzzy_matching=not args.no_fuzzy_matching,
+                              keep_obsolete=not args.ignore_obsolete)
     if not args.check:
         con.wrote(project, [w for w in written if w.path.suffix == ".po"], "updated", "unchanged")
         return 0
@@ -44,6 +46,13 @@ def cmd_update(project: Project, args, con: Console) -> int:
 def cmd_compile(project: Project, args, con: Console) -> int:
     result = workflow.compile_all(project)
     print_compiled(con, project, result)
+    if args.statistics:
+        from ..catalogs.ops import statistics
+        for c in project.campaigns:
+            for locale in project.locales:
+                po = project.layout.po(locale, c.name)
+                if po.exists():
+                    con.out(f"{project.rel(po)}: {statistics(po)}")
     problems = result.problems
     for p in problems:
         con.err(f"{project.rel(Path(p.file))}:{p.line}: {p.text}")

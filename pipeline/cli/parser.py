@@ -69,7 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
             "semantics)", campaign, locale)
     p.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 if any catalog is out of date")
-    add("compile", cmd_compile, "write .mo files (fuzzy entries left out)", campaign, locale)
+    p.add_argument("--no-fuzzy-matching", action="store_true",
+                   help="a changed or new unit gets no fuzzy suggestion from a similar one "
+                        "(as msgmerge --no-fuzzy-matching)")
+    p.add_argument("--ignore-obsolete", action="store_true",
+                   help="drop translations no unit uses any more instead of keeping them "
+                        "as #~ (as pybabel update --ignore-obsolete)")
+    p = add("compile", cmd_compile, "write .mo files (fuzzy entries left out)", campaign,
+            locale)
+    p.add_argument("--statistics", action="store_true",
+                   help="print each catalog's translated, fuzzy and untranslated counts, "
+                        "as msgfmt --statistics (fuzzy counted as fuzzy)")
     for name, func, text in (
             ("render", cmd_render, "render every ready message to audio in each profile"),
             ("build", cmd_build, "the whole flow: extract, update, compile, render, bundle")):
