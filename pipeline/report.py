@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
+import zipfile
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from html import escape
+from pathlib import Path
 
+from .distribute.signing import signature_of
+from .errors import PipelineError
 from .fsutil import write_if_changed
-from .layout import INDEX_PAGE
+from .layout import INDEX_PAGE, MANIFEST, Layout
 from .project import Project
+from .render.manifest import Manifest
 from .render.pages import page
 from .status import ProjectStatus, project_status
+from .values import counted
 
-__all__ = ["report_html", "write_report"]
+__all__ = ["Folder", "report_html", "write_report"]
+
+
+@dataclass(frozen=True)
+class Folder:
+    """An output folder as the report shows it, and its bundle."""
+
+    campaign: str
+    locale: str
+    profile: str
+    page: str                           # its index.html, relative to audio_out/
+    manifest: Manifest | None
+    bundle: str | None                  # the zip, relative to audio_out/, if there is one
+    signed: bool = False
+    built: str = ""                     # the zip's time, UTC
+    bundled: int = 0                    # message files the zip holds
+    limits: tuple[tuple[str, float], ...] = ()     # message id → its max_seconds
 
 
 def write_report(project: Project) -> bool:
@@ -19,22 +43,49 @@ def write_report(project: Project) -> bool:
     whole = project.whole()
     status = project_status(whole)
     layout = whole.layout
-    pages = []
+    folders = []
     for c in whole.campaigns:
         for locale in whole.locales:
             for profile in whole.config.profiles:
-                path = layout.output_folder(c.name, locale, profile) / INDEX_PAGE
-                if path.exists():
-                    pages.append((c.name, locale, profile,
-                                  path.relative_to(layout.out_dir).as_posix()))
-    return write_if_changed(layout.report_page, report_html(status, pages).encode("utf-8"))
+                folder = layout.output_folder(c.name, locale, profile)
+                if (folder / INDEX_PAGE).exists():
+                    folders.append(replace(
+                        _folder(layout, c.name, locale, profile),
+                        limits=tuple((m.id, m.max_seconds) for m in c.messages
+                                     if m.max_seconds)))
+    return write_if_changed(layout.report_page, report_html(status, folders).encode("utf-8"))
 
 
-def report_html(status: ProjectStatus, pages: list[tuple[str, str, str, str]]) -> str:
-    """The whole project: coverage per campaign and locale, findings, skips, links.
+def _folder(layout: Layout, campaign: str, locale: str, profile: str) -> Folder:
+    folder = layout.output_folder(campaign, locale, profile)
+    try:
+        manifest: Manifest | None = Manifest.from_json((folder / MANIFEST).read_bytes())
+    except (OSError, PipelineError):
+        manifest = None
+    zipped = layout.bundle(campaign, locale, profile)
+    if not zipped.is_file():
+        return Folder(campaign, locale, profile, _rel(layout, folder / INDEX_PAGE), manifest,
+                      None)
+    bundled = 0
+    try:
+        with zipfile.ZipFile(zipped) as zf:
+            bundled = len(Manifest.from_json(zf.read(MANIFEST)).messages)
+    except (OSError, KeyError, zipfile.BadZipFile, PipelineError):
+        pass                            # shown as holding nothing: verify says why
+    built = datetime.fromtimestamp(zipped.stat().st_mtime, timezone.utc)
+    return Folder(campaign, locale, profile, _rel(layout, folder / INDEX_PAGE), manifest,
+                  _rel(layout, zipped), signature_of(zipped).is_file(),
+                  built.strftime("%Y-%m-%d %H:%M UTC"), bundled)
 
-    ``pages`` are (campaign, locale, profile, relative path of index.html).
-    """
+
+def _rel(layout: Layout, path: Path) -> str:
+    return path.relative_to(layout.out_dir).as_posix()
+
+
+def report_html(status: ProjectStatus, folders: list[Folder]) -> str:
+    """The whole project: coverage per campaign and locale, bundles, programs, each
+    message's length and loudness, findings, skips, links."""
+    pages = [(f.campaign, f.locale, f.profile, f.page) for f in folders]
     parts = ["<h1>Broadcast report</h1>\n"]
     for name, campaign in status.campaigns.items():
         parts.append(f"<h2>{escape(name)}: {escape(campaign.title)}</h2>\n"
@@ -65,6 +116,12 @@ def report_html(status: ProjectStatus, pages: list[tuple[str, str, str, str]]) -
         parts += _rows("Native review", "review", "review",
                        [(loc, mid, review) for loc, s in campaign.locales.items()
                         for mid, review in s.reviews.items()])
+        mine = [f for f in folders if f.campaign == name]
+        parts += _bundles(mine, campaign.messages)
+        parts += _rows("Programs not made, and why", "program-skipped", "reason",
+                       [(f"{f.locale} {f.profile}", skip.id, skip.reason) for f in mine
+                        if f.manifest for skip in f.manifest.programs_skipped])
+        parts += _lengths(mine)
     parts.append("<h2>Check findings</h2>\n")
     if status.findings:
         parts.append("<table><tr><th>severity</th><th>check</th><th>where</th>"
@@ -79,6 +136,63 @@ def report_html(status: ProjectStatus, pages: list[tuple[str, str, str, str]]) -
     else:
         parts.append("<p>None.</p>\n")
     return page("Broadcast report", "en", "".join(parts))
+
+
+def _bundles(folders: list[Folder], messages: int) -> list[str]:
+    """Each output folder's bundle: there or not, signed or not, what it holds, when."""
+    if not folders:
+        return []
+    rows = []
+    for f in folders:
+        if f.bundle is None:
+            state = '<td class="missing">no bundle (broadcast bundle makes it)</td><td></td>'
+        else:
+            state = (f'<td><a href="{escape(f.bundle)}">{escape(f.bundle.split("/")[-1])}</a>'
+                     f' {"signed" if f.signed else "<b>not signed</b>"}</td>'
+                     f"<td>{escape(f.built)}</td>")
+        programs = len(f.manifest.programs) if f.manifest else 0
+        rows.append(f'<tr class="bundle" data-locale="{escape(f.locale)}" '
+                    f'data-profile="{escape(f.profile)}" data-bundled="{f.bundled}" '
+                    f'data-signed="{str(f.signed).lower()}">'
+                    f"<td>{escape(f.locale)}</td><td>{escape(f.profile)}</td>{state}"
+                    f"<td>{f.bundled}/{messages} messages, {counted(programs, 'program')}"
+                    "</td></tr>\n")
+    return ["<h3>Bundles</h3>\n<table><tr><th>locale</th><th>profile</th><th>bundle</th>"
+            "<th>built</th><th>holds</th></tr>\n", *rows, "</table>\n"]
+
+
+def _lengths(folders: list[Folder]) -> list[str]:
+    """Per message of each locale's radio folder (or its first): a bar of its length
+    against max_seconds and its loudness against the target, where people would rather
+    look than read."""
+    chosen: dict[str, Folder] = {}
+    for f in folders:
+        if f.manifest and (f.locale not in chosen or f.profile == "radio"):
+            chosen[f.locale] = f
+    rows = []
+    for locale, f in chosen.items():
+        assert f.manifest is not None
+        target = float(f.manifest.profile.get("target_lufs", 0.0))
+        limits = dict(f.limits)
+        for entry in f.manifest.messages:
+            limit = limits.get(entry.id, 0.0)
+            full = max(limit, entry.duration) or 1.0
+            over = bool(limit) and entry.duration > limit
+            rows.append(
+                f'<tr class="length"><td>{escape(locale)} {escape(f.profile)}</td>'
+                f"<td>{escape(entry.id)}</td>"
+                f'<td><span class="bar" title="{entry.duration:.1f} s'
+                + (f" of at most {limit:g} s" if limit else "") + '">'
+                f'<span class="fill{" over" if over else ""}" style="display:block;'
+                f'width:{100 * entry.duration / full:.1f}%"></span></span> '
+                f"{entry.duration:.1f} s" + (f" / {limit:g}" if limit else "") + "</td>"
+                f"<td>{entry.loudness_lufs:.1f} LUFS ({entry.loudness_lufs - target:+.1f} LU)"
+                "</td></tr>\n")
+    if not rows:
+        return []
+    return ["<h3>Length and loudness</h3>\n<table><tr><th>folder</th><th>message</th>"
+            "<th>length</th><th>loudness against the target</th></tr>\n", *rows,
+            "</table>\n"]
 
 
 def _rows(title: str, kind: str, what: str, rows: list[tuple[str, str, str]]) -> list[str]:

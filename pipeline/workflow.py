@@ -221,7 +221,7 @@ class Built:
 def build(project: Project, narrator: Narrator, profiles: list[str] | None = None,
           jobs: int | None = None, scheduler: str | None = None, strict: bool = False,
           secret: signing.SecretKey | None = None) -> Built:
-    """The whole flow: extract, update, compile, render, report and bundle.
+    """The whole flow: extract, update, compile, render, bundle and report.
 
     The workers live for the ``with`` block alone, which owns them: started before the
     catalogs are read (a cold build), used by the render, shut down before the bundles
@@ -235,13 +235,9 @@ def build(project: Project, narrator: Narrator, profiles: list[str] | None = Non
         narrator.compiled(compile_all(project))
         plans, report = _render(project, chosen, workers, strict, narrator.progress("render"))
         narrator.rendered(plans, report)
-    # The report reads the status and the folders' pages, the bundles only the folders:
-    # one is written while the others are zipped.
-    with ThreadPoolExecutor(max_workers=1) as side:
-        reported = side.submit(write_report, project)
-        bundles, _ = bundle_all(project, chosen, secret, withdraw=False,    # done above
-                                checked={f.folder: f.checked for f in report.folders})
-        reported.result()
+    # (bundle_all writes the report last: it shows the bundles.)
+    bundles, _ = bundle_all(project, chosen, secret, withdraw=False,    # done above
+                            checked={f.folder: f.checked for f in report.folders})
     return Built(plans, report, bundles)
 
 
@@ -278,7 +274,8 @@ def bundle_all(project: Project, profiles: list[Profile],
     """A zip per output folder (and a signature beside it with ``secret``), after what is
     no longer approved has left the folders (``withdraw=False``: the caller has just
     done that, under the same lock). ``checked``: per folder, the digests its render
-    checked its audio files by (:func:`bundle.make_bundle`)."""
+    checked its audio files by (:func:`bundle.make_bundle`). Then the report, which shows
+    them."""
     withdrawn = withdraw_unapproved(project) if withdraw else []
     todo = []
     for c in project.campaigns:
@@ -302,6 +299,7 @@ def bundle_all(project: Project, profiles: list[Profile],
     # Zipping is reading, hashing and writing, which release the GIL: a thread per core.
     with ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1))) as pool:
         written = list(pool.map(lambda item: one(*item), todo))
+    write_report(project)               # it shows each bundle: after them
     return written, withdrawn
 
 

@@ -107,12 +107,43 @@ def test_report_page_matches_status(browser, built, cli, tmp_path_factory):
     skipped = page.locator("tr.skipped").count()
     assert skipped == sum(len(l["not_ready"]) for c in status["campaigns"].values()
                           for l in c["locales"].values())
+    # Every output folder's bundle: what it holds (read from the zip itself), unsigned.
+    import zipfile
+    bundles = page.locator("tr.bundle")
+    folders = list(Layout(built).out_dir.glob(f"{CAMPAIGN}/*/*/index.html"))
+    assert bundles.count() == len(folders) > 0
+    for i in range(bundles.count()):
+        row = bundles.nth(i)
+        zipped = report.parent / row.locator("a").get_attribute("href")
+        with zipfile.ZipFile(zipped) as zf:
+            held = [f for f in json.loads(zf.read("manifest.json"))["files"]
+                    if f["kind"] == "message"]
+        assert int(row.get_attribute("data-bundled")) == len(held)
+        assert row.get_attribute("data-signed") == "false" and "not signed" in row.inner_text()
+    # A bar of length and loudness per message of each locale's radio folder.
+    radio = [json.loads(p.read_text()) for p in
+             Layout(built).out_dir.glob(f"{CAMPAIGN}/*/radio/manifest.json")]
+    assert page.locator("tr.length").count() == sum(
+        1 for m in radio for f in m["files"] if f["kind"] == "message")
     shot = tmp_path_factory.mktemp("screenshots") / "report.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10000
     print(f"screenshot: {shot}")
     assert errors == [] and outside == []
     page.close()
+
+
+def test_the_report_shows_a_bundle_that_is_gone(project, cli):
+    """A render after a bundle was deleted (or withdrawn): the report says there is none,
+    and how to make it."""
+    assert cli("build", "--project", project, "--locale", "ru", "--jobs", "1").code == 0
+    layout = Layout(project)
+    layout.bundle(CAMPAIGN, "ru", "usb").unlink()
+    assert cli("render", "--project", project, "--locale", "ru").code == 0
+    report = layout.report_page.read_text(encoding="utf-8")
+    row = next(r for r in report.split("<tr ") if 'class="bundle" data-locale="ru" '
+               'data-profile="usb"' in r)
+    assert "no bundle (broadcast bundle makes it)" in row and 'data-bundled="0"' in row
 
 
 def test_a_count_is_written_in_the_right_number():
