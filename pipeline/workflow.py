@@ -9,13 +9,14 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from . import approvals
 from .audio.dsp import Audio
 from .audio.finish import encoder_id
 from .audio.profiles import Profile
 from .catalogs import ops
+from .content.sources import Campaign
 from .distribute import bundle, signing
 from .errors import PipelineError
 from .fsutil import Checked
@@ -29,7 +30,7 @@ from .render.prune import Pruned, prune_cache
 from .report import write_report
 
 __all__ = ["build", "Built", "bundle_all", "compile_all", "Compiled", "decide", "extract",
-           "Heard", "init", "listen", "Narrator", "profiles_of", "prune", "recording_scripts",
+           "Heard", "init", "listen", "memory", "Narrator", "profiles_of", "prune", "recording_scripts",
            "render", "Said", "say", "Scripts", "update", "withdraw_unapproved", "Written"]
 
 
@@ -48,15 +49,37 @@ def extract(project: Project, dry_run: bool = False) -> list[Written]:
             for c in project.campaigns]
 
 
-def init(project: Project, locale: str) -> list[Written]:
-    return [Written(project.layout.po(locale, c.name), ops.init(c, project.layout, locale))
+def init(project: Project, locale: str, compendia: Sequence[Path] = ()) -> list[Written]:
+    """Create the locale's catalog of every campaign that has none, each unit that the
+    translation memory knows suggested, fuzzy (:func:`memory`)."""
+    return [Written(project.layout.po(locale, c.name),
+                    ops.init(c, project.layout, locale, memory(project, c, locale, compendia)))
             for c in project.campaigns]
 
 
+def memory(project: Project, campaign: Campaign, locale: str,
+           compendia: Sequence[Path] = ()) -> ops.Memory:
+    """The translation memory for ``campaign`` in ``locale``: the same locale's catalogs
+    of every other campaign (read whole, whatever the command was narrowed to), then the
+    compendia (outside .po files), each named by where it comes from."""
+    from .catalogs.pofile import load_po
+    layout = project.layout
+    found: list[tuple[str, Any]] = []
+    for other in project.whole().campaigns:
+        path = layout.po(locale, other.name)
+        if other.name != campaign.name and path.exists():
+            found.append((project.rel(path), load_po(path, shared=True)))
+    for path in compendia:
+        found.append((path.name, load_po(path, shared=True)))
+    return found
+
+
 def update(project: Project, dry_run: bool = False, fuzzy_matching: bool = True,
-           keep_obsolete: bool = True) -> list[Written]:
+           keep_obsolete: bool = True, compendia: Sequence[Path] = ()) -> list[Written]:
     """Merge every existing catalog with the sources (the .pot first); the options are
-    msgmerge's --no-fuzzy-matching and pybabel's --ignore-obsolete, inverted."""
+    msgmerge's --no-fuzzy-matching and pybabel's --ignore-obsolete, inverted, and
+    msgmerge's --compendium (a unit nothing else matches is suggested, fuzzy, from the
+    same locale's other catalogs and the compendia)."""
     project.validate_catalogs()
     out = extract(project, dry_run=dry_run)
     for c in project.campaigns:
@@ -64,7 +87,8 @@ def update(project: Project, dry_run: bool = False, fuzzy_matching: bool = True,
             path = project.layout.po(locale, c.name)
             if path.exists():
                 out.append(Written(path, ops.update(c, project.layout, locale, dry_run,
-                                                    fuzzy_matching, keep_obsolete)))
+                                                    fuzzy_matching, keep_obsolete,
+                                                    memory(project, c, locale, compendia))))
     project.forget_catalogs()
     return out
 

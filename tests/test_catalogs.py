@@ -27,8 +27,8 @@ def msgfmt_check(path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def po_file(project: Path, locale: str) -> Path:
-    return project / "locales" / locale / "LC_MESSAGES" / "demo.po"
+def po_file(project: Path, locale: str, campaign: str = "demo") -> Path:
+    return project / "locales" / locale / "LC_MESSAGES" / f"{campaign}.po"
 
 
 def test_extract_writes_units_with_context_comments_references_and_flags(project, cli):
@@ -439,3 +439,71 @@ def test_the_whole_of_a_project_narrowed_to_locales_is_not_read_again(project):
         open_project(project).readiness(campaign, "uk")[0]
     one = open_project(project, campaign=campaign.name, locales=["ru"])
     assert one.whole().campaigns is not one.campaigns
+
+
+def test_a_new_campaign_gets_shared_units_as_fuzzy_suggestions(project, cli):
+    """A second campaign repeats a paragraph of 'demo' and nearly repeats another: in
+    every locale its catalog offers their translations, fuzzy, with their origin in a
+    comment, never ready; the message is not rendered until a translator confirms it,
+    and a second update changes no byte."""
+    (project / "messages" / "later.yaml").write_text(
+        "campaign: later\ntitle: A later campaign\nmessages:\n"
+        "  - id: again\n    title: Again\n    text: |\n"
+        "      They want you to return home alive.\n\n"
+        "      Many people think of you every single day.\n", encoding="utf-8")
+    assert cli("extract", "--project", project).code == 0
+    for locale in ("ko_KP", "ru", "uk"):
+        assert cli("init", locale, "--project", project).code == 0
+        demo = {e.msgid: e.msgstr for e in polib.pofile(str(po_file(project, locale)))}
+        later = polib.pofile(str(po_file(project, locale, "later")))
+        same = next(e for e in later if e.msgid == "They want you to return home alive.")
+        assert same.msgstr == demo[same.msgid] and same.fuzzy
+        assert same.tcomment == f"suggested from locales/{locale}/LC_MESSAGES/demo.po"
+        near = next(e for e in later if e.msgid.startswith("Many people"))
+        assert near.fuzzy and near.msgstr == demo["Many people think of you every day."]
+        assert near.previous_msgid == "Many people think of you every day."
+        title = next(e for e in later if e.msgctxt == "again|title")
+        assert title.msgstr == "" and not title.fuzzy      # nothing like it: untranslated
+        msgfmt_check(po_file(project, locale, "later"))
+    before = snapshot(project / "locales")
+    assert cli("update", "--project", project).code == 0
+    assert snapshot(project / "locales") == before
+    # Fuzzy is not ready: until a translator confirms, 'again' is not rendered.
+    path = po_file(project, "ru", "later")
+    po = polib.pofile(str(path))
+    for e in po:
+        if e.msgctxt == "again|title":
+            e.msgstr = "Снова"
+    po.save(str(path))
+    assert cli("compile", "--project", project).code == 0
+    render = cli("render", "--project", project, "--campaign", "later", "--locale", "ru",
+                 "--profile", "radio")
+    assert "skipped later/ru/again" in render.out and "fuzzy" in render.out
+    po = polib.pofile(str(path))
+    for e in po:
+        e.flags = [f for f in e.flags if f != "fuzzy"]
+    po.save(str(path))
+    assert cli("compile", "--project", project).code == 0
+    render = cli("render", "--project", project, "--campaign", "later", "--locale", "ru",
+                 "--profile", "radio")
+    assert render.code == 0 and "skipped later/ru/again" not in render.out, render
+
+
+def test_an_outside_compendium_suggests_too(project, cli, tmp_path):
+    compendium = tmp_path / "memory.po"
+    po = polib.POFile()
+    po.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Language": "ru"}
+    po.append(polib.POEntry(msgid="Listen when it is safe to do so.",
+                            msgstr="Слушайте, когда это безопасно."))
+    po.save(str(compendium))
+    path = po_file(project, "ru")
+    catalog = polib.pofile(str(path))
+    entry = next(e for e in catalog if e.msgid == "Listen when it is safe to do so.")
+    entry.msgstr = ""
+    catalog.save(str(path))
+    assert cli("update", "--project", project, "--compendium", compendium).code == 0
+    entry = next(e for e in polib.pofile(str(path))
+                 if e.msgid == "Listen when it is safe to do so.")
+    assert entry.msgstr == "Слушайте, когда это безопасно." and entry.fuzzy
+    assert entry.tcomment == "suggested from memory.po"
+    assert cli("update", "--project", project, "--compendium", tmp_path / "none.po").code == 2

@@ -9,6 +9,7 @@ changes no byte.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from ..layout import Layout
 from .pofile import load_po, msgstr_line, now_header, write_catalog
 
 __all__ = ["build_pot", "compile_po", "extract", "FUZZY_OTHER_CONTEXT", "FUZZY_SAME_CONTEXT",
-           "init", "merge", "new_po", "Problem", "statistics", "Statistics", "update"]
+           "init", "Memory", "merge", "new_po", "Problem", "statistics", "Statistics", "update"]
 
 FUZZY_SAME_CONTEXT = 0.5        # similarity needed to carry a translation as fuzzy
 FUZZY_OTHER_CONTEXT = 0.85      # ... from a unit of another message (a renamed id)
@@ -89,8 +90,9 @@ def new_po(pot: polib.POFile, locale: str, campaign: Campaign) -> polib.POFile:
     return po
 
 
-def init(campaign: Campaign, layout: Layout, locale: str) -> bool:
-    """Create the locale's .po from the campaign's units. False if it already exists."""
+def init(campaign: Campaign, layout: Layout, locale: str, memory: Memory = ()) -> bool:
+    """Create the locale's .po from the campaign's units, with fuzzy suggestions from the
+    translation ``memory`` (see :func:`merge`). False if it already exists."""
     parse_locale(locale)
     path = layout.po(locale, campaign.name)
     if path.exists():
@@ -101,6 +103,8 @@ def init(campaign: Campaign, layout: Layout, locale: str) -> bool:
     pot.metadata["POT-Creation-Date"] = (load_po(pot_file).metadata.get("POT-Creation-Date")
                                          if pot_file.exists() else stamp)
     po = new_po(pot, locale, campaign)
+    if memory:
+        po = merge(po, pot, memory=memory)
     po.metadata["PO-Revision-Date"] = stamp
     write_catalog(path, po, stamp_header=None)
     return True
@@ -108,8 +112,11 @@ def init(campaign: Campaign, layout: Layout, locale: str) -> bool:
 
 # --- update (msgmerge semantics) ------------------------------------------------------------
 
+Memory = Sequence[tuple[str, polib.POFile]]     # (where it comes from, a catalog)
+
+
 def merge(old: polib.POFile, pot: polib.POFile, fuzzy_matching: bool = True,
-          keep_obsolete: bool = True) -> polib.POFile:
+          keep_obsolete: bool = True, memory: Memory = ()) -> polib.POFile:
     """Merge a translator's catalog with a new template, never losing a translation.
 
     Exact (context, source) matches keep their translation and state. A changed source
@@ -118,6 +125,12 @@ def merge(old: polib.POFile, pot: polib.POFile, fuzzy_matching: bool = True,
     ``--no-fuzzy-matching``: it stays untranslated). What matches nothing becomes obsolete
     (``#~``), or, with ``keep_obsolete=False`` (pybabel's ``--ignore-obsolete``), is
     dropped.
+
+    A unit that nothing in ``old`` matches takes, from the translation ``memory`` (the
+    same locale's other catalogs, a compendium), the confirmed translation of the same
+    source, or else of the most similar one, as a *fuzzy* suggestion with its origin in a
+    translator comment (as ``msgmerge --compendium``, but never as a ready translation):
+    a translator confirms it, and until then the gate keeps it out.
     """
     new = polib.POFile()
     new.header = old.header
@@ -129,6 +142,7 @@ def merge(old: polib.POFile, pot: polib.POFile, fuzzy_matching: bool = True,
         by_key.setdefault((e.msgctxt, e.msgid), e)
     used: set[int] = set()
     pending: list[tuple[polib.POEntry, polib.POEntry]] = []
+    unfilled: list[tuple[polib.POEntry, polib.POEntry]] = []     # kept, but untranslated
     for t in pot:
         entry = polib.POEntry(msgctxt=t.msgctxt, msgid=t.msgid, msgstr="", comment=t.comment,
                               occurrences=list(t.occurrences), flags=list(t.flags))
@@ -141,12 +155,19 @@ def merge(old: polib.POFile, pot: polib.POFile, fuzzy_matching: bool = True,
                 entry.flags.append("fuzzy")
                 entry.previous_msgid = src.previous_msgid
                 entry.previous_msgctxt = src.previous_msgctxt
+            elif not _translated(src):
+                unfilled.append((t, entry))
         else:
             pending.append((t, entry))
         new.append(entry)
+    remembered = [(origin, e) for origin, po in memory for e in po
+                  if not e.obsolete and not e.fuzzy and e.msgstr]
+    for t, entry in unfilled if fuzzy_matching else []:
+        _suggest(t, entry, remembered)
     for t, entry in pending if fuzzy_matching else []:
         src = _closest(t, [e for e in old if id(e) not in used and e.msgstr])
         if src is None:
+            _suggest(t, entry, remembered)
             continue
         used.add(id(src))
         entry.msgstr = src.msgstr
@@ -165,6 +186,26 @@ def merge(old: polib.POFile, pot: polib.POFile, fuzzy_matching: bool = True,
                              previous_msgid=e.previous_msgid, previous_msgctxt=e.previous_msgctxt)
         new.append(gone)
     return new
+
+
+def _suggest(target: polib.POEntry, entry: polib.POEntry,
+             remembered: list[tuple[str, polib.POEntry]]) -> None:
+    """Fill ``entry`` from the memory: the same source first, else the closest; fuzzy."""
+    title = (target.msgctxt or "").endswith("|title")
+    same = [(o, e) for o, e in remembered if e.msgid == target.msgid
+            and (e.msgctxt or "").endswith("|title") == title]
+    if same:
+        origin, src = same[0]
+    else:
+        near = _closest(target, [e for _, e in remembered])
+        if near is None:
+            return
+        origin = next(o for o, e in remembered if e is near)
+        src = near
+        entry.previous_msgid = src.msgid
+    entry.msgstr = src.msgstr
+    entry.flags.append("fuzzy")
+    entry.tcomment = f"suggested from {origin}"
 
 
 def _translated(entry: polib.POEntry) -> bool:
@@ -186,7 +227,8 @@ def _closest(target: polib.POEntry, candidates: list[polib.POEntry]) -> polib.PO
 
 
 def update(campaign: Campaign, layout: Layout, locale: str, dry_run: bool = False,
-           fuzzy_matching: bool = True, keep_obsolete: bool = True) -> bool:
+           fuzzy_matching: bool = True, keep_obsolete: bool = True,
+           memory: Memory = ()) -> bool:
     """Merge the locale's .po with the campaign's current units (see :func:`merge`). True
     if it changed."""
     path = layout.po(locale, campaign.name)
@@ -199,7 +241,7 @@ def update(campaign: Campaign, layout: Layout, locale: str, dry_run: bool = Fals
         pot.metadata["POT-Creation-Date"] = load_po(pot_file).metadata.get(
             "POT-Creation-Date", "")
     # A translator's tool may save the file while this runs: write only over what was read.
-    return write_catalog(path, merge(old, pot, fuzzy_matching, keep_obsolete),
+    return write_catalog(path, merge(old, pot, fuzzy_matching, keep_obsolete, memory),
                          dry_run=dry_run, stamp_header=None, read_as=old.source_bytes)
 
 

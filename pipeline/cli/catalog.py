@@ -23,7 +23,8 @@ def cmd_extract(project: Project, args, con: Console) -> int:
 def cmd_init(project: Project, args, con: Console) -> int:
     from ..content.locales import parse_locale
     parse_locale(args.new_locale, "broadcast init")
-    con.wrote(project, workflow.init(project, args.new_locale), "created",
+    con.wrote(project, workflow.init(project, args.new_locale,
+                                     [Path(p) for p in args.compendium]), "created",
               "exists, left as it is:")
     return 0
 
@@ -31,7 +32,8 @@ def cmd_init(project: Project, args, con: Console) -> int:
 def cmd_update(project: Project, args, con: Console) -> int:
     written = workflow.update(project, dry_run=args.check,
                               fuzzy_matching=not args.no_fuzzy_matching,
-                              keep_obsolete=not args.ignore_obsolete)
+                              keep_obsolete=not args.ignore_obsolete,
+                              compendia=[Path(p) for p in args.compendium])
     if not args.check:
         con.wrote(project, [w for w in written if w.path.suffix == ".po"], "updated", "unchanged")
         return 0

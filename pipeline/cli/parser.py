@@ -63,10 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("extract", cmd_extract, "write locales/<campaign>.pot from messages/<campaign>.yaml",
         campaign)
-    p = add("init", cmd_init, "create the catalogs of a new locale", campaign)
+    compendium = argparse.ArgumentParser(add_help=False)
+    compendium.add_argument("--compendium", metavar="FILE.po", action="append", default=[],
+                            help="an outside translation memory: a unit it knows is "
+                                 "suggested from it, fuzzy (repeatable)")
+    p = add("init", cmd_init, "create the catalogs of a new locale (or of a new campaign "
+            "in a locale)", campaign, compendium)
     p.add_argument("new_locale", metavar="LOCALE", help="e.g. ko_KP, ru, uk")
     p = add("update", cmd_update, "merge catalogs with the current sources (msgmerge "
-            "semantics)", campaign, locale)
+            "semantics)", campaign, locale, compendium)
     p.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 if any catalog is out of date")
     p.add_argument("--no-fuzzy-matching", action="store_true",
