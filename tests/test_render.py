@@ -671,3 +671,21 @@ def test_a_progress_label_keeps_its_width_and_its_words(text):
     assert text.startswith(kept)
     if len(text) > LABEL_WIDTH and " " in text:
         assert text[len(kept)] in " /"               # cut between words
+
+
+def test_build_json_and_quiet_for_scripts(project, proc):
+    """--json: one JSON document on stdout, nothing else (no progress either); its
+    folders and bundles are what was written. --quiet: nothing on stdout."""
+    result = proc("build", "--project", project, "--locale", "ru", "--json", "--jobs", "1")
+    assert result.code == 0, result.err
+    summary = json.loads(result.out)
+    assert summary["exit_code"] == 0 and summary["errors"] == []
+    for folder in summary["folders"]:
+        manifest = json.loads((project / folder["folder"] / "manifest.json").read_text())
+        assert folder["files"] == len(manifest["files"])
+    assert {b["path"] for b in summary["bundles"]} == {
+        f"audio_out/bundles/{CAMPAIGN}-ru-{p}.zip" for p in PROFILES}
+    assert all((project / b["path"]).exists() and not b["signed"] for b in summary["bundles"])
+    assert "render: " not in result.err
+    quiet = proc("build", "--project", project, "--locale", "ru", "--quiet", "--jobs", "1")
+    assert quiet.code == 0 and quiet.out == "", quiet

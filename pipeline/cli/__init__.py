@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     forget_parsed()                     # a command parses each catalog once, for itself
-    con = Console()
+    # build --json and --quiet say only what they say (the JSON; warnings and errors).
+    con = Console(quiet=args.command == "build" and (args.quiet or args.json))
     try:
         if args.func in FILE_COMMANDS:
             return args.func(args, con)

@@ -34,11 +34,18 @@ class Console:
     rebuild with nothing changed prints it again from the build stamp
     (:mod:`pipeline.stamp`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, quiet: bool = False) -> None:
         self.replay: list[tuple[str, str]] = []
+        self.quiet = quiet              # results and progress unsaid: warnings and errors only
 
     def out(self, text: str = "") -> None:
-        print(text, flush=True)
+        if not self.quiet:
+            print(text, flush=True)
+
+    def data(self, value: object) -> None:
+        """A result for scripts, as JSON, said however quiet."""
+        import json
+        print(json.dumps(value, ensure_ascii=False, indent=2), flush=True)
 
     def err(self, text: str) -> None:
         """One line per problem, each named as broadcast's (several for a compiler-like
@@ -67,6 +74,8 @@ class Console:
         state: dict = {}
 
         def step(done: int, total: int, what: str) -> None:
+            if self.quiet:
+                return
             if sys.stderr.isatty():
                 from tqdm import tqdm
                 bar = state.get("bar")

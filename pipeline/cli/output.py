@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -115,11 +116,14 @@ def cmd_render(project: Project, args, con: Console) -> int:
 
 def cmd_build(project: Project, args, con: Console) -> int:
     stamp.forget(str(project.root))     # whatever happens now, the last build's stamp is old
+    started = time.perf_counter()
     built = workflow.build(project, _BuildNarrator(con, project), args.profile, args.workers,
                            args.scheduler, args.strict, _secret(args))
     _print_bundles(con, project, built.bundles)
     _print_fallbacks(con, project)
     code = _exit_code(built.report)
+    if args.json:
+        con.data(_summary(project, built, code, time.perf_counter() - started))
     # Asked as the stamp reads a command line (None for one it would not answer: --sign).
     asked = stamp.request(args.argv)
     # Not with a fallback voice: the stamp does not see a voice being installed, and the
@@ -127,6 +131,29 @@ def cmd_build(project: Project, args, con: Console) -> int:
     if code == 0 and asked is not None and not project.fallbacks:
         stamp.record(str(project.root), asked[1], con.replay)
     return code
+
+
+def _summary(project: Project, built: workflow.Built, code: int, seconds: float) -> dict:
+    """What build --json says: what was rendered, skipped and why, bundles, signatures,
+    voices that fell back, timings."""
+    report = built.report
+    return {
+        "exit_code": code,
+        "folders": [{"campaign": f.campaign, "locale": f.locale, "profile": f.profile,
+                     "folder": project.rel(f.folder), "files": f.files,
+                     "minutes": round(f.seconds / 60, 2), "kept_as_it_was": f.kept,
+                     "skipped": f.skipped, "programs_skipped": f.programs_skipped,
+                     "warnings": f.warnings} for f in report.folders],
+        "errors": report.errors,
+        "withdrawn": [{"folder": project.rel(w.folder), "messages": w.ids,
+                       "bundles_removed": [project.rel(b) for b in w.bundles_removed]}
+                      for w in report.withdrawn],
+        "bundles": [{"path": project.rel(w.path), "changed": w.changed, "signed": w.signed}
+                    for w in built.bundles],
+        "fallbacks": {locale: str(f) for locale, f in project.fallbacks.items()},
+        "syntheses": report.syntheses, "encodings": report.encodings,
+        "seconds": round(seconds, 2),
+    }
 
 
 def _secret(args) -> "SecretKey | None":

@@ -93,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a program longer than its max_seconds is an error")
         if name == "build":
             p.add_argument("--sign", metavar="KEY", help="sign the bundles with this secret key")
+            p.add_argument("--json", action="store_true",
+                           help="print only a summary for scripts, as JSON: what was "
+                                "rendered, skipped and why, bundles, signatures, timings")
+            p.add_argument("--quiet", action="store_true",
+                           help="print only warnings and errors")
     p = add("bundle", cmd_bundle, "pack each output folder into a deterministic zip",
             campaign, locale, profile)
     p.add_argument("--sign", metavar="KEY", help="write a minisign signature beside each zip")
