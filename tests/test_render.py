@@ -689,3 +689,32 @@ def test_build_json_and_quiet_for_scripts(project, proc):
     assert "render: " not in result.err
     quiet = proc("build", "--project", project, "--locale", "ru", "--quiet", "--jobs", "1")
     assert quiet.code == 0 and quiet.out == "", quiet
+
+
+def test_loudness_is_reported_as_ffmpegs_ebur128_reports_it(project, cli):
+    """Per message file: maximum momentary and short-term loudness within 0.15 of ffmpeg's
+    ebur128 filter, and the loudness range within 1 LU (ffmpeg's own LRA histogram and
+    libebur128's differ by that much on files this short)."""
+    assert cli("render", "--project", project, "--locale", "ru", "--profile", "radio",
+               "--profile", "usb").code == 0
+    for profile in ("radio", "usb"):
+        folder = out(project, "ru", profile)
+        manifest = json.loads((folder / "manifest.json").read_text())
+        for entry in manifest["files"]:
+            if entry["kind"] != "message":
+                assert "loudness_range_lu" not in entry         # a program: its blocks only
+                continue
+            log = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostats", "-i",
+                                  str(folder / entry["file"]), "-af",
+                                  "ebur128=peak=true:framelog=info", "-f", "null", "-"],
+                                 capture_output=True, text=True).stderr
+            frames = re.findall(r"t:\s*([\d.]+)\s+TARGET.*?M:\s*(-?[\d.]+)\s+S:\s*(-?[\d.]+)",
+                                log)
+            momentary = max(float(m) for t, m, s in frames if float(t) >= 0.4 - 1e-6)
+            short = max(float(s) for t, m, s in frames if float(t) >= 3.0 - 1e-6)
+            lra = float(re.findall(r"LRA:\s+(-?[\d.]+) LU", log)[-1])
+            assert abs(entry["max_momentary_lufs"] - momentary) <= 0.15, (entry, momentary)
+            assert abs(entry["max_short_term_lufs"] - short) <= 0.15, (entry, short)
+            assert abs(entry["loudness_range_lu"] - lra) <= 1.0, (entry, lra)
+    page = (out(project, "ru", "radio") / "index.html").read_text(encoding="utf-8")
+    assert " · LRA " in page and "max. short-term" in page

@@ -276,6 +276,12 @@ class Measured:
     # Its length in samples, as decoded (an MP3's decides where the next file of a
     # program starts).
     samples: int | None = field(default=None, compare=False)
+    # As broadcasters read a file (EBU Tech 3342, 3341): loudness range in LU, maximum
+    # momentary and short-term loudness in LUFS; measured for a message file (a program
+    # made of its files' blocks has none).
+    lra: float | None = None
+    max_momentary: float | None = None
+    max_short_term: float | None = None
 
     def to_json(self) -> dict:
         """As JSON values (the blocks in base64)."""
@@ -292,9 +298,16 @@ class Measured:
                       else base64.b64decode(blocks, validate=True)})
 
 
+def _ranges(audio: Audio) -> dict:
+    lra, momentary, short = meter.range_stats(audio.samples, audio.rate)
+    return {key: round(value, 2) if np.isfinite(value) else None
+            for key, value in (("lra", lra), ("max_momentary", momentary),
+                               ("max_short_term", short))}
+
+
 def measure(audio: Audio) -> Measured:
     return Measured(round(audio.duration, 3), round(loudness(audio), 2),
-                    round(true_peak(audio), 2), samples=len(audio.samples))
+                    round(true_peak(audio), 2), samples=len(audio.samples), **_ranges(audio))
 
 
 def measure_blocks(audio: Audio) -> Measured:
@@ -306,7 +319,7 @@ def measure_blocks(audio: Audio) -> Measured:
                     round(true_peak(audio), 2),
                     energies.astype("<f8").tobytes()
                     if meter.ends_in_silence(audio.samples, audio.rate) else None,
-                    len(audio.samples))
+                    len(audio.samples), **_ranges(audio))
 
 
 def prepare(audio: Audio, profile: Profile) -> Audio:

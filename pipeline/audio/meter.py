@@ -25,7 +25,7 @@ import pyebur128
 
 __all__ = ["ABSOLUTE_GATE", "block_energies", "BLOCK_HOPS", "candidate_windows",
            "ends_in_silence", "gated_loudness", "hop", "loudness", "OVERSAMPLE",
-           "oversampled_peaks", "REACH", "RELATIVE_GATE", "runs", "StreamLoudness",
+           "oversampled_peaks", "range_stats", "REACH", "RELATIVE_GATE", "runs", "StreamLoudness",
            "true_peak", "TRUE_PEAK_REACH_DB"]
 
 TRUE_PEAK_REACH_DB = 6.0        # how far over its neighbour samples an inter-sample peak may go
@@ -171,6 +171,28 @@ def true_peak(samples: np.ndarray) -> float:
         return float("-inf")
     peaks = oversampled_peaks(x, top)
     return float(20 * np.log10(peaks.max() if peaks is not None else top))
+
+
+def range_stats(samples: np.ndarray, rate: int) -> tuple[float, float, float]:
+    """(loudness range in LU, maximum momentary and maximum short-term loudness in LUFS),
+    as EBU Tech 3342 and 3341 define them and ffmpeg's ebur128 reports them: libebur128
+    fed in 100 ms steps, read after each. -inf where the audio is too short or silent."""
+    modes = (pyebur128.MeasurementMode.MODE_M | pyebur128.MeasurementMode.MODE_S
+             | pyebur128.MeasurementMode.MODE_LRA)
+    state = pyebur128.R128State(1, rate, modes)
+    step = hop(rate)
+    dtype = np.int16 if samples.dtype == np.int16 else np.float32
+    x = np.ascontiguousarray(samples, dtype=dtype)
+    momentary = short = float("-inf")
+    for start in range(0, len(x) - step + 1, step):
+        state.add_frames(x[start:start + step], step)
+        steps = start // step + 1
+        if steps >= BLOCK_HOPS:
+            momentary = max(momentary, float(pyebur128.get_loudness_momentary(state)))
+        if steps >= 30:                 # a short-term window is 3 s
+            short = max(short, float(pyebur128.get_loudness_shortterm(state)))
+    lra = float(pyebur128.get_loudness_range(state))
+    return (lra if np.isfinite(lra) else float("-inf")), momentary, short
 
 
 class StreamLoudness:

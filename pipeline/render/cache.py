@@ -31,7 +31,7 @@ from .plan import MessageJob
 __all__ = ["PROCESSING_VERSION", "Rendered", "blocks_path", "cache_key", "cached",
            "cached_blocks", "hit", "master_path", "message_key"]
 
-PROCESSING_VERSION = "4"        # bump when audio processing changes its output
+PROCESSING_VERSION = "5"        # bump when audio processing or what it measures changes
 
 
 @dataclass(frozen=True)

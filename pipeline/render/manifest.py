@@ -41,9 +41,17 @@ class ManifestFile:
     # When a native reviewer approved it, where the locale requires review. Not who: a
     # reviewer's name stays in the project (status, report), never in what leaves it.
     approved: str = ""
+    # As broadcasters read a file (ffmpeg's ebur128): loudness range (LU), maximum
+    # momentary and short-term loudness (LUFS); a message file's only.
+    loudness_range_lu: float | None = None
+    max_momentary_lufs: float | None = None
+    max_short_term_lufs: float | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)
+        for key in ("loudness_range_lu", "max_momentary_lufs", "max_short_term_lufs"):
+            if data[key] is None:
+                del data[key]
         if not self.approved:
             del data["approved"]
         if not self.source_text:
@@ -153,7 +161,9 @@ def _file(entry: Any, index: int) -> ManifestFile:
         else "",
         cer=_number(obj, "cer", what) if "cer" in obj else None,
         spoken=obj["spoken"] if isinstance(obj.get("spoken"), str) else "",
-        approved=obj["approved"] if isinstance(obj.get("approved"), str) else "")
+        approved=obj["approved"] if isinstance(obj.get("approved"), str) else "",
+        **{key: _number(obj, key, what) for key in ("loudness_range_lu", "max_momentary_lufs",
+                                                    "max_short_term_lufs") if key in obj})
 
 
 def _skips(value: Any, what: str) -> list[Skip]:

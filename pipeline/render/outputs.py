@@ -252,4 +252,6 @@ def _entry(name, kind, ident, title, text, rendered, made_by, source_text) -> Ma
     m = rendered.measured
     return ManifestFile(name, kind, ident, title, text, m.duration, m.lufs, m.true_peak,
                         rendered.sha256, rendered.size, made_by, source_text,
-                        None if rendered.cer is None else round(rendered.cer, 3))
+                        None if rendered.cer is None else round(rendered.cer, 3),
+                        loudness_range_lu=m.lra, max_momentary_lufs=m.max_momentary,
+                        max_short_term_lufs=m.max_short_term)

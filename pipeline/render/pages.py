@@ -82,6 +82,10 @@ def index_html(manifest: Manifest) -> str:
             f'<h3><span class="num">{n:02d}</span>{escape(entry.title)}</h3>'
             f'<div class="meta">{escape(entry.file)} · {entry.duration:.1f} s · '
             f'{entry.loudness_lufs:.1f} LUFS · true peak {entry.true_peak_dbtp:.1f} dBTP'
+            + (f" · LRA {entry.loudness_range_lu:.1f} LU"
+               if entry.loudness_range_lu is not None else "")
+            + (f" · max. short-term {entry.max_short_term_lufs:.1f} LUFS"
+               if entry.max_short_term_lufs is not None else "") + ''
             + (f' · <span class="cer">speech CER {entry.cer:.2f}</span>'
                if entry.cer is not None else "") + _voice(entry.made_by)
             + (f' · <span class="approved">approved by a native reviewer '
