@@ -23,6 +23,8 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -42,7 +44,7 @@ from .render.plan import plan
 from .values import counted
 from .voice import asr
 
-__all__ = ["app", "refresh", "ReviewItem", "review_items", "waveform"]
+__all__ = ["app", "refresh", "ReviewItem", "review_items", "serving", "waveform"]
 
 PEAKS = 160                     # waveform bars per message
 
@@ -330,3 +332,31 @@ def app(root: Path, reviewer: str, origin: str, profile: str = "radio",
                              Route("/decide", decide, methods=["POST"])],
                      middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=[host])])
 
+
+@contextmanager
+def serving(root: Path, reviewer: str, profile: str = "radio",
+            locales: list[str] | None = None, host: str = "127.0.0.1") -> Iterator[str]:
+    """The review of the project at ``root``, served on a free port of ``host`` in a
+    thread for the length of the block (scripts and tests); yields its origin."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    with socket.socket() as s:
+        s.bind((host, 0))
+        port = s.getsockname()[1]
+    origin = f"http://{host}:{port}"
+    server = uvicorn.Server(uvicorn.Config(app(root, reviewer, origin, profile, locales),
+                                           host=host, port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise PipelineError(f"the review server did not start on {origin}")
+        time.sleep(0.05)
+    try:
+        yield origin
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -52,8 +52,8 @@ ENGINES = {
 PROJECT_FILES = ("broadcast.toml", "messages", "locales", "assets")
 
 
-def scratch_project(engine: str, locale: str, where: Path) -> Path:
-    root = where / f"{engine}-{locale}"
+def copy_example(root: Path) -> Path:
+    """The example's sources, catalogs and config in ``root`` (no outputs)."""
     for name in PROJECT_FILES:
         src = ROOT / name
         if src.is_dir():
@@ -61,6 +61,11 @@ def scratch_project(engine: str, locale: str, where: Path) -> Path:
         elif src.is_file():
             root.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, root / name)
+    return root
+
+
+def scratch_project(engine: str, locale: str, where: Path) -> Path:
+    root = copy_example(where / f"{engine}-{locale}")
     voice, options = ENGINES[engine][locale]
     config = (f'locales = ["{locale}"]\n[render]\nprofiles = ["radio"]\nspeech_check = true\n'
               f'[voices.{locale}]\nengine = "{engine}"\n{voice}\nrecordings = "ignore"\n')
@@ -151,14 +156,7 @@ PLAIN = ('[profiles.shortwave-plain]\nbase = "shortwave"\nprocessing = false\n'
 
 def channel_project(where: Path, locales: list[str]) -> Path:
     """The example with its own voices, in every profile the channels carry."""
-    root = where / "channel"
-    for name in PROJECT_FILES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, root / name)
-        elif src.is_file():
-            root.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, root / name)
+    root = copy_example(where / "channel")
     config = (root / "broadcast.toml").read_text(encoding="utf-8")
     profiles = sorted({p for carried in CARRIED.values() for p in carried})
     config = re.sub(r"(?m)^locales = .*$", "locales = " + json.dumps(locales), config,

@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.serve import app  # noqa: E402
+from pipeline.serve import serving  # noqa: E402
 
 
 def main() -> int:
@@ -33,7 +31,6 @@ def main() -> int:
     ap.add_argument("--locale", default="ko_KP")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "review.png")
     args = ap.parse_args()
-    import uvicorn
     from playwright.sync_api import sync_playwright
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
@@ -45,36 +42,22 @@ def main() -> int:
         toml = project / "broadcast.toml"
         toml.write_text(toml.read_text(encoding="utf-8").replace(
             "[render]\n", "[render]\nspeech_check = true\n", 1), encoding="utf-8")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        origin = f"http://127.0.0.1:{port}"
-        server = uvicorn.Server(uvicorn.Config(
-            app(project, "Reviewer", origin, "radio", [args.locale]),
-            host="127.0.0.1", port=port, log_level="error"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=chromium,
-                                            args=["--no-sandbox", "--disable-gpu",
-                                                  "--autoplay-policy=no-user-gesture-required"])
-                page = browser.new_page(viewport={"width": 900, "height": 760})
-                page.goto(origin + "/")
-                page.keyboard.press("j")
-                page.keyboard.press(" ")
-                second = page.locator("li.item").nth(1)
-                second.locator(".words span").first.wait_for(timeout=60_000)
-                time.sleep(2.5)
-                page.keyboard.press(" ")
-                args.out.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(args.out))
-                browser.close()
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+        with serving(project, "Reviewer", "radio", [args.locale]) as origin, \
+                sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium,
+                                        args=["--no-sandbox", "--disable-gpu",
+                                              "--autoplay-policy=no-user-gesture-required"])
+            page = browser.new_page(viewport={"width": 900, "height": 760})
+            page.goto(origin + "/")
+            page.keyboard.press("j")
+            page.keyboard.press(" ")
+            second = page.locator("li.item").nth(1)
+            second.locator(".words span").first.wait_for(timeout=60_000)
+            time.sleep(2.5)
+            page.keyboard.press(" ")
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(args.out))
+            browser.close()
     print(f"wrote {args.out}")
     return 0
 

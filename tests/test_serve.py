@@ -153,43 +153,25 @@ def _in_chromium(project, locales: list[str]):
     """The review of ``locales`` served on a free port and open in Debian's Chromium;
     on leaving, no script failed and no request left this server."""
     import shutil
-    import socket
-    import threading
-    import time
 
-    import uvicorn
     sync = pytest.importorskip("playwright.sync_api")
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.skip("Debian's chromium is installed by scripts/test.sh")
-    from pipeline.serve import app
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    origin = f"http://127.0.0.1:{port}"
-    server = uvicorn.Server(uvicorn.Config(app(project, "Olena", origin, "radio", locales),
-                                           host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        with sync.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium,
-                                        args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_page()
-            errors: list[str] = []
-            outside: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("request", lambda r: outside.append(r.url)
-                    if not r.url.startswith(origin) else None)
-            page.goto(origin + "/")
-            yield page, origin
-            browser.close()
-        assert not errors and not outside, (errors, outside)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    from pipeline.serve import serving
+    with serving(project, "Olena", "radio", locales) as origin, sync.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium,
+                                    args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        errors: list[str] = []
+        outside: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: outside.append(r.url)
+                if not r.url.startswith(origin) else None)
+        page.goto(origin + "/")
+        yield page, origin
+        browser.close()
+    assert not errors and not outside, (errors, outside)
 
 
 def _settled(page, n: int, start: str) -> str:
