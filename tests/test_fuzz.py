@@ -50,7 +50,11 @@ def assert_clean(code: int, err: str, allowed=(0, 2)) -> None:
     assert "internal error" not in err and "Traceback" not in err, err
     if code:
         lines = err.strip().split("\n")
-        assert 1 <= len(lines) <= 3, err
+        # A few lines (a warning or two before the error), or one per mistake of the
+        # sources, each named as broadcast's and placed in a file.
+        assert len(lines) >= 1, err
+        assert len(lines) <= 3 or all(line.startswith("broadcast: ") and ".yaml:" in line
+                                      for line in lines), err
 
 
 def check_command(root: Path, command: str, writes: bool) -> None:
