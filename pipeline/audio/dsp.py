@@ -298,8 +298,9 @@ class Measured:
                       else base64.b64decode(blocks, validate=True)})
 
 
-def _ranges(audio: Audio) -> dict:
-    lra, momentary, short = meter.range_stats(audio.samples, audio.rate)
+def _ranges(energies: np.ndarray) -> dict:
+    """What broadcasters read beside the integrated loudness (:func:`meter.range_stats`)."""
+    lra, momentary, short = meter.range_stats(energies)
     return {key: round(value, 2) if np.isfinite(value) else None
             for key, value in (("lra", lra), ("max_momentary", momentary),
                                ("max_short_term", short))}
@@ -307,7 +308,8 @@ def _ranges(audio: Audio) -> dict:
 
 def measure(audio: Audio) -> Measured:
     return Measured(round(audio.duration, 3), round(loudness(audio), 2),
-                    round(true_peak(audio), 2), samples=len(audio.samples), **_ranges(audio))
+                    round(true_peak(audio), 2), samples=len(audio.samples),
+                    **_ranges(meter.block_energies(audio.samples, audio.rate)))
 
 
 def measure_blocks(audio: Audio) -> Measured:
@@ -319,7 +321,7 @@ def measure_blocks(audio: Audio) -> Measured:
                     round(true_peak(audio), 2),
                     energies.astype("<f8").tobytes()
                     if meter.ends_in_silence(audio.samples, audio.rate) else None,
-                    len(audio.samples), **_ranges(audio))
+                    len(audio.samples), **_ranges(energies))
 
 
 def prepare(audio: Audio, profile: Profile) -> Audio:

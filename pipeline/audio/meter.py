@@ -24,9 +24,9 @@ import numpy as np
 import pyebur128
 
 __all__ = ["ABSOLUTE_GATE", "block_energies", "BLOCK_HOPS", "candidate_windows",
-           "ends_in_silence", "gated_loudness", "hop", "loudness", "OVERSAMPLE",
-           "oversampled_peaks", "range_stats", "REACH", "RELATIVE_GATE", "runs", "StreamLoudness",
-           "true_peak", "TRUE_PEAK_REACH_DB"]
+           "ends_in_silence", "gated_loudness", "hop", "loudness", "LRA_RELATIVE_GATE_LU",
+           "OVERSAMPLE", "oversampled_peaks", "range_stats", "REACH", "RELATIVE_GATE", "runs",
+           "SHORT_TERM_HOPS", "StreamLoudness", "true_peak", "TRUE_PEAK_REACH_DB"]
 
 TRUE_PEAK_REACH_DB = 6.0        # how far over its neighbour samples an inter-sample peak may go
 OVERSAMPLE = 4
@@ -173,26 +173,43 @@ def true_peak(samples: np.ndarray) -> float:
     return float(20 * np.log10(peaks.max() if peaks is not None else top))
 
 
-def range_stats(samples: np.ndarray, rate: int) -> tuple[float, float, float]:
-    """(loudness range in LU, maximum momentary and maximum short-term loudness in LUFS),
-    as EBU Tech 3342 and 3341 define them and ffmpeg's ebur128 reports them: libebur128
-    fed in 100 ms steps, read after each. -inf where the audio is too short or silent."""
-    modes = (pyebur128.MeasurementMode.MODE_M | pyebur128.MeasurementMode.MODE_S
-             | pyebur128.MeasurementMode.MODE_LRA)
-    state = pyebur128.R128State(1, rate, modes)
-    step = hop(rate)
-    dtype = np.int16 if samples.dtype == np.int16 else np.float32
-    x = np.ascontiguousarray(samples, dtype=dtype)
-    momentary = short = float("-inf")
-    for start in range(0, len(x) - step + 1, step):
-        state.add_frames(x[start:start + step], step)
-        steps = start // step + 1
-        if steps >= BLOCK_HOPS:
-            momentary = max(momentary, float(pyebur128.get_loudness_momentary(state)))
-        if steps >= 30:                 # a short-term window is 3 s
-            short = max(short, float(pyebur128.get_loudness_shortterm(state)))
-    lra = float(pyebur128.get_loudness_range(state))
-    return (lra if np.isfinite(lra) else float("-inf")), momentary, short
+SHORT_TERM_HOPS = 30            # a short-term window is 3 s
+LRA_RELATIVE_GATE_LU = 20.0     # EBU Tech 3342: -20 LU under the gated short-term mean
+
+
+def range_stats(energies: np.ndarray) -> tuple[float, float, float]:
+    """(loudness range in LU, maximum momentary and maximum short-term loudness in LUFS)
+    of a stream that starts after silence, from its gating-block energies
+    (:func:`block_energies`, the first ``BLOCK_HOPS - 1`` reaching into the silence).
+
+    Each 400 ms block is the mean of four 100 ms hops, the first three of them silent, so
+    the hops' energies follow exactly; a short-term value is the mean of 30 hops, taken
+    every 100 ms once 3 s have passed, as ffmpeg's ebur128 takes it; the loudness range
+    is EBU Tech 3342's: short-term values over -70 LUFS, then over 20 LU under their
+    mean, from the 10th to the 95th percentile. -inf where there is too little audio."""
+    none = (float("-inf"),) * 3
+    if len(energies) < BLOCK_HOPS:
+        return none
+    hops = np.zeros(len(energies) + BLOCK_HOPS - 1)
+    for k, block in enumerate(energies.astype(np.float64)):
+        hops[k + BLOCK_HOPS - 1] = BLOCK_HOPS * block - hops[k: k + BLOCK_HOPS - 1].sum()
+    hops = np.maximum(hops[BLOCK_HOPS - 1:], 0.0)      # (rounding)
+    momentary = _lufs(float(energies[BLOCK_HOPS - 1:].max()))
+    if len(hops) < SHORT_TERM_HOPS:
+        return float("-inf"), momentary, float("-inf")
+    total = np.concatenate([[0.0], np.cumsum(hops)])
+    short = (total[SHORT_TERM_HOPS:] - total[:-SHORT_TERM_HOPS]) / SHORT_TERM_HOPS
+    kept = short[short > ABSOLUTE_GATE]
+    lra = float("-inf")
+    if len(kept):
+        kept = kept[kept >= kept.mean() * 10 ** (-LRA_RELATIVE_GATE_LU / 10)]
+        levels = -0.691 + 10 * np.log10(kept)
+        lra = float(np.percentile(levels, 95) - np.percentile(levels, 10))
+    return lra, momentary, _lufs(float(short.max()))
+
+
+def _lufs(energy: float) -> float:
+    return -0.691 + 10 * np.log10(energy) if energy > 0 else float("-inf")
 
 
 class StreamLoudness:
