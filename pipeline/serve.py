@@ -6,16 +6,17 @@ mastered in one profile through the render cache, with its text, its spoken form
 source text, the writer's note, its length against ``max_seconds``, its loudness, the
 speech judge's CER and transcript where it heard it, a waveform (with each word the
 judge hears at its time, fetched when the message is first shown or played, and the
-part played), and Approve / Reject. Keys: space plays,
-j and k move, a approves, r rejects (with the comment box filled).
+part played), and Approve / Reject. Keys: space plays, j and k move, a approves, r
+rejects (with the comment box filled).
 
 The page is the only client: every write carries the session's token (a new one per
 run, in the page) and an Origin of this server, and names a message by its number in
 the page, never a path; audio is served the same way, so nothing outside the rendered
 files can be asked for. A write takes the project's lock and is recorded whatever was
 decided meanwhile: if it disagrees with a decision the page did not show, the answer is
-409 with both, and the message waits until someone decides having seen them. A request naming
-another host (a site whose name was made to point here) is refused before anything.
+409 with both, and the message waits until someone decides having seen them. A request
+naming another host (a site whose name was made to point here) is refused before
+anything.
 """
 
 from __future__ import annotations
