@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
 
 from .distribute.signing import signature_of
 from .errors import PipelineError
-from .fsutil import write_if_changed
+from .fsutil import sha256_file, write_if_changed
 from .layout import INDEX_PAGE, MANIFEST, Layout
 from .project import Project
 from .render.manifest import Manifest
@@ -32,7 +31,9 @@ class Folder:
     manifest: Manifest | None
     bundle: str | None                  # the zip, relative to audio_out/, if there is one
     signed: bool = False
-    built: str = ""                     # the zip's time, UTC
+    # The zip's SHA-256 (its first 16 digits), not its time: a rebuild writes the same
+    # report, byte for byte, whatever was interrupted before it.
+    digest: str = ""
     bundled: int = 0                    # message files the zip holds
     limits: tuple[tuple[str, float], ...] = ()     # message id → its max_seconds
 
@@ -72,10 +73,9 @@ def _folder(layout: Layout, campaign: str, locale: str, profile: str) -> Folder:
             bundled = len(Manifest.from_json(zf.read(MANIFEST)).messages)
     except (OSError, KeyError, zipfile.BadZipFile, PipelineError):
         pass                            # shown as holding nothing: verify says why
-    built = datetime.fromtimestamp(zipped.stat().st_mtime, timezone.utc)
     return Folder(campaign, locale, profile, _rel(layout, folder / INDEX_PAGE), manifest,
                   _rel(layout, zipped), signature_of(zipped).is_file(),
-                  built.strftime("%Y-%m-%d %H:%M UTC"), bundled)
+                  sha256_file(zipped)[:16], bundled)
 
 
 def _rel(layout: Layout, path: Path) -> str:
@@ -139,7 +139,8 @@ def report_html(status: ProjectStatus, folders: list[Folder]) -> str:
 
 
 def _bundles(folders: list[Folder], messages: int) -> list[str]:
-    """Each output folder's bundle: there or not, signed or not, what it holds, when."""
+    """Each output folder's bundle: there or not, signed or not, which (its digest), what
+    it holds."""
     if not folders:
         return []
     rows = []
@@ -149,7 +150,7 @@ def _bundles(folders: list[Folder], messages: int) -> list[str]:
         else:
             state = (f'<td><a href="{escape(f.bundle)}">{escape(f.bundle.split("/")[-1])}</a>'
                      f' {"signed" if f.signed else "<b>not signed</b>"}</td>'
-                     f"<td>{escape(f.built)}</td>")
+                     f"<td><code>{escape(f.digest)}</code></td>")
         programs = len(f.manifest.programs) if f.manifest else 0
         rows.append(f'<tr class="bundle" data-locale="{escape(f.locale)}" '
                     f'data-profile="{escape(f.profile)}" data-bundled="{f.bundled}" '
@@ -158,7 +159,7 @@ def _bundles(folders: list[Folder], messages: int) -> list[str]:
                     f"<td>{f.bundled}/{messages} messages, {counted(programs, 'program')}"
                     "</td></tr>\n")
     return ["<h3>Bundles</h3>\n<table><tr><th>locale</th><th>profile</th><th>bundle</th>"
-            "<th>built</th><th>holds</th></tr>\n", *rows, "</table>\n"]
+            "<th>SHA-256</th><th>holds</th></tr>\n", *rows, "</table>\n"]
 
 
 def _lengths(folders: list[Folder]) -> list[str]:

@@ -119,6 +119,8 @@ def test_report_page_matches_status(browser, built, cli, tmp_path_factory):
             held = [f for f in json.loads(zf.read("manifest.json"))["files"]
                     if f["kind"] == "message"]
         assert int(row.get_attribute("data-bundled")) == len(held)
+        import hashlib
+        assert hashlib.sha256(zipped.read_bytes()).hexdigest()[:16] in row.inner_text()
         assert row.get_attribute("data-signed") == "false" and "not signed" in row.inner_text()
     # A bar of length and loudness per message of each locale's radio folder.
     radio = [json.loads(p.read_text()) for p in
