@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import PipelineError
-from .dsp import Audio, band_limit, resample
+from .dsp import Audio, active_power, band_limit, frame_power, resample
 
 __all__ = ["ACTIVE_BELOW_PEAK_DB", "active_level", "Channel", "CHANNELS", "hear",
            "parse_channel"]
@@ -86,15 +86,8 @@ def parse_channel(text: str, where: str = "--channel") -> Channel:
 
 def active_level(samples: np.ndarray, rate: int) -> float:
     """The RMS of the 10 ms frames within 30 dB of the loudest, in dB (re full scale)."""
-    frame = max(1, rate // 100)
-    usable = len(samples) // frame * frame
-    if not usable:
-        return -np.inf
-    power = (samples[:usable].astype(np.float64) ** 2).reshape(-1, frame).mean(axis=1)
-    if not power.max() > 0:
-        return -np.inf
-    active = power[power >= power.max() * 1e-3]
-    return float(10 * np.log10(active.mean()))
+    power = active_power(frame_power(samples, max(1, rate // 100)))
+    return float(10 * np.log10(power)) if power > 0 else -np.inf
 
 
 def hear(audio: Audio, channel: Channel, name: str = "") -> Audio:

@@ -18,11 +18,12 @@ import numpy as np
 from . import meter
 from .profiles import Profile
 
-__all__ = ["apply_gain", "Audio", "band_limit", "butterworth", "concat", "fade", "fft_size",
-           "FADE_S", "limit", "LIMITER_MARGIN_DB", "LIMITER_WINDOW_S", "loudness", "MAKEUP_ROUNDS",
-           "MAKEUP_STEP_DB", "measure", "measure_blocks", "Measured", "moving_mean", "moving_min",
-           "normalize_loudness", "pad", "prepare", "process", "resample", "SILENCE_DB",
-           "SILENCE_FLOOR_DB", "smoothed_gain", "to_mono", "trim", "true_peak"]
+__all__ = ["active_power", "apply_gain", "Audio", "band_limit", "butterworth", "concat",
+           "fade", "fft_size", "FADE_S", "frame_power", "limit", "LIMITER_MARGIN_DB",
+           "LIMITER_WINDOW_S", "loudness", "MAKEUP_ROUNDS", "MAKEUP_STEP_DB", "measure",
+           "measure_blocks", "Measured", "moving_mean", "moving_min", "normalize_loudness",
+           "pad", "prepare", "process", "resample", "SILENCE_DB", "SILENCE_FLOOR_DB",
+           "smoothed_gain", "to_mono", "trim", "true_peak"]
 
 SILENCE_DB = -40.0              # a 10 ms frame this far below the loudest one is silence
 SILENCE_FLOOR_DB = -90.0        # ... and anything below this is silence whatever the level
@@ -228,6 +229,21 @@ def moving_mean(x: np.ndarray, half: int) -> np.ndarray:
     size = 2 * half + 1
     total = np.concatenate([[0.0], np.cumsum(np.pad(x, half, mode="edge"))])
     return (total[size:] - total[:-size]) / size
+
+
+def frame_power(x: np.ndarray, frame: int) -> np.ndarray:
+    """The mean square of each run of ``frame`` samples (the last one padded with zeros)."""
+    usable = -(-len(x) // frame) * frame
+    return (np.pad(x.astype(np.float64), (0, usable - len(x))).reshape(-1, frame) ** 2
+            ).mean(axis=1)
+
+
+def active_power(power: np.ndarray) -> float:
+    """The mean of the frame powers within 30 dB of the loudest (0 for silence): speech's
+    active level, in the spirit of ITU-T P.56."""
+    if not len(power) or not power.max() > 0:
+        return 0.0
+    return float(power[power >= power.max() * 1e-3].mean())
 
 
 def apply_gain(audio: Audio, db: float) -> Audio:

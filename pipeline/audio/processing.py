@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dsp import Audio, band_limit, butterworth, fft_size, moving_mean, moving_min
+from .dsp import Audio, active_power, band_limit, butterworth, fft_size, frame_power, moving_mean, moving_min
 from .profiles import Processing
 
 __all__ = ["process_for_channel", "Processing"]
@@ -68,19 +68,10 @@ def _bands(freqs: np.ndarray, crossovers: tuple[float, ...]) -> list[np.ndarray]
     return [high - low for low, high in zip(lows, highs, strict=True)]
 
 
-def _active_power(power: np.ndarray) -> float:
-    """Mean power of the frames within 30 dB of the loudest (0 for silence)."""
-    if not len(power) or not power.max() > 0:
-        return 0.0
-    return float(power[power >= power.max() * 1e-3].mean())
-
-
 def _compress(x: np.ndarray, rate: int, p: Processing) -> np.ndarray:
     frame = max(1, int(rate * _FRAME_S))
-    usable = -(-len(x) // frame) * frame
-    power = np.pad(x, (0, usable - len(x))).reshape(-1, frame)
-    power = (power.astype(np.float64) ** 2).mean(axis=1)
-    active = _active_power(power)
+    power = frame_power(x, frame)
+    active = active_power(power)
     if active == 0:
         return x
     attack = max(1, int(p.attack_ms / 1000 / _FRAME_S / 2))
@@ -93,7 +84,7 @@ def _compress(x: np.ndarray, rate: int, p: Processing) -> np.ndarray:
     gain_db = moving_mean(moving_min(gain_db, release), attack)
     gain = np.repeat(10 ** (gain_db / 20), frame)[: len(x)]
     y = x * gain
-    kept = _active_power((np.pad(y, (0, usable - len(y))).reshape(-1, frame) ** 2).mean(axis=1))
+    kept = active_power(frame_power(y, frame))
     return y * np.sqrt(active / kept) if kept > 0 else y
 
 
