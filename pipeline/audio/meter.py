@@ -190,10 +190,14 @@ def range_stats(energies: np.ndarray) -> tuple[float, float, float]:
     none = (float("-inf"),) * 3
     if len(energies) < BLOCK_HOPS:
         return none
-    hops = np.zeros(len(energies) + BLOCK_HOPS - 1)
-    for k, block in enumerate(energies.astype(np.float64)):
-        hops[k + BLOCK_HOPS - 1] = BLOCK_HOPS * block - hops[k: k + BLOCK_HOPS - 1].sum()
-    hops = np.maximum(hops[BLOCK_HOPS - 1:], 0.0)      # (rounding)
+    # hop[k] = 4·block[k] − (the three hops before it): plain floats, no array per step.
+    found: list[float] = []
+    before = [0.0] * (BLOCK_HOPS - 1)
+    for block in energies.tolist():
+        hop_energy = BLOCK_HOPS * block - sum(before)
+        found.append(hop_energy)
+        before = before[1:] + [hop_energy]
+    hops = np.maximum(np.array(found), 0.0)          # (rounding)
     momentary = _lufs(float(energies[BLOCK_HOPS - 1:].max()))
     if len(hops) < SHORT_TERM_HOPS:
         return float("-inf"), momentary, float("-inf")
