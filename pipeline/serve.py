@@ -116,14 +116,15 @@ def refresh(project: Project, items: list[ReviewItem]) -> None:
 
 
 def _current_review(project: Project, campaign, item: ReviewItem) -> tuple[str, str]:
-    """The message's review as the project stands now, and the id of its newest decision."""
-    newest = read_record(project.layout.review_record(item.locale, item.campaign,
-                                                      item.message_id)).newest
+    """The message's review as the project stands now, and the id of its newest decision
+    (the decision the review stands on, whatever its state)."""
     heard = project.heard_as(campaign, item.locale, item.message_id)
     if isinstance(heard, str):
+        newest = read_record(project.layout.review_record(item.locale, item.campaign,
+                                                          item.message_id)).newest
         return f"not ready: {heard}", newest.id if newest else ""
-    return (str(project.review(campaign, item.locale, item.message_id, *heard)),
-            newest.id if newest else "")
+    review = project.review(campaign, item.locale, item.message_id, *heard)
+    return str(review), review.decision.id if review.decision else ""
 
 
 def _item_html(n: int, item: ReviewItem) -> str:
