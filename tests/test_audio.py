@@ -244,3 +244,46 @@ def test_a_damaged_cache_entry_is_made_again(project, cli):
     run = cli("build", "--project", project, "--locale", "uk", "--profile", "usb")
     assert run.code == 0 and "0 syntheses, 1 encodings" in run.out, run.out
     assert {p.name: p.read_bytes() for p in out.glob("*.mp3")} == before
+
+
+def test_an_mp3_with_playout_tags_carries_replaygain_read_by_mutagen(tmp_path):
+    """A profile with playout_tags in MP3: an ID3v2.4 tag with the title, the campaign,
+    ReplayGain 2.0 and the loudness figures measured, read back by mutagen; the frames are
+    those of the same file without tags, and a program is tagged after it is measured."""
+    import dataclasses
+
+    import mutagen.id3
+    import mutagen.mp3
+
+    from pipeline.audio import finish, program
+    from pipeline.audio.codec import mp3_frames
+    from pipeline.audio.tags import Label, tag_file
+    profile = dataclasses.replace(DEFAULT_PROFILES["usb"], playout_tags=True, title_tag=True)
+    audio = dsp.process(dsp.Audio(_speechlike(22050, 4.0, 3), 22050), profile)
+    label = Label("Права военнопленного", "kursk", "kursk/ru/pow-rights")
+    data, measured, _ = finish.finish(audio, profile, label)
+    plain, _, _ = finish.finish(audio, dataclasses.replace(profile, playout_tags=False,
+                                                           title_tag=False), None)
+    assert mp3_frames(data) == plain and data != plain
+    path = tmp_path / "01.mp3"
+    path.write_bytes(data)
+    tags = mutagen.mp3.MP3(str(path)).tags
+    assert tags.version[:2] == (2, 4) and len(tags.getall("TIT2")) == 1
+    assert str(tags["TIT2"]) == label.title and str(tags["TALB"]) == "kursk"
+    gain = float(str(tags["TXXX:REPLAYGAIN_TRACK_GAIN"]).split()[0])
+    assert gain == pytest.approx(-18 - measured.lufs, abs=0.005)
+    assert float(str(tags["TXXX:REPLAYGAIN_TRACK_PEAK"])) == \
+        pytest.approx(10 ** (measured.true_peak / 20), rel=1e-5)
+    assert measured.lra is not None
+    assert str(tags["TXXX:LOUDNESS_RANGE"]) == f"{measured.lra:.2f} LU"
+    assert str(tags["TXXX:MAX_SHORT_TERM_LOUDNESS"]) == f"{measured.max_short_term:.2f} LUFS"
+    # A program: written, measured, then tagged in place, streamed.
+    made = program.program_from_files([path, path], [measured, measured], 1.5, profile, None,
+                                      tmp_path / "p.mp3")
+    assert made is not None
+    before = made[0].read_bytes()
+    tag_file(made[0], "mp3", profile.sample_rate, Label("Вечер", "kursk", "kursk/ru/p"),
+             made[1])
+    after = made[0].read_bytes()
+    assert mp3_frames(after) == mp3_frames(before) and after.startswith(b"ID3")
+    assert str(mutagen.id3.ID3(str(made[0]))["TIT2"]) == "Вечер"

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import polib
 import pytest
-from helpers import CAMPAIGN, copy_project, run_broadcast, snapshot
+from helpers import CAMPAIGN, bundle_of, copy_project, run_broadcast, snapshot
 from judges import ebur128, ffprobe
 
 from pipeline.audio.codec import ffmpeg_exe
@@ -85,6 +85,11 @@ def test_formats_and_no_identifying_tags(built):
             assert stream["channels"] == 1
             data = path.read_bytes()
             assert b"Lavf" not in data and b"Lavc" not in data
+            if profile == "radio":          # playout tags (the next test), nothing else
+                assert set(info["format"]["tags"]) <= {
+                    "title", "album", "comment", "originator_reference", "time_reference",
+                    "coding_history"}, info["format"]["tags"]
+                continue
             assert not info["format"].get("tags"), info["format"].get("tags")
             if profile == "usb":
                 assert not data.startswith(b"ID3") and b"TAG" != data[-128:-125]
@@ -92,6 +97,52 @@ def test_formats_and_no_identifying_tags(built):
                 assert int(info["format"]["bit_rate"]) // 1000 in (127, 128)
             else:
                 assert b"LIST" not in data and b"INFO" not in data
+
+
+def test_a_radio_file_tells_a_playout_its_title_campaign_and_loudness(built):
+    """Each radio file's bext (EBU Tech 3285 v2), RIFF INFO and id3 chunk, read by three
+    tools that did not write them, hold the manifest's figures; a stick copy of the radio
+    bundle holds fmt and data alone, with the same PCM."""
+    import mutagen.wave
+    import wavinfo
+
+    from pipeline.audio.codec import read_wav
+    from pipeline.audio.tags import wav_chunks
+    from pipeline.distribute.bundle import verify_bundle
+    from pipeline.distribute.media import play_order
+    folder = out(built, "ru", "radio")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert [e["kind"] for e in manifest["files"]].count("program") == 1
+    for entry in manifest["files"]:
+        path = folder / entry["file"]
+        bext = wavinfo.WavInfoReader(str(path)).bext
+        assert bext.version == 2
+        assert bext.description.startswith(f"{CAMPAIGN}/ru/{entry['id']}")
+        assert bext.loudness_value == entry["loudness_lufs"]
+        assert bext.max_true_peak == entry["true_peak_dbtp"]
+        for got, key in ((bext.loudness_range, "loudness_range_lu"),
+                         (bext.max_momentary_loudness, "max_momentary_lufs"),
+                         (bext.max_shortterm_loudness, "max_short_term_lufs")):
+            # A program's range figures are not measured: 0x7FFF, "not calculated".
+            assert got == (entry[key] if entry.get(key) is not None else 327.67), key
+        tags = ffprobe(path)["format"]["tags"]
+        assert tags["title"] == entry["title"] and tags["album"] == CAMPAIGN
+        id3 = mutagen.wave.WAVE(str(path)).tags
+        assert str(id3["TIT2"]) == entry["title"] and str(id3["TALB"]) == CAMPAIGN
+        assert str(id3["TXXX:REPLAYGAIN_TRACK_GAIN"]) == \
+            f"{-18 - entry['loudness_lufs']:+.2f} dB"
+        assert str(id3["TXXX:LOUDNESS_VALUE"]) == f"{entry['loudness_lufs']:.2f} LUFS"
+    # The stick: a radio bundle's WAVs lose every chunk but fmt and data.
+    checked = verify_bundle(bundle_of(built, "ru", "radio"), None)
+    assert checked.ok, checked.problems
+    stick = play_order(checked, with_programs=True)
+    assert len(stick) == len(manifest["files"])
+    for (name, data), entry in zip(stick, manifest["files"], strict=True):
+        assert name.endswith(".wav")
+        assert [kind for kind, _, _ in wav_chunks(data)] == [b"fmt ", b"data"]
+        assert read_wav(data).samples.tobytes() == \
+            read_wav(folder / entry["file"]).samples.tobytes()
+        assert entry["title"].encode("utf-8") not in data and CAMPAIGN.encode() not in data
 
 
 def test_manifest_checksums_and_playlist_agree_with_the_files(built):

@@ -18,8 +18,8 @@ from ..versions import installed_version
 from .dsp import Audio
 
 __all__ = ["container_of", "decode", "decode_mp3", "encode_mp3", "ffmpeg_exe",
-           "ffmpeg_version", "id3_title", "LAME_SCALE", "MAX_USER_AUDIO_S", "mp3_encoder_id",
-           "mp3_frames", "MP3_QUALITY", "Mp3Writer", "read_wav", "wav_bytes", "wav_writer"]
+           "ffmpeg_version", "id3_tag", "id3_title", "LAME_SCALE", "MAX_USER_AUDIO_S",
+           "mp3_encoder_id", "mp3_frames", "MP3_QUALITY", "Mp3Writer", "read_wav", "wav_bytes", "wav_writer"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -160,11 +160,21 @@ def encode_mp3(audio: Audio, bitrate_kbps: int, title: str | None = None) -> byt
 
 def id3_title(title: str) -> bytes:
     """An ID3v2.4 tag holding one TIT2 (title) frame, UTF-8."""
+    return id3_tag({"TIT2": title})
+
+
+def id3_tag(text: dict[str, str], user: dict[str, str] | None = None) -> bytes:
+    """An ID3v2.4 tag of text frames (``{"TIT2": title}``) and user text frames (``TXXX``,
+    ``{description: value}``), all UTF-8, in the order given."""
     def syncsafe(n: int) -> bytes:
         return bytes([(n >> 21) & 0x7F, (n >> 14) & 0x7F, (n >> 7) & 0x7F, n & 0x7F])
-    body = b"\x03" + title.encode("utf-8")
-    frame = b"TIT2" + syncsafe(len(body)) + b"\x00\x00" + body
-    return b"ID3\x04\x00\x00" + syncsafe(len(frame)) + frame
+
+    def frame(kind: str, body: bytes) -> bytes:
+        return kind.encode("ascii") + syncsafe(len(body) + 1) + b"\x00\x00\x03" + body
+    frames = b"".join([frame(k, v.encode("utf-8")) for k, v in text.items()]
+                      + [frame("TXXX", d.encode("utf-8") + b"\0" + v.encode("utf-8"))
+                         for d, v in (user or {}).items()])
+    return b"ID3\x04\x00\x00" + syncsafe(len(frames)) + frames
 
 
 def mp3_frames(data: bytes) -> bytes:

@@ -8,6 +8,7 @@ from . import dsp
 from .codec import decode_mp3, encode_mp3, mp3_encoder_id, read_wav, wav_bytes
 from .dsp import Audio, Measured
 from .profiles import Profile
+from .tags import Label, tagged
 
 __all__ = ["check_profile", "encode", "encoder_id", "finish", "measure_encoded"]
 
@@ -18,9 +19,12 @@ def encoder_id(profile: Profile) -> str:
 
 
 def encode(audio: Audio, profile: Profile, title: str | None) -> bytes:
+    """The bytes of ``audio`` in the profile's format; an MP3 with an ID3 title if the
+    profile has ``title_tag`` (and no playout tags, which are added once measured)."""
     if profile.format == "wav":
         return wav_bytes(audio)
-    return encode_mp3(audio, profile.bitrate_kbps, title if profile.title_tag else None)
+    return encode_mp3(audio, profile.bitrate_kbps,
+                      title if profile.title_tag and not profile.playout_tags else None)
 
 
 def measure_encoded(data: bytes, profile: Profile) -> Measured:
@@ -31,12 +35,15 @@ def measure_encoded(data: bytes, profile: Profile) -> Measured:
     return dsp.measure(decode_mp3(data))
 
 
-def finish(audio: Audio, profile: Profile, title: str | None) -> tuple[bytes, Measured, int]:
+def finish(audio: Audio, profile: Profile,
+           label: Label | None) -> tuple[bytes, Measured, int]:
     """Loudness-processed audio → (encoded bytes, what they measure, encodings done).
 
     The decoded true peak must be under the ceiling: a codec can overshoot, and then the
-    level is lowered and the file encoded again.
+    level is lowered and the file encoded again. A profile with ``playout_tags`` gets the
+    figures measured, with ``label``, as tags (:mod:`.tags`).
     """
+    title = label.title if label else None
     data = encode(audio, profile, title)
     encodings = 1
     measured = measure_encoded(data, profile)
@@ -49,6 +56,8 @@ def finish(audio: Audio, profile: Profile, title: str | None) -> tuple[bytes, Me
         encodings += 1
         measured = measure_encoded(data, profile)
     check_profile(measured, profile)
+    if profile.playout_tags and label:
+        data = tagged(data, profile.format, profile.sample_rate, label, measured)
     return data, measured, encodings
 
 

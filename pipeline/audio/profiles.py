@@ -94,6 +94,8 @@ class Profile:
     lead_in: float = 0.3        # seconds of silence before speech
     lead_out: float = 0.5       # seconds of silence after speech
     title_tag: bool = False     # mp3 only: write an ID3 title (UTF-8), nothing else
+    # What a station's playout reads (.tags): title, campaign, loudness; radio only.
+    playout_tags: bool = False
     processing: Processing | None = None    # a transmitter's chain, before the limiter
 
     @property
@@ -169,7 +171,8 @@ class Profile:
 
 _TYPES = {"format": str, "sample_rate": int, "target_lufs": float, "tolerance_lu": float,
           "max_true_peak": float, "bitrate_kbps": int, "lowpass_hz": float,
-          "highpass_hz": float, "lead_in": float, "lead_out": float, "title_tag": bool}
+          "highpass_hz": float, "lead_in": float, "lead_out": float, "title_tag": bool,
+          "playout_tags": bool}
 
 
 def _check_types(values: dict, where: str, source: str) -> None:
@@ -194,7 +197,7 @@ SHORTWAVE_PROCESSING = Processing(highpass_hz=150.0, shelf_hz=2500.0, shelf_db=1
 FM_PROCESSING = dataclasses.replace(SHORTWAVE_PROCESSING, shelf_db=6.0)
 
 DEFAULT_PROFILES: dict[str, Profile] = {
-    "radio": Profile("radio", "wav", 48000, -23.0, 0.5, -1.0),
+    "radio": Profile("radio", "wav", 48000, -23.0, 0.5, -1.0, playout_tags=True),
     "usb": Profile("usb", "mp3", 44100, -16.0, 1.0, -1.0, bitrate_kbps=128),
     # Modulation, not studio loudness: peaks at full modulation (less 1 dB) and speech
     # made dense by the chain (peak-to-loudness about 9 dB), so -10 LUFS; measured through

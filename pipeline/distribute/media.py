@@ -10,6 +10,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from ..audio.codec import mp3_frames
+from ..audio.tags import bare_wav
 from ..errors import BundleError, MediaError
 from ..fsutil import sha256_bytes, sha256_file
 from ..layout import transcript_of
@@ -27,7 +29,8 @@ def play_order(verified: Verified, with_programs: bool = False,
     """(name on the stick, data) in play order: messages, then programs if asked.
 
     Names on a stick say nothing about what they carry: a zero-padded index only
-    (``01.mp3``, ``02.mp3`` …), never a message id or title. MP3s lose any ID3 tag.
+    (``01.mp3``, ``02.mp3`` …), never a message id or title. MP3s lose any ID3 tag, WAVs
+    every chunk but ``fmt`` and ``data``.
     Transcripts (``01.txt`` beside ``01.mp3``) only with ``with_transcripts``.
     """
     if verified.manifest is None:
@@ -44,7 +47,7 @@ def play_order(verified: Verified, with_programs: bool = False,
             raise BundleError(f"'{entry.file}' is not audio", verified.bundle,
                               fix="rebuild the bundle")
         data = verified.read(entry.file)
-        files.append((f"{index:0{width}d}.{ext}", strip_id3(data) if ext == "mp3" else data))
+        files.append((f"{index:0{width}d}.{ext}", _bare(entry.file, data, verified.bundle)))
         if with_transcripts and entry.kind == "message":
             text = verified.texts.get(transcript_of(entry.file))
             if text is not None:
@@ -54,13 +57,19 @@ def play_order(verified: Verified, with_programs: bool = False,
 
 def strip_id3(data: bytes) -> bytes:
     """MP3 audio without a leading ID3v2 tag (a title a player would show)."""
-    if len(data) >= 10 and data[:3] == b"ID3":
-        size = 0
-        for byte in data[6:10]:
-            size = (size << 7) | (byte & 0x7F)
-        footer = 10 if data[5] & 0x10 else 0
-        return data[10 + size + footer:]
-    return data
+    return mp3_frames(data)
+
+
+def _bare(name: str, data: bytes, bundle: Path) -> bytes:
+    """What a stick carries of a bundle's file: an MP3's frames; a WAV's ``fmt`` and
+    ``data`` chunks (no ``bext``, ``LIST`` or ``id3 ``: a radio bundle's tags)."""
+    if name.lower().endswith(".mp3"):
+        return strip_id3(data)
+    try:
+        return bare_wav(data)
+    except ValueError as exc:
+        raise BundleError(f"'{name}' is not a WAV file: {exc}", bundle,
+                          fix="rebuild the bundle") from None
 
 
 def copy_to_stick(verified: Verified, dest: Path, overwrite: bool = False,

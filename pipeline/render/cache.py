@@ -23,13 +23,14 @@ from ..audio import dsp
 from ..audio.finish import encoder_id
 from ..audio.profiles import Profile
 from ..audio.program import PieceBlocks, decoded_blocks
+from ..audio.tags import Label
 from ..fsutil import Checked, atomic_write, digests_of_file, replace_durably, sha256_bytes
 from ..layout import Layout
 from ..voice.speech import PARAGRAPH_PAUSE_S
 from .plan import MessageJob
 
 __all__ = ["PROCESSING_VERSION", "Rendered", "blocks_path", "cache_key", "cached",
-           "cached_blocks", "hit", "master_path", "message_key"]
+           "cached_blocks", "hit", "label_of", "master_path", "message_key"]
 
 PROCESSING_VERSION = "5"        # bump when audio processing or what it measures changes
 
@@ -123,7 +124,12 @@ def _write_meta(meta: Path, key: str, measured: dsp.Measured, digest: str, crc: 
 def message_key(job: MessageJob, profile: Profile) -> str:
     return cache_key("message", PROCESSING_VERSION, job.voicing.speech_keys(), PARAGRAPH_PAUSE_S,
                 dataclasses.asdict(profile), encoder_id(profile),
-                job.title if profile.title_tag else "")
+                label_of(job.campaign, job.locale, job.message_id, job.title).key(profile))
+
+
+def label_of(campaign: str, locale: str, item: str, title: str) -> Label:
+    """What a station's playout is told a message or program file is (:mod:`..audio.tags`)."""
+    return Label(title, campaign, f"{campaign}/{locale}/{item}")
 
 
 def master_path(layout: Layout, key: str, profile: Profile) -> Path:

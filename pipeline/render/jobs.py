@@ -17,6 +17,7 @@ from ..audio.codec import decode, read_wav, wav_bytes
 from ..audio.finish import encoder_id, finish
 from ..audio.profiles import Profile
 from ..audio.program import mp3_program_offsets, program_file, program_from_files
+from ..audio.tags import tag_file
 from ..content.sources import Program
 from ..errors import AudioError
 from ..fsutil import atomic_write, inside, sha256_file
@@ -31,6 +32,7 @@ from .cache import (
     cached,
     cached_blocks,
     hit,
+    label_of,
     master_path,
     message_key,
 )
@@ -77,7 +79,8 @@ def render_message(job: MessageJob, profiles: list[Profile], layout: Layout) -> 
             mastered = dsp.process(raw[0], profile)
             if profile.format != "wav":
                 atomic_write(master_path(layout, key, profile), wav_bytes(mastered))
-            return finish(mastered, profile, job.title)
+            return finish(mastered, profile, label_of(job.campaign, job.locale,
+                                                      job.message_id, job.title))
         done.rendered[profile.name], encodings = cached(layout, key, profile, make)
         done.encodings += encodings
     if job.speech_check:
@@ -115,23 +118,27 @@ def render_program(program: Program, jobs: list[MessageJob], profile: Profile,
                 raise AudioError(f"program '{program.id}' {name} is a link that leads out of "
                                  "the project", full, fix="copy the file itself into the project")
             extras[name] = sha256_file(full)
+    label = label_of(jobs[0].campaign, jobs[0].locale, program.id, program.title)
     key = cache_key("program", PROCESSING_VERSION, [j.voicing.speech_keys() for j in jobs],
                program.gap_seconds, extras, PARAGRAPH_PAUSE_S, dataclasses.asdict(profile),
-               encoder_id(profile), program.title if profile.title_tag else "")
+               encoder_id(profile), label.key(profile))
     done = Done({})
 
     def make():
-        title = program.title if profile.title_tag else None
+        title = program.title if profile.title_tag and not profile.playout_tags else None
         near = layout.final_cache(key, profile.ext)
         files = [layout.final_cache(m.key, profile.ext) for m in messages]
+        made = None
         if not extras and all(f.is_file() for f in files):
             made = program_from_files(
                 files, [m.measured for m in messages], program.gap_seconds, profile, title,
                 near, cached_blocks(layout, [m.key for m in messages], files, profile))
-            if made:
-                return made
-        pieces = _program_pieces(program, jobs, profile, layout, done)
-        return program_file(pieces, program.gap_seconds, profile, title, near)
+        if not made:
+            pieces = _program_pieces(program, jobs, profile, layout, done)
+            made = program_file(pieces, program.gap_seconds, profile, title, near)
+        if profile.playout_tags:
+            tag_file(made[0], profile.format, profile.sample_rate, label, made[1])
+        return made
     done.rendered[profile.name], encodings = cached(layout, key, profile, make)
     done.encodings += encodings
     trim_memory()
