@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
 
+from .distribute.bundle import bundle_top
 from .distribute.signing import signature_of
 from .errors import PipelineError
 from .fsutil import sha256_file, write_if_changed
@@ -70,7 +71,8 @@ def _folder(layout: Layout, campaign: str, locale: str, profile: str) -> Folder:
     bundled = 0
     try:
         with zipfile.ZipFile(zipped) as zf:
-            bundled = len(Manifest.from_json(zf.read(MANIFEST)).messages)
+            top = bundle_top(zf.namelist())
+            bundled = len(Manifest.from_json(zf.read(top + MANIFEST)).messages)
     except (OSError, KeyError, zipfile.BadZipFile, PipelineError):
         pass                            # shown as holding nothing: verify says why
     return Folder(campaign, locale, profile, _rel(layout, folder / INDEX_PAGE), manifest,

@@ -126,15 +126,29 @@ def one_line_error(result, code: int = 1) -> str:
     return lines[0]
 
 
+def bundle_members(path: Path) -> dict[str, bytes]:
+    """A bundle's members by their names inside its one folder (``manifest.json``…)."""
+    import zipfile
+
+    from pipeline.distribute.bundle import bundle_top
+    with zipfile.ZipFile(path) as zf:
+        top = bundle_top(zf.namelist())
+        return {i.filename[len(top):]: zf.read(i) for i in zf.infolist() if not i.is_dir()}
+
+
 def rewrite_bundle(path: Path, change) -> None:
-    """Rebuild the zip with ``change(name, data) -> [(name, data), ...]`` per member."""
+    """Rebuild the zip with ``change(name, data) -> [(name, data), ...]`` per member, names
+    within the bundle's folder."""
     import io
     import zipfile
+
+    from pipeline.distribute.bundle import bundle_top
     with zipfile.ZipFile(path) as zf:
-        items = [(i.filename, zf.read(i)) for i in zf.infolist()]
+        top = bundle_top(zf.namelist())
+        items = [(i.filename[len(top):], zf.read(i)) for i in zf.infolist()]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         for name, data in items:
             for new_name, new_data in change(name, data):
-                zf.writestr(new_name, new_data)
+                zf.writestr(top + new_name, new_data)
     path.write_bytes(buf.getvalue())

@@ -13,7 +13,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from helpers import CAMPAIGN, bundle_of, copy_project, one_line_error, process_env, rewrite_bundle, run_broadcast
+from helpers import (
+    CAMPAIGN,
+    bundle_members,
+    bundle_of,
+    copy_project,
+    one_line_error,
+    process_env,
+    rewrite_bundle,
+    run_broadcast,
+)
 
 from pipeline.layout import Layout
 
@@ -25,12 +34,16 @@ def test_build_ends_with_deterministic_bundles(built, tmp_path, cli):
     with zipfile.ZipFile(bundle_of(built)) as zf:
         members = zf.namelist()
         assert members == sorted(members)
+        # Unzipped, it is one folder named as the bundle, never files scattered in place.
+        top = f"{CAMPAIGN}-ru-usb/"
         assert {"SHA256SUMS", "manifest.json", "playlist.m3u8", "index.html",
-                "01-ident.mp3", "01-ident.txt", "programs/evening.mp3"} <= set(members)
+                "01-ident.mp3", "01-ident.txt", "programs/evening.mp3"} <= \
+            {m.removeprefix(top) for m in members}
+        assert all(m.startswith(top) for m in members)
         for info in zf.infolist():
             assert info.date_time == (1980, 1, 1, 0, 0, 0)
             assert stat.S_IMODE(info.external_attr >> 16) == 0o644
-        transcript = zf.read("01-ident.txt").decode("utf-8")
+        transcript = zf.read(top + "01-ident.txt").decode("utf-8")
         assert transcript.startswith("Позывные станции\n\n") and "7.2" in transcript
     # A second, independent build gives byte-identical zips.
     other = copy_project(tmp_path / "again")
@@ -151,8 +164,7 @@ def test_verify_accepts_an_intact_bundle(bundled, cli):
 
 
 def _members(path: Path) -> list[str]:
-    with zipfile.ZipFile(path) as zf:
-        return zf.namelist()
+    return list(bundle_members(path))
 
 
 def test_verify_rejects_a_flipped_byte_in_any_member(bundled, cli, tmp_path):
@@ -175,7 +187,7 @@ def test_verify_rejects_a_flipped_byte_in_any_member(bundled, cli, tmp_path):
 def test_verify_rejects_raw_corruption_of_the_zip(bundled, cli):
     data = bytearray(bundled.read_bytes())
     with zipfile.ZipFile(bundled) as zf:
-        info = zf.getinfo("01-ident.mp3")
+        info = zf.getinfo(f"{CAMPAIGN}-ru-usb/01-ident.mp3")
     data[info.header_offset + 30 + len(info.filename) + 200] ^= 0xFF
     bundled.write_bytes(bytes(data))
     result = cli("verify", bundled)
@@ -200,19 +212,25 @@ def test_verify_rejects_missing_added_and_renamed_members(bundled, cli, case, ch
 
 def _crafted(path: Path, name: str, link: bool = False) -> None:
     with zipfile.ZipFile(path, "a") as zf:
-        info = zipfile.ZipInfo(name)
+        info = zipfile.ZipInfo(name)     # the full name: in the bundle's folder or not
         if link:
             info.external_attr = (stat.S_IFLNK | 0o777) << 16
         zf.writestr(info, b"/etc/passwd" if link else b"evil")
 
 
+TOP = f"{CAMPAIGN}-ru-usb/"
+
+
 @pytest.mark.parametrize("name, link, expected", [
     ("../evil.mp3", False, "has a '..'"),
-    ("programs/../../evil.mp3", False, "has a '..'"),
+    (TOP + "../evil.mp3", False, "has a '..'"),
+    (TOP + "programs/../../evil.mp3", False, "has a '..'"),
     ("/tmp/evil.mp3", False, "has an absolute path"),
-    ("01-link.mp3", True, "is a symbolic link"),
-    ("autorun.inf", False, "has a name outside the allowed pattern"),
-    ("01 ident.mp3", False, "has a name outside the allowed pattern"),
+    (TOP + "01-link.mp3", True, "is a symbolic link"),
+    (TOP + "autorun.inf", False, "has a name outside the allowed pattern"),
+    (TOP + "01 ident.mp3", False, "has a name outside the allowed pattern"),
+    ("autorun.inf", False, f"lies outside the bundle's folder '{TOP}'"),
+    ("other/01-ident.mp3", False, f"lies outside the bundle's folder '{TOP}'"),
 ])
 def test_unsafe_members_are_refused_by_verify_and_usb(bundled, cli, tmp_path, name, link,
                                                      expected):
@@ -233,7 +251,8 @@ def test_a_zip_bomb_is_refused_before_it_is_read(bundled, tmp_path):
         bomb = tmp_path / f"bomb{len(name)}.zip"
         shutil.copy(bundled, bomb)
         with zipfile.ZipFile(bomb, "a", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("x.mp3" if name == "01-ident.mp3" else name, bytes(64 * 1024 * 1024))
+            zf.writestr(TOP + ("x.mp3" if name == "01-ident.mp3" else name),
+                        bytes(64 * 1024 * 1024))
         for command in (["verify", bomb], ["usb", bomb, tmp_path]):
             line = one_line_error(run_broadcast(*command, env=process_env()))
             assert "refusing the bundle" in line
@@ -277,8 +296,7 @@ def test_verify_streams_members_in_flat_memory(tmp_path):
 
 
 def test_verify_checks_the_playlist_order_and_refuses_absurd_member_counts(bundled, tmp_path):
-    with zipfile.ZipFile(bundled) as zf:
-        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    members = bundle_members(bundled)
     lines = members["playlist.m3u8"].decode().split("\n")
     files = [i for i, line in enumerate(lines) if line and not line.startswith("#")]
     lines[files[0]], lines[files[1]] = lines[files[1]], lines[files[0]]
@@ -289,7 +307,7 @@ def test_verify_checks_the_playlist_order_and_refuses_absurd_member_counts(bundl
     swapped = tmp_path / "swapped.zip"
     with zipfile.ZipFile(swapped, "w") as zf:
         for name, data in members.items():
-            zf.writestr(name, data)
+            zf.writestr(TOP + name, data)
     result = run_broadcast("verify", swapped, env=process_env())
     assert result.code == 1 and "does not play the manifest's files in its order" in result.out
     many = tmp_path / "many.zip"

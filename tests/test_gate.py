@@ -4,12 +4,11 @@ translation is not spoken, in any profile or bundle. Every case runs the CLI as 
 from __future__ import annotations
 
 import json
-import zipfile
 from pathlib import Path
 
 import polib
 import pytest
-from helpers import CAMPAIGN, po_path, run_broadcast, set_translation
+from helpers import CAMPAIGN, bundle_members, po_path, run_broadcast, set_translation
 
 from pipeline.layout import Layout
 
@@ -26,8 +25,7 @@ def bundled_ids(root: Path, locale: str, profile: str) -> set[str]:
     path = Layout(root).out_dir / "bundles" / f"demo-{locale}-{profile}.zip"
     if not path.exists():
         return set()
-    with zipfile.ZipFile(path) as zf:
-        manifest = json.loads(zf.read("manifest.json"))
+    manifest = json.loads(bundle_members(path)["manifest.json"])
     return {f["id"] for f in manifest["files"] if f["kind"] == "message"}
 
 

@@ -13,7 +13,7 @@ import sys
 import zipfile
 
 import pytest
-from helpers import one_line_error, process_env, rewrite_bundle, run_broadcast
+from helpers import bundle_members, one_line_error, process_env, rewrite_bundle, run_broadcast
 
 
 def test_usb_copies_in_play_order_and_verifies(bundled, cli, tmp_path):
@@ -21,13 +21,13 @@ def test_usb_copies_in_play_order_and_verifies(bundled, cli, tmp_path):
     dest.mkdir()
     result = cli("usb", bundled, dest)
     assert result.code == 0, result.err
-    with zipfile.ZipFile(bundled) as zf:
-        manifest = json.loads(zf.read("manifest.json"))
-        in_bundle = [e["file"] for e in manifest["files"] if e["kind"] == "message"]
-        # Names say nothing: an index in play order, no id, no title.
-        expected = [f"{i:02d}.mp3" for i in range(1, len(in_bundle) + 1)]
-        for name, member in zip(expected, in_bundle, strict=True):
-            assert (dest / name).read_bytes() == zf.read(member)
+    members = bundle_members(bundled)
+    manifest = json.loads(members["manifest.json"])
+    in_bundle = [e["file"] for e in manifest["files"] if e["kind"] == "message"]
+    # Names say nothing: an index in play order, no id, no title.
+    expected = [f"{i:02d}.mp3" for i in range(1, len(in_bundle) + 1)]
+    for name, member in zip(expected, in_bundle, strict=True):
+        assert (dest / name).read_bytes() == members[member]
     assert sorted(p.name for p in dest.iterdir()) == expected
     assert all(p.suffix == ".mp3" for p in dest.iterdir())     # no manifest, page or text
     result = cli("usb", bundled, dest)
@@ -56,26 +56,26 @@ def test_fat32_image_in_play_order_with_no_identifying_data(bundled, cli, tmp_pa
     result = cli("usb", bundled, "--image", image, "--size", "64M")
     assert result.code == 0, result.err
     listing = _mtools("mdir", "-i", str(image), "::/")
-    with zipfile.ZipFile(bundled) as zf:
-        manifest = json.loads(zf.read("manifest.json"))
-        in_bundle = [e["file"] for e in manifest["files"] if e["kind"] == "message"]
-        words = {w.lower() for e in manifest["files"] for w in re.findall(
-            r"[^\W\d_]+", e["id"] + " " + e["title"] + " " + e["text"])}
-        expected = [f"{i:02d}.mp3" for i in range(1, len(in_bundle) + 1)]
-        rows = [line for line in listing.split("\n") if line[:2].isdigit()]
-        names = [f"{row.split()[0]}.{row.split()[1]}".lower() for row in rows]
-        assert names == expected                        # mdir shows play order
-        assert all(n.split(".")[0].isdigit() for n in names)
-        assert not words & {w.lower() for w in re.findall(r"[^\W\d_]+", listing)
-                            if w.lower() not in ("mp", "volume", "in", "drive", "has", "no",
-                                                 "label", "serial", "number", "is", "directory",
-                                                 "for", "files", "bytes", "free", "name")}
-        assert all("1980-01-01" in row for row in rows)  # fixed times
-        back = tmp_path / "back"
-        back.mkdir()
-        for name, member in zip(expected, in_bundle, strict=True):
-            _mtools("mcopy", "-i", str(image), f"::/{name}", str(back / name))
-            assert (back / name).read_bytes() == zf.read(member)
+    members = bundle_members(bundled)
+    manifest = json.loads(members["manifest.json"])
+    in_bundle = [e["file"] for e in manifest["files"] if e["kind"] == "message"]
+    words = {w.lower() for e in manifest["files"] for w in re.findall(
+        r"[^\W\d_]+", e["id"] + " " + e["title"] + " " + e["text"])}
+    expected = [f"{i:02d}.mp3" for i in range(1, len(in_bundle) + 1)]
+    rows = [line for line in listing.split("\n") if line[:2].isdigit()]
+    names = [f"{row.split()[0]}.{row.split()[1]}".lower() for row in rows]
+    assert names == expected                        # mdir shows play order
+    assert all(n.split(".")[0].isdigit() for n in names)
+    assert not words & {w.lower() for w in re.findall(r"[^\W\d_]+", listing)
+                        if w.lower() not in ("mp", "volume", "in", "drive", "has", "no",
+                                             "label", "serial", "number", "is", "directory",
+                                             "for", "files", "bytes", "free", "name")}
+    assert all("1980-01-01" in row for row in rows)  # fixed times
+    back = tmp_path / "back"
+    back.mkdir()
+    for name, member in zip(expected, in_bundle, strict=True):
+        _mtools("mcopy", "-i", str(image), f"::/{name}", str(back / name))
+        assert (back / name).read_bytes() == members[member]
     assert "has no label" in listing or "NO NAME" in listing
     assert image.stat().st_size == 64 * 1024 * 1024
     # The serial number is random each time, unless --reproducible.
@@ -100,8 +100,7 @@ def test_image_refuses_a_tampered_bundle(bundled, cli, tmp_path):
 def test_names_that_differ_only_by_case_cannot_clash_on_fat(bundled, tmp_path):
     """Names on a stick are indexes, not the bundle's names: members that differ only by
     case become 01.mp3 and 02.mp3."""
-    with zipfile.ZipFile(bundled) as zf:
-        members = {n: zf.read(n) for n in zf.namelist()}
+    members = bundle_members(bundled)
     manifest = json.loads(members["manifest.json"])
     twin = dict(manifest["files"][0], file="01-IDENT.mp3")
     manifest["files"].insert(1, twin)
@@ -150,12 +149,12 @@ def test_transcripts_go_on_a_stick_only_when_asked(bundled, tmp_path):
     dest.mkdir()
     result = run_broadcast("usb", bundled, dest, "--with-transcripts", env=process_env())
     assert result.code == 0, result.err
-    with zipfile.ZipFile(bundled) as zf:
-        manifest = json.loads(zf.read("manifest.json"))
-        messages = [e["file"] for e in manifest["files"] if e["kind"] == "message"]
-        for index, member in enumerate(messages, 1):
-            assert (dest / f"{index:02d}.txt").read_bytes() == \
-                zf.read(member.rsplit(".", 1)[0] + ".txt")
+    members = bundle_members(bundled)
+    manifest = json.loads(members["manifest.json"])
+    messages = [e["file"] for e in manifest["files"] if e["kind"] == "message"]
+    for index, member in enumerate(messages, 1):
+        assert (dest / f"{index:02d}.txt").read_bytes() == \
+            members[member.rsplit(".", 1)[0] + ".txt"]
     assert sorted(p.suffix for p in dest.iterdir()) == [".mp3"] * len(messages) + \
         [".txt"] * len(messages)
 

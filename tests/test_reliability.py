@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import polib
 import pytest
-from helpers import CAMPAIGN, TESTS, process_env, run_broadcast, snapshot
+from helpers import CAMPAIGN, TESTS, bundle_members, process_env, run_broadcast, snapshot
 
 from pipeline.layout import Layout
 
@@ -47,8 +47,7 @@ def ids_bundled(root: Path, locale: str, profile: str) -> set[str] | None:
     path = bundle_path(root, locale, profile)
     if not path.exists():
         return None
-    with zipfile.ZipFile(path) as zf:
-        return {f["id"] for f in json.loads(zf.read("manifest.json"))["files"]}
+    return {f["id"] for f in json.loads(bundle_members(path)["manifest.json"])["files"]}
 
 
 def mark_fuzzy(root: Path, locale: str, context: str) -> None:

@@ -6,7 +6,7 @@ import json
 from contextlib import contextmanager
 
 import pytest
-from helpers import CAMPAIGN, bundle_of, rendered_ids, set_translation
+from helpers import CAMPAIGN, bundle_members, bundle_of, rendered_ids, set_translation
 
 from pipeline.layout import Layout
 
@@ -137,14 +137,12 @@ def test_two_reviewers_deciding_at_once_lose_nothing(client, project):
 
 def _bundled(cli, project) -> dict[str, float]:
     """Build ru; the messages its usb bundle holds, with their loudness."""
-    import zipfile
     result = cli("build", "--project", project, "--locale", "ru", "--jobs", "1")
     assert result.code in (0, 1), result.err
     bundle = bundle_of(project, "ru", "usb")
     if not bundle.exists():
         return {}
-    with zipfile.ZipFile(bundle) as zf:
-        manifest = json.loads(zf.read("manifest.json"))
+    manifest = json.loads(bundle_members(bundle)["manifest.json"])
     return {f["id"]: f["loudness_lufs"] for f in manifest["files"] if f["kind"] == "message"}
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polib
 import pytest
-from helpers import CAMPAIGN, install_plugin, po_path, process_env, run_broadcast, set_translation
+from helpers import CAMPAIGN, bundle_members, install_plugin, po_path, process_env, run_broadcast, set_translation
 
 from pipeline.layout import Layout
 
@@ -620,9 +620,8 @@ def test_files_and_folders_the_pipeline_did_not_make_are_left_and_named(project,
     assert (radio / "notes.txt").read_text() == "to air at 18:00\n"
     assert "left audio_out/demo-2024/uk/radio as it is" in result.out
     assert "left in audio_out/demo/uk/radio: jingle.wav, notes.txt" in result.out
-    import zipfile
-    with zipfile.ZipFile(Layout(project).out_dir / "bundles" / "demo-uk-radio.zip") as zf:
-        assert not {"jingle.wav", "notes.txt"} & set(zf.namelist())
+    held = bundle_members(Layout(project).out_dir / "bundles" / "demo-uk-radio.zip")
+    assert not {"jingle.wav", "notes.txt"} & set(held)
 
 
 # --- a signature never outlives its zip --------------------------------------------------------

@@ -25,14 +25,15 @@ from ..layout import INDEX_PAGE, MANIFEST, PLAYLIST, SUMS
 from ..render.manifest import Manifest, ManifestError
 from . import signing
 
-__all__ = ["AUDIO_SUFFIXES", "check_member_name", "CHUNK", "copy_stored", "FAT_EPOCH", "FIXED_NAMES",
+__all__ = ["AUDIO_SUFFIXES", "bundle_top", "check_member_name", "CHUNK", "copy_stored", "FAT_EPOCH", "FIXED_NAMES",
            "make_bundle", "MAX_KEPT", "MAX_MEMBER", "MAX_MEMBERS", "MAX_RATIO", "MAX_TOTAL",
-           "MEMBER_RE", "read_sums", "require_verified", "signature_of", "Verified",
-           "verify_bundle"]
+           "MEMBER_RE", "read_sums", "require_verified", "signature_of", "TOP_RE",
+           "top_folder", "Verified", "verify_bundle"]
 
 FIXED_NAMES = {SUMS, MANIFEST, PLAYLIST, INDEX_PAGE}
 CHUNK = 1 << 20
 MEMBER_RE = re.compile(r"\A(programs/)?[0-9A-Za-z_-]{1,80}\.(wav|mp3|txt)\Z")
+TOP_RE = re.compile(r"\A[0-9A-Za-z_-]{1,120}\Z")     # the one folder a bundle unzips into
 FAT_EPOCH = 315532800               # 1980-01-01 00:00 UTC, the oldest time FAT can hold
 
 
@@ -66,8 +67,21 @@ AUDIO_SUFFIXES = (".wav", ".mp3")
 signature_of = signing.signature_of
 
 
+def top_folder(folder: Path) -> str:
+    """The folder a bundle's members lie in: ``CAMPAIGN-LOCALE-PROFILE``, from the output
+    folder's manifest (so the zip's bytes do not depend on its file name). Unzipping a
+    bundle makes that one folder, never a scatter of files where it is unzipped."""
+    try:
+        manifest = Manifest.from_json((folder / MANIFEST).read_bytes())
+        name = f"{manifest.campaign}-{manifest.locale}-{manifest.profile.get('name')}"
+    except (OSError, ManifestError):
+        name = ""                   # no manifest: SHA256SUMS, checked below, will say so
+    return name if TOP_RE.match(name) else "bundle"
+
+
 def make_bundle(folder: Path, out: Path, checked: Mapping[str, Checked] | None = None) -> bool:
-    """Zip an output folder deterministically: sorted members, fixed times and modes.
+    """Zip an output folder deterministically: sorted members, fixed times and modes, in
+    one folder (:func:`top_folder`).
 
     Each member is read once, streamed into the zip while its SHA-256 is checked against
     SHA256SUMS, except an audio file whose digests ``checked`` holds, as SHA256SUMS lists
@@ -92,7 +106,8 @@ def make_bundle(folder: Path, out: Path, checked: Mapping[str, Checked] | None =
             raise BundleError(f"'{name}' listed in SHA256SUMS is missing or not a plain file",
                               folder, fix="render again (broadcast render) before bundling")
         sizes[name] = path.stat().st_size
-    if _same_zip(out, sizes, sums_data, stamp):
+    top = top_folder(folder) + "/"
+    if _same_zip(out, top, sizes, sums_data, stamp):
         # The same zip would be written, if the folder still holds what SHA256SUMS says:
         # a file edited in place (output files are links into the render cache) is not.
         _check_folder(folder, sums, checked or {})
@@ -101,7 +116,7 @@ def make_bundle(folder: Path, out: Path, checked: Mapping[str, Checked] | None =
     try:
         with zipfile.ZipFile(tmp, "w") as zf:
             for name in names:      # streamed: a member is never held whole
-                info = zipfile.ZipInfo(name, stamp)
+                info = zipfile.ZipInfo(top + name, stamp)
                 info.compress_type = _compression(name)
                 info.create_system = 3
                 info.external_attr = (stat.S_IFREG | 0o644) << 16
@@ -189,17 +204,17 @@ def _copy_range(src: int, dest: int, count: int, at: int, path: Path) -> None:
                           fix="bundle again once nothing else writes the output folder")
 
 
-def _same_zip(path: Path, sizes: dict[str, int], sums_data: bytes, stamp) -> bool:
+def _same_zip(path: Path, top: str, sizes: dict[str, int], sums_data: bytes, stamp) -> bool:
     """True if the zip at ``path`` already holds these members, as we write them, and this
     SHA256SUMS (which the members were checked against when it was written)."""
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-            if not ([i.filename for i in infos] == list(sizes) and
-                    all(i.date_time == stamp and i.file_size == sizes[i.filename] and
-                        i.compress_type == _compression(i.filename) for i in infos)):
+            if not ([i.filename for i in infos] == [top + n for n in sizes] and
+                    all(i.date_time == stamp and i.file_size == sizes[i.filename[len(top):]]
+                        and i.compress_type == _compression(i.filename) for i in infos)):
                 return False
-            return zf.read(SUMS) == sums_data
+            return zf.read(top + SUMS) == sums_data
     except (OSError, zipfile.BadZipFile, KeyError, zlib.error):
         return False
 
@@ -212,24 +227,41 @@ def _compression(name: str) -> int:
 
 # --- verification ------------------------------------------------------------------------------
 
-def check_member_name(info: zipfile.ZipInfo, bundle: str) -> None:
-    """Refuse a member that could land outside the destination or is not ours."""
-    name = info.filename
+def bundle_top(names: list[str]) -> str:
+    """The folder a bundle's members lie in (``NAME/``, where its SHA256SUMS lies), or ""
+    for a bundle made before bundles had one."""
+    if SUMS in names:
+        return ""
+    tops = [n[:-len(SUMS)] for n in names if n.endswith("/" + SUMS)
+            and TOP_RE.match(n[:-len(SUMS) - 1])]
+    if len(tops) == 1:
+        return tops[0]
+    first = names[0].split("/", 1)[0] if names else ""
+    return first + "/" if TOP_RE.match(first) and first != "programs" else ""
+
+
+def check_member_name(info: zipfile.ZipInfo, bundle: str, top: str = "") -> None:
+    """Refuse a member that could land outside the destination or is not ours (``top``:
+    the bundle's folder, which every member's name starts with)."""
+    full = info.filename
+    name = full[len(top):]
     mode = info.external_attr >> 16
     problem = None
-    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+    if full.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", full):
         problem = "has an absolute path"
-    elif "\\" in name or ".." in name.split("/"):
+    elif "\\" in full or ".." in full.split("/"):
         problem = "has a '..' or a backslash in its path"
     elif stat.S_ISLNK(mode):
         problem = "is a symbolic link"
-    elif name.endswith("/"):
-        if name != "programs/":
+    elif not full.startswith(top):
+        problem = f"lies outside the bundle's folder '{top}'"
+    elif name.endswith("/") or not name:
+        if name not in ("programs/", ""):
             problem = "is an unexpected folder"
     elif name not in FIXED_NAMES and not MEMBER_RE.match(name):
         problem = "has a name outside the allowed pattern [0-9A-Za-z_-].ext"
     if problem:
-        raise BundleError(f"member '{name}' {problem}; refusing the bundle", bundle,
+        raise BundleError(f"member '{info.filename}' {problem}; refusing the bundle", bundle,
                           fix="do not use this bundle; rebuild it with broadcast bundle")
 
 
@@ -274,6 +306,7 @@ class Verified:
     trusted_comment: str | None = None
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    top: str = ""       # the folder the members lie in ("NAME/"); names here are within it
 
     @property
     def ok(self) -> bool:
@@ -285,7 +318,7 @@ class Verified:
         if name in self.texts:
             return self.texts[name]
         with zipfile.ZipFile(self.bundle) as zf:
-            data = zf.read(name)
+            data = zf.read(self.top + name)
         if sha256_bytes(data) != self.digests.get(name):
             raise BundleError(f"member '{name}' changed since it was verified", self.bundle,
                               fix="verify the bundle again")
@@ -315,8 +348,9 @@ def verify_bundle(path: Path, public: signing.PublicKey | None) -> Verified:
             raise BundleError(f"the bundle has {len(infos)} members, more than "
                               f"{MAX_MEMBERS}; refusing it", source,
                               fix="do not use this bundle; fetch it again from its source")
+        result.top = bundle_top([i.filename for i in infos])
         for info in infos:
-            check_member_name(info, source)
+            check_member_name(info, source, result.top)
         _check_sizes(infos, source)
         seen = set()
         for info in infos:
@@ -325,7 +359,7 @@ def verify_bundle(path: Path, public: signing.PublicKey | None) -> Verified:
             seen.add(info.filename)
             if info.is_dir():
                 continue
-            _stream_member(zf, info, result)
+            _stream_member(zf, info, info.filename[len(result.top):], result)
     texts = result.texts
     if SUMS not in texts:
         result.problems.append("member 'SHA256SUMS' is missing")
@@ -359,9 +393,10 @@ def verify_bundle(path: Path, public: signing.PublicKey | None) -> Verified:
     return result
 
 
-def _stream_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, result: Verified) -> None:
+def _stream_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str,
+                   result: Verified) -> None:
     digest = hashlib.sha256()
-    kept: list[bytes] | None = [] if _kept(info.filename) else None
+    kept: list[bytes] | None = [] if _kept(name) else None
     size = 0
     try:
         with zf.open(info) as fh:
@@ -375,11 +410,11 @@ def _stream_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, result: Verified)
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError,
             RuntimeError, ValueError) as exc:
         # damaged data, an unknown compression, an encrypted member
-        result.problems.append(f"member '{info.filename}' is corrupt ({exc})")
+        result.problems.append(f"member '{name}' is corrupt ({exc})")
         return
-    result.digests[info.filename] = digest.hexdigest()
+    result.digests[name] = digest.hexdigest()
     if kept is not None:
-        result.texts[info.filename] = b"".join(kept)
+        result.texts[name] = b"".join(kept)
 
 
 def _check_manifest(manifest: Manifest, result: Verified) -> None:
