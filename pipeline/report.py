@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
 
+from .audio.codec import waveform
 from .distribute.bundle import bundle_top
 from .distribute.signing import signature_of
 from .errors import PipelineError
-from .fsutil import sha256_file, write_if_changed
+from .fsutil import atomic_write, sha256_file, write_if_changed
 from .layout import INDEX_PAGE, MANIFEST, Layout
 from .project import Project
 from .render.manifest import Manifest
@@ -37,6 +39,7 @@ class Folder:
     digest: str = ""
     bundled: int = 0                    # message files the zip holds
     limits: tuple[tuple[str, float], ...] = ()     # message id → its max_seconds
+    waves: tuple[tuple[str, tuple[float, ...]], ...] = ()   # message id → its waveform
 
 
 def write_report(project: Project) -> bool:
@@ -47,14 +50,18 @@ def write_report(project: Project) -> bool:
     layout = whole.layout
     folders = []
     for c in whole.campaigns:
+        shown = []
         for locale in whole.locales:
             for profile in whole.config.profiles:
                 folder = layout.output_folder(c.name, locale, profile)
                 if (folder / INDEX_PAGE).exists():
-                    folders.append(replace(
+                    shown.append(replace(
                         _folder(layout, c.name, locale, profile),
                         limits=tuple((m.id, m.max_seconds) for m in c.messages
                                      if m.max_seconds)))
+        pictured = _pictured(shown)
+        folders += [replace(f, waves=_waves(layout, f)) if any(f is p for p in pictured)
+                    else f for f in shown]
     return write_if_changed(layout.report_page, report_html(status, folders).encode("utf-8"))
 
 
@@ -78,6 +85,48 @@ def _folder(layout: Layout, campaign: str, locale: str, profile: str) -> Folder:
     return Folder(campaign, locale, profile, _rel(layout, folder / INDEX_PAGE), manifest,
                   _rel(layout, zipped), signature_of(zipped).is_file(),
                   sha256_file(zipped)[:16], bundled)
+
+
+WAVE_BARS = 100                 # a message's waveform in the report
+
+
+def _waves(layout: Layout, f: Folder) -> tuple[tuple[str, tuple[float, ...]], ...]:
+    """Each message file's waveform, cached by the file's SHA-256 (a report written again
+    reads no file it has pictured before)."""
+    assert f.manifest is not None
+    folder = layout.output_folder(f.campaign, f.locale, f.profile)
+    waves = []
+    for entry in f.manifest.messages:
+        cached = layout.cache_dir / "waves" / f"{entry.sha256}.json"
+        try:
+            peaks = tuple(float(p) for p in json.loads(cached.read_text()))
+            if len(peaks) != WAVE_BARS:
+                raise ValueError("another size")
+        except (OSError, ValueError, TypeError):
+            try:
+                peaks = tuple(waveform(folder / entry.file, WAVE_BARS))
+            except (OSError, RuntimeError):     # gone, or unreadable: no picture
+                continue
+            atomic_write(cached, json.dumps(peaks).encode("ascii"))
+        waves.append((entry.id, peaks))
+    return tuple(waves)
+
+
+def _wave_svg(peaks: tuple[float, ...]) -> str:
+    """A waveform as an inline SVG: one vertical stroke per bar, mirrored about the middle."""
+    d = "".join(f"M{i}.5 {10 - 9.5 * p:.1f}V{10 + 9.5 * p:.1f}" for i, p in enumerate(peaks))
+    return (f'<svg class="wave" viewBox="0 0 {len(peaks)} 20" preserveAspectRatio="none" '
+            f'width="200" height="32" role="img" aria-label="waveform">'
+            f'<path d="{d}" stroke="#2a6" stroke-width="1"/></svg>')
+
+
+def _pictured(folders: list[Folder]) -> list[Folder]:
+    """The folder each locale's messages are shown from: radio, or the first there is."""
+    chosen: dict[str, Folder] = {}
+    for f in folders:
+        if f.manifest and (f.locale not in chosen or f.profile == "radio"):
+            chosen[f.locale] = f
+    return list(chosen.values())
 
 
 def _rel(layout: Layout, path: Path) -> str:
@@ -168,21 +217,20 @@ def _lengths(folders: list[Folder]) -> list[str]:
     """Per message of each locale's radio folder (or its first): a bar of its length
     against max_seconds and its loudness against the target, where people would rather
     look than read."""
-    chosen: dict[str, Folder] = {}
-    for f in folders:
-        if f.manifest and (f.locale not in chosen or f.profile == "radio"):
-            chosen[f.locale] = f
     rows = []
-    for locale, f in chosen.items():
+    for f in _pictured(folders):
         assert f.manifest is not None
+        locale = f.locale
         target = float(f.manifest.profile.get("target_lufs", 0.0))
-        limits = dict(f.limits)
+        limits, waves = dict(f.limits), dict(f.waves)
         for entry in f.manifest.messages:
             limit = limits.get(entry.id, 0.0)
             full = max(limit, entry.duration) or 1.0
             over = bool(limit) and entry.duration > limit
             rows.append(
-                f'<tr class="length"><td>{escape(locale)} {escape(f.profile)}</td>'
+                f'<tr class="length" data-folder="{escape(f.page.rsplit("/", 1)[0])}" '
+                f'data-file="{escape(entry.file)}">'
+                f"<td>{escape(locale)} {escape(f.profile)}</td>"
                 f"<td>{escape(entry.id)}</td>"
                 f'<td><span class="bar" title="{entry.duration:.1f} s'
                 + (f" of at most {limit:g} s" if limit else "") + '">'
@@ -190,11 +238,13 @@ def _lengths(folders: list[Folder]) -> list[str]:
                 f'width:{100 * entry.duration / full:.1f}%"></span></span> '
                 f"{entry.duration:.1f} s" + (f" / {limit:g}" if limit else "") + "</td>"
                 f"<td>{entry.loudness_lufs:.1f} LUFS ({entry.loudness_lufs - target:+.1f} LU)"
-                "</td></tr>\n")
+                f"</td><td>{_wave_svg(waves[entry.id]) if entry.id in waves else ''}</td>"
+                "</tr>\n")
     if not rows:
         return []
     return ["<h3>Length and loudness</h3>\n<table><tr><th>folder</th><th>message</th>"
-            "<th>length</th><th>loudness against the target</th></tr>\n", *rows,
+            "<th>length</th><th>loudness against the target</th><th>waveform</th></tr>\n",
+            *rows,
             "</table>\n"]
 
 

@@ -30,10 +30,9 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-import numpy as np
-
 from . import workflow
 from .approvals import read_record
+from .audio.codec import waveform
 from .audio.profiles import Profile
 from .errors import PipelineError
 from .layout import Layout
@@ -45,7 +44,7 @@ from .render.plan import plan
 from .values import counted
 from .voice import asr
 
-__all__ = ["app", "refresh", "ReviewItem", "review_items", "serving", "waveform"]
+__all__ = ["app", "refresh", "ReviewItem", "review_items", "serving"]
 
 PEAKS = 160                     # waveform bars per message
 
@@ -71,18 +70,6 @@ class ReviewItem:
     peaks: list[float]
 
 
-def waveform(path: Path, bars: int = PEAKS) -> list[float]:
-    """The peak of each of ``bars`` equal slices of the file, 0..1."""
-    import soundfile
-    samples, _ = soundfile.read(str(path), dtype="float32", always_2d=True)
-    mono = np.abs(samples.mean(axis=1))
-    if len(mono) == 0:
-        return [0.0] * bars
-    edges = np.linspace(0, len(mono), bars + 1).astype(int)
-    return [round(float(mono[a:b].max()) if b > a else 0.0, 3)
-            for a, b in zip(edges[:-1], edges[1:], strict=True)]
-
-
 def review_items(project: Project, profile: Profile) -> list[ReviewItem]:
     """Every ready message of the project's locales, mastered in ``profile`` (rendered
     into the cache if it is not there yet), with where its review stands."""
@@ -98,7 +85,7 @@ def review_items(project: Project, profile: Profile) -> list[ReviewItem]:
                 "\n\n".join(job.voicing.texts), job.source_text, message.note,
                 message.max_seconds, rendered.measured.duration, rendered.measured.lufs,
                 rendered.cer, heard(rendered.cer, path, lp.locale, layout), "", "", path,
-                waveform(path)))
+                waveform(path, PEAKS)))
     refresh(project, items)
     return items
 

@@ -123,8 +123,25 @@ def test_report_page_matches_status(browser, built, cli, tmp_path_factory):
     # A bar of length and loudness per message of each locale's radio folder.
     radio = [json.loads(p.read_text()) for p in
              Layout(built).out_dir.glob(f"{CAMPAIGN}/*/radio/manifest.json")]
-    assert page.locator("tr.length").count() == sum(
-        1 for m in radio for f in m["files"] if f["kind"] == "message")
+    lengths = page.locator("tr.length")
+    assert lengths.count() == sum(1 for m in radio for f in m["files"] if f["kind"] == "message")
+    # …and its waveform, drawn: 100 bars whose tallest is the file's sample peak.
+    import wave
+
+    import numpy as np
+    for i in range(lengths.count()):
+        row = lengths.nth(i)
+        svg = row.locator("svg.wave")
+        box = svg.bounding_box()
+        assert box is not None and box["height"] >= 24 and box["width"] >= 150
+        bars = re.findall(r"M(\d+)\.5 ([\d.]+)V([\d.]+)", svg.locator("path").get_attribute("d"))
+        assert [int(b[0]) for b in bars] == list(range(100))
+        with wave.open(str(report.parent / row.get_attribute("data-folder")
+                           / row.get_attribute("data-file"))) as w:
+            pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+        peak = np.abs(pcm.astype(np.float64)).max() / 32768
+        assert max((float(b[2]) - 10) / 9.5 for b in bars) == pytest.approx(peak, abs=0.02)
+        assert all(float(b[1]) + float(b[2]) == pytest.approx(20, abs=0.11) for b in bars)
     shot = tmp_path_factory.mktemp("screenshots") / "report.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10000

@@ -19,7 +19,8 @@ from .dsp import Audio
 
 __all__ = ["container_of", "decode", "decode_mp3", "encode_mp3", "ffmpeg_exe",
            "ffmpeg_version", "id3_tag", "id3_title", "LAME_SCALE", "MAX_USER_AUDIO_S",
-           "mp3_encoder_id", "mp3_frames", "MP3_QUALITY", "Mp3Writer", "read_wav", "wav_bytes", "wav_writer"]
+           "mp3_encoder_id", "mp3_frames", "MP3_QUALITY", "Mp3Writer", "read_wav", "wav_bytes",
+           "wav_writer", "waveform"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -195,6 +196,18 @@ def decode_mp3(data: bytes) -> Audio:
         raise AudioError(f"the MP3 cannot be decoded: {exc}",
                          fix="render it again") from None
     return Audio(samples.mean(axis=1).astype(np.float32), int(rate))
+
+
+def waveform(path: Path, bars: int) -> list[float]:
+    """The peak of each of ``bars`` equal slices of an audio file (WAV or MP3), 0..1."""
+    import soundfile
+    samples, _ = soundfile.read(str(path), dtype="float32", always_2d=True)
+    mono = np.abs(samples.mean(axis=1))
+    if len(mono) == 0:
+        return [0.0] * bars
+    edges = np.linspace(0, len(mono), bars + 1).astype(int)
+    return [round(float(mono[a:b].max()) if b > a else 0.0, 3)
+            for a, b in zip(edges[:-1], edges[1:], strict=True)]
 
 
 def read_wav(source: Path | bytes) -> Audio:
