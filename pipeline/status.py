@@ -41,6 +41,20 @@ class CampaignSummary:
     messages: int
     locales: dict[str, LocaleSummary] = field(default_factory=dict)
 
+    def totals(self) -> dict:
+        """The campaign at a glance, for scripts: its locales' counts added up; ``ready``
+        out of ``messages`` × the shipping locales; the locales with every message ready."""
+        locales = self.locales.values()
+        shipping = [(name, s) for name, s in self.locales.items() if s.ships]
+        return {
+            "locales": len(self.locales), "shipping": len(shipping),
+            **{key: sum(getattr(s, key) for s in locales)
+               for key in ("translated", "fuzzy", "untranslated", "words_to_translate")},
+            "ready": sum(len(s.ready) for _, s in shipping),
+            "of": self.messages * len(shipping),
+            "findings": sum(sum(s.checks.values()) for s in locales),
+            "complete": [name for name, s in shipping if len(s.ready) == self.messages]}
+
 
 @dataclass
 class ProjectStatus:
@@ -49,7 +63,8 @@ class ProjectStatus:
 
     def to_dict(self) -> dict:
         """The ``status --json`` form (findings are counted per check, not listed)."""
-        return {"campaigns": {name: asdict(c) for name, c in self.campaigns.items()}}
+        return {"campaigns": {name: {**asdict(c), "totals": c.totals()}
+                              for name, c in self.campaigns.items()}}
 
 
 def project_status(project: Project) -> ProjectStatus:

@@ -144,8 +144,19 @@ def test_a_new_locale_ships_only_once_it_is_listed(project, cli):
     status = cli("status", "--project", project)
     assert "not shipped: being translated; add it to locales in broadcast.toml" in status.out
     data = json.loads(cli("status", "--project", project, "--json").out)
-    assert data["campaigns"]["demo"]["locales"]["de"]["ships"] is False
-    assert data["campaigns"]["demo"]["locales"]["ru"]["ships"] is True
+    demo = data["campaigns"]["demo"]
+    assert demo["locales"]["de"]["ships"] is False
+    assert demo["locales"]["ru"]["ships"] is True
+    # The campaign's totals count what ships: de is counted as translated work, not ready.
+    totals = demo["totals"]
+    shipping = [name for name, s in demo["locales"].items() if s["ships"]]
+    assert totals["locales"] == len(demo["locales"]) == len(shipping) + 1
+    assert totals["shipping"] == len(shipping)
+    assert totals["of"] == demo["messages"] * len(shipping)
+    assert totals["ready"] == sum(len(demo["locales"][n]["ready"]) for n in shipping)
+    assert totals["untranslated"] == sum(s["untranslated"] for s in demo["locales"].values())
+    assert totals["untranslated"] >= demo["locales"]["de"]["untranslated"] > 0
+    assert "de" not in totals["complete"] and set(totals["complete"]) <= set(shipping)
     asked = cli("render", "--project", project, "--locale", "de", "--profile", "radio")
     assert asked.code in (0, 1), asked
     assert (layout.output_folder("demo", "de", "radio") / "manifest.json").exists(), asked

@@ -91,6 +91,9 @@ def test_status_counts_findings_per_check_and_locale(defects, cli):
     assert "check placeholders failed" in ru["not_ready"]["m-placeholders"]
     assert "m-numbers" in ru["not_ready"]                    # a wrong figure blocks
     assert "m-whitespace" in ru["ready"]                     # a warning does not block
+    totals = data["campaigns"]["defects"]["totals"]
+    assert totals["findings"] == sum(sum(loc["checks"].values()) for loc in
+                                     data["campaigns"]["defects"]["locales"].values()) >= 11
     assert "check findings: doublewords 1" in cli("status", "--project", defects).out
 
 
