@@ -13,10 +13,12 @@ from pathlib import Path
 from .approvals import Review, review_of
 from .catalogs.pofile import load_po
 from .catalogs.state import CatalogState, read_catalog_state
-from .checks import Finding, Glossary, load_glossary, readiness
+from .checks import ERROR, Finding, Glossary, load_glossary, readiness
 from .config import Config, Voice, load_config
+from .content.extract import PROGRAM_PREFIX
 from .content.locales import language_of, parse_locale
-from .content.sources import Campaign, load_campaigns
+from .content.placeholders import fill
+from .content.sources import Campaign, Program, load_campaigns
 from .errors import ConfigError, EngineMissing
 from .fsutil import relative, sha256_file
 from .layout import Layout
@@ -310,6 +312,19 @@ class Project:
         """Every check finding of every campaign and locale."""
         return [f for c in self.campaigns for locale in self.locales
                 for f in self.readiness(c, locale)[1]]
+
+    def programs(self, campaign: Campaign, locale: str) -> list[Program]:
+        """The campaign's programs, each titled in ``locale`` where its title's unit is
+        translated (not fuzzy) and no check fails on it; else with the source title."""
+        st = self.catalog_state(campaign, locale)
+        failed = {f.message for f in self.readiness(campaign, locale)[1] if f.severity == ERROR}
+        out = []
+        for program in campaign.programs:
+            unit = PROGRAM_PREFIX + program.id
+            title = st.title_of(unit) if unit not in failed else None
+            out.append(replace(program, title=fill(title, campaign.variables))
+                       if title else program)
+        return out
 
     def readiness(self, campaign: Campaign, locale: str
                   ) -> tuple[dict[str, str | None], list[Finding]]:

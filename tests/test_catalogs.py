@@ -37,7 +37,9 @@ def test_extract_writes_units_with_context_comments_references_and_flags(project
     pot = polib.pofile(str(project / "locales" / "demo.pot"))
     campaign = load_campaign(project / "messages" / "demo.yaml")
     paragraphs = sum(len(m.paragraphs) for m in campaign.messages)
-    assert len(pot) == len(campaign.messages) + paragraphs
+    assert len(pot) == len(campaign.messages) + paragraphs + len(campaign.programs)
+    program = pot.find("Evening broadcast", msgctxt="program:evening|title")
+    assert program is not None and "not spoken" in program.comment
     title = pot.find("You are not alone", msgctxt="not-alone|title")
     assert title is not None
     para = pot.find(campaign.message("rights").paragraphs[0].text, msgctxt="rights")
@@ -350,7 +352,8 @@ def test_status_json_on_the_shipped_example(project, cli):
         s = locales[locale]
         assert s["ready"] == ids and s["not_ready"] == {}
         assert s["fuzzy"] == s["untranslated"] == 0
-        assert s["translated"] == len(ids) + sum(len(m.paragraphs) for m in campaign.messages)
+        assert s["translated"] == (len(ids) + sum(len(m.paragraphs) for m in campaign.messages)
+                                   + len(campaign.programs))    # program titles are units
     uk = locales["uk"]
     assert set(uk) >= {"translated", "fuzzy", "untranslated", "obsolete", "ready", "not_ready"}
     assert uk["fuzzy"] == 1 and uk["untranslated"] > 0
@@ -450,6 +453,22 @@ def test_the_whole_of_a_project_narrowed_to_locales_is_not_read_again(project):
         open_project(project).readiness(campaign, "uk")[0]
     one = open_project(project, campaign=campaign.name, locales=["ru"])
     assert one.whole().campaigns is not one.campaigns
+
+
+def test_a_program_is_titled_in_a_locale_only_where_its_title_is_translated(project):
+    """Translated: the locale's title; untranslated or fuzzy: the source title (a title is
+    never spoken, so it never holds the program back)."""
+    from pipeline.project import open_project
+    campaign = open_project(project).campaigns[0]
+    assert campaign.programs[0].title == "Evening broadcast"
+    titles = {locale: open_project(project).programs(campaign, locale)[0].title
+              for locale in ("ko_KP", "ru", "uk")}
+    assert titles == {"ko_KP": "저녁방송", "ru": "Вечерний эфир", "uk": "Evening broadcast"}
+    path = project / "locales" / "ru" / "LC_MESSAGES" / "demo.po"
+    po = polib.pofile(str(path))
+    po.find("Evening broadcast", msgctxt="program:evening|title").flags.append("fuzzy")
+    po.save()
+    assert open_project(project).programs(campaign, "ru")[0].title == "Evening broadcast"
 
 
 def test_a_new_campaign_gets_shared_units_as_fuzzy_suggestions(project, cli):

@@ -15,6 +15,7 @@ from helpers import DATA
 
 from pipeline.checks import Glossary, check_unit, load_glossary
 from pipeline.checks.orthography import ko_kp_forms, southern_forms
+from pipeline.content.extract import PROGRAM_PREFIX
 from pipeline.errors import ConfigError
 from pipeline.layout import Layout
 
@@ -225,6 +226,12 @@ def test_pofilter_agrees_on_the_checks_both_tools_have(defects, project, cli, tm
             theirs = pofilter(path, tmp_path)
             for test, ctxt in theirs:
                 message = ctxt.split("|")[0]
+                if test == "untranslated" and message.startswith(PROGRAM_PREFIX):
+                    # A program's title is not a message: counted, never held back (the
+                    # program is shown with its source title).
+                    counts = status["campaigns"][path.stem]["locales"][locale]
+                    assert counts["untranslated"] >= 1 and message not in counts["not_ready"]
+                    continue
                 if test == "untranslated":
                     # Not a check finding here: status reports it, and the gate holds the
                     # message back (docs/checks.md).

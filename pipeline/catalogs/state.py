@@ -60,6 +60,11 @@ class CatalogState:
             out.setdefault(u.unit.message_id, []).append(u)
         return out
 
+    def title_of(self, unit_id: str) -> str | None:
+        """The translated title of a message or program (its unit's id), if translated."""
+        return next((u.msgstr for u in self.by_message.get(unit_id, [])
+                     if u.unit.is_title and u.state == "translated"), None)
+
     def translation(self, message_id: str,
                     variables: dict[str, str]) -> tuple[str, list[str]]:
         """The translated title and paragraphs of a ready message, variables filled in."""

@@ -80,6 +80,6 @@ def readiness(campaign: Campaign, st: CatalogState, glossary: Glossary,
     reasons = st.message_reasons(campaign)
     findings = check_locale(campaign, st, glossary, durations, file)
     for mid, why in blocking(findings).items():
-        if reasons.get(mid) is None:
+        if mid in reasons and reasons[mid] is None:     # a message's (not a program title's)
             reasons[mid] = why
     return reasons, findings

@@ -1,7 +1,10 @@
 """Extraction: a campaign's messages → translation units → ``locales/<campaign>.pot``.
 
 One unit per message title (``msgctxt`` ``<id>|title``) and per paragraph (``msgctxt``
-``<id>``). Paragraph units keep edits local: changing one paragraph fuzzes only it.
+``<id>``). Paragraph units keep edits local: changing one paragraph fuzzes only it. Then
+one unit per program title (``msgctxt`` ``program:<id>|title``): never spoken, shown by
+pages, players and playout systems; a program whose title is not translated is shown with
+the source title.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from pathlib import Path
 from .placeholders import placeholders
 from .sources import Campaign, parse_campaign
 
-__all__ = ["babel_extract", "message_id_of", "TITLE_SUFFIX", "Unit", "units_of"]
+__all__ = ["babel_extract", "message_id_of", "PROGRAM_PREFIX", "TITLE_SUFFIX", "Unit",
+           "units_of"]
 
 TITLE_SUFFIX = "|title"
+PROGRAM_PREFIX = "program:"     # a program title's unit: never a message id (no ':' there)
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,11 @@ def units_of(campaign: Campaign) -> list[Unit]:
             units.append(Unit(m.id, m.id, p.text, p.line,
                               _comments(campaign, m, f"paragraph {i + 1} of {count}", p.text),
                               index=i))
+    for program in campaign.programs:
+        ident = PROGRAM_PREFIX + program.id
+        units.append(Unit(ident, ident + TITLE_SUFFIX, program.title, program.line,
+                          (f"Program '{program.id}', title (not spoken: shown by players, "
+                           "pages and playout systems)",), is_title=True, index=-1))
     return units
 
 

@@ -109,7 +109,7 @@ class _Schedule:
         self.waiting: list[_Waiting] = []
         for lp in plans:
             skips = self.skips.setdefault((lp.campaign.name, lp.locale), {})
-            for program in lp.campaign.programs:
+            for program in lp.programs:
                 missing = [m for m in program.items if lp.job(m) is None]
                 if missing:
                     skips[program.id] = ("not ready in this locale: " +
@@ -238,7 +238,7 @@ class _Schedule:
         msgs = [(job, self.messages[key][profile.name]) for job in lp.jobs
                 if (key := MessageKey(name, lp.locale, job.message_id)) in self.messages]
         progs, notes = [], []
-        for program in lp.campaign.programs:
+        for program in lp.programs:
             got = self.programs.get(ProgramKey(name, lp.locale, program.id, profile.name))
             if not got:
                 continue

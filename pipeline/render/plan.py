@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..content.placeholders import fill
-from ..content.sources import Campaign
+from ..content.sources import Campaign, Program
 from ..project import Project
 from ..voice.speech import Voicing
 
@@ -35,6 +35,7 @@ class LocalePlan:
     locale: str
     jobs: list[MessageJob] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)     # message id → why
+    programs: list[Program] = field(default_factory=list)     # titled in the locale
 
     def job(self, message_id: str) -> MessageJob | None:
         return next((j for j in self.jobs if j.message_id == message_id), None)
@@ -46,7 +47,7 @@ def plan(project: Project, reviewed: bool = True) -> list[LocalePlan]:
     plans = []
     for campaign in project.campaigns:
         for locale in project.shipping:
-            lp = LocalePlan(campaign, locale)
+            lp = LocalePlan(campaign, locale, programs=project.programs(campaign, locale))
             for message in campaign.messages:
                 heard = project.heard_as(campaign, locale, message.id)
                 if isinstance(heard, str):
