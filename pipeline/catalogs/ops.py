@@ -135,6 +135,8 @@ def merge(old: polib.POFile, pot: polib.POFile, fuzzy_matching: bool = True,
     new = polib.POFile()
     new.header = old.header
     new.metadata = dict(old.metadata)
+    for kept in ("raw_metadata", "blank_header"):     # the header as written (pofile)
+        setattr(new, kept, getattr(old, kept, None))
     new.metadata["POT-Creation-Date"] = pot.metadata.get("POT-Creation-Date", "")
     # Active entries first, so that an obsolete twin never shadows a live translation.
     by_key: dict[tuple, polib.POEntry] = {}

@@ -75,6 +75,7 @@ def parse_po(path: Path) -> polib.POFile:
     po.source_lines = text.split("\n")
     po.source_bytes = text.encode("utf-8")
     _check_header(po, path, text)
+    _as_written(po, readable)
     _check_plurals(po, path)
     _check_unique(po, path)
     try:
@@ -177,8 +178,46 @@ def _raw_header(text: str) -> str:
     if not match:
         return ""
     parts = re.findall(r'"((?:[^"\\]|\\.)*)"', match.group(1))
-    joined = "".join(parts)
-    return joined.replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\")
+    return polib.unescape("".join(parts))
+
+
+def _as_written(po: polib.POFile, text: str) -> None:
+    """Keep what polib reads loosely as the file has it, so that writing it back changes
+    no byte: polib strips every comment line (trailing spaces go), drops an empty ``#.``
+    line and rewrites the header's values (spacing, order). gettext keeps a comment as
+    written after its mark and one space, and the header as written."""
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+
+    def comments(start: int) -> tuple[str, str]:
+        translator, extracted = [], []
+        for line in lines[start:]:
+            if line.startswith("#."):
+                extracted.append(line[2:].removeprefix(" "))
+            elif line.startswith(("#:", "#,")):
+                continue
+            elif line.startswith("#") and not line.startswith(("#|", "#~")):
+                translator.append(line[1:].removeprefix(" "))
+            else:
+                break
+        return "\n".join(translator), "\n".join(extracted)
+
+    def same(ours: str, polibs: str) -> bool:      # equal but for what polib strips
+        return [x.strip() for x in ours.split("\n") if x.strip()] == \
+            [x.strip() for x in polibs.split("\n") if x.strip()]
+
+    for entry in po:
+        if entry.linenum:
+            translator, extracted = comments(entry.linenum - 1)
+            if same(translator, entry.tcomment) and same(extracted, entry.comment):
+                entry.tcomment, entry.comment = translator, extracted
+    header = comments(0)[0]
+    if po.header and same(header, po.header):
+        po.header = header
+    elif not po.header and lines[0] == "#":
+        po.blank_header = True      # a lone '#': no text, but a line polib cannot hold
+    raw = _raw_header(text)
+    if raw and poformat.header_values(raw) == po.metadata:
+        po.raw_metadata = raw
 
 
 def _nplurals(plural_forms: str) -> int | None:
