@@ -2,7 +2,7 @@
 
 It reads, and writes nothing: the speech engines and the voices the project asks for (the
 configured one, or the fallback the build would use and why), the decoder (ffmpeg), the
-speech judge, the FAT image writer and minisign. A missing part that the project's build
+speech judge, the FAT image writer (built in) and minisign. A missing part that the project's build
 needs (a voice with no fallback) makes it exit 1; optional parts are listed as missing
 with their fix and leave it at 0.
 """
@@ -61,13 +61,8 @@ def diagnose(project: Project | None) -> list[Check]:
                         "whisper-base (check --audio, [render] speech_check)"
                         if asr.available() else "not installed: the speech check cannot run",
                         "" if asr.available() else asr.INSTALL))
-    from .distribute.media import find_tool
-    fat = [(tool, find_tool(tool)) for tool in ("mkfs.fat", "mcopy")]
-    missing = [tool for tool, path in fat if path is None]
-    checks.append(Check("FAT image writer", not missing,
-                        "usb --image: " + (", ".join(str(p) for _, p in fat) if not missing
-                                           else f"{', '.join(missing)} not found"),
-                        "" if not missing else "apt-get install dosfstools mtools"))
+    checks.append(Check("FAT image writer", True,
+                        "usb --image: built in (distribute/fat.py), no system tools needed"))
     minisign = shutil.which("minisign")
     checks.append(Check("minisign", minisign is not None,
                         minisign or "not installed: signatures are made and checked without "

@@ -203,7 +203,7 @@ def test_an_image_never_replaces_a_file_it_did_not_make(bundled, tmp_path):
     assert image.read_bytes() != first
     assert run_broadcast("usb", bundled, "--image", doc, "--overwrite",
                          env=process_env()).code == 0
-    assert doc.read_bytes()[3:11] == b"mkfs.fat"
+    assert doc.read_bytes()[3:11] == b"MSWIN4.1"
     assert "is not signed" in run_broadcast("usb", bundled, "--image", image,
                                             env=process_env()).out
 
@@ -227,14 +227,88 @@ def test_a_size_of_zero_is_refused(bundled, tmp_path):
     assert "size '0' is not understood" in result.err and result.code in (1, 2)
 
 
-def test_an_image_is_written_with_a_normal_users_path(bundled, tmp_path):
-    """Debian puts mkfs.fat in /usr/sbin, outside a normal user's PATH: it is found
-    there, and the image passes fsck.fat."""
-    env = dict(process_env(), PATH="/usr/local/bin:/usr/bin:/bin")
-    if shutil.which("mkfs.fat", path=env["PATH"]):
-        pytest.skip("mkfs.fat is on the normal PATH here")
-    result = run_broadcast("usb", bundled, "--image", tmp_path / "s.img", env=env)
+def test_an_image_needs_no_system_tools_and_plays_in_order(bundled, tmp_path):
+    """No dosfstools or mtools: the image is written with a PATH holding no tool at all,
+    passes fsck.fat, and a player that follows the directory or the clusters plays
+    01, 02, … each file in one run, each decoding cleanly."""
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    image = tmp_path / "s.img"
+    result = run_broadcast("usb", bundled, "--image", image, "--with-programs",
+                           env=dict(process_env(), PATH=str(bare)))
     assert result.code == 0, result.err
     fsck = shutil.which("fsck.fat") or "/usr/sbin/fsck.fat"
-    assert subprocess.run([fsck, "-n", str(tmp_path / "s.img")],
-                          capture_output=True).returncode == 0
+    checked = subprocess.run([fsck, "-n", "-v", str(image)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "FAT32" in checked.stdout or "32 bit entries" in checked.stdout
+    manifest = json.loads(bundle_members(bundled)["manifest.json"])
+    count = sum(e["kind"] in ("message", "program") for e in manifest["files"])
+    listing = _mtools("mdir", "-b", "-i", str(image), "::/").split()
+    expected = [f"::/{i:02d}.mp3" for i in range(1, count + 1)]
+    assert [n.lower() for n in listing] == expected
+    runs = []
+    for name in expected:
+        chain = _mtools("mshowfat", "-i", str(image), name)
+        spans = re.findall(r"<(\d+)-(\d+)>", chain)
+        assert len(spans) == 1, chain                   # one contiguous run per file
+        runs.append((int(spans[0][0]), int(spans[0][1])))
+    assert runs == sorted(runs) and all(a[1] < b[0] for a, b in zip(runs, runs[1:], strict=False))
+    back = tmp_path / "back.mp3"
+    for name in expected:
+        _mtools("mcopy", "-o", "-i", str(image), name, str(back))
+        decoded = subprocess.run(["ffmpeg", "-v", "error", "-i", str(back), "-f", "null", "-"],
+                                 capture_output=True, text=True)
+        assert decoded.returncode == 0 and not decoded.stderr.strip(), (name, decoded.stderr)
+
+
+@pytest.mark.skipif(shutil.which("mkfs.fat") is None and not os.path.exists("/usr/sbin/mkfs.fat"),
+                    reason="dosfstools is installed by scripts/test.sh")
+def test_an_image_dosfstools_made_earlier_is_replaced_as_our_own(bundled, tmp_path):
+    image = tmp_path / "s.img"
+    mkfs = shutil.which("mkfs.fat") or "/usr/sbin/mkfs.fat"
+    subprocess.run([mkfs, "-C", "-F", "32", str(image), "65536"], check=True,
+                   capture_output=True)
+    assert run_broadcast("usb", bundled, "--image", image, env=process_env()).code == 0
+    assert image.read_bytes()[3:11] == b"MSWIN4.1"
+
+
+def test_the_image_writer_refuses_what_fat32_cannot_hold(tmp_path):
+    from pipeline.distribute import fat
+    with pytest.raises(ValueError, match="too small for FAT32"):
+        fat.layout(30 * 1024 * 1024)
+    with pytest.raises(ValueError, match="not a short"):
+        fat.write_volume(tmp_path / "a.img", 64 * 1024 ** 2, [("ident-one.mp3", b"x")],
+                         "NO NAME", b"1234", 0)
+    with pytest.raises(ValueError, match="same short name"):
+        fat.write_volume(tmp_path / "a.img", 64 * 1024 ** 2,
+                         [("01.mp3", b"x"), ("01.MP3", b"y")], "NO NAME", b"1234", 0)
+    with pytest.raises(ValueError, match="do not fit"):
+        fat.write_volume(tmp_path / "a.img", 40 * 1024 ** 2,
+                         [("01.mp3", bytes(41 * 1024 ** 2))], "NO NAME", b"1234", 0)
+
+
+@pytest.mark.parametrize("size", ["40M", "300M", "9G"])
+def test_the_image_writer_makes_volumes_fsck_and_mtools_read(tmp_path, size):
+    """Each of Microsoft's cluster sizes (512 B, 4 KiB, 8 KiB), a label, an empty file
+    and a root directory longer than one cluster: fsck.fat finds nothing to fix, and
+    mtools lists and reads what was written."""
+    from pipeline.distribute import fat
+    from pipeline.distribute.media import parse_size
+    files = [(f"{i:02d}.{'txt' if i % 7 == 0 else 'mp3'}",
+              bytes([i]) * (i * 3001 if i != 5 else 0)) for i in range(1, 41)]
+    image = tmp_path / "v.img"
+    fat.write_volume(image, parse_size(size), files, "RADIO 1", b"\x01\x02\x03\x04",
+                     1_700_000_000)
+    fsck = shutil.which("fsck.fat") or "/usr/sbin/fsck.fat"
+    checked = subprocess.run([fsck, "-n", str(image)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    listing = _mtools("mdir", "-i", str(image), "::/")
+    assert "Volume in drive : is RADIO 1" in listing and "0403-0201" in listing
+    rows = [line.split() for line in listing.split("\n") if line[:2].isdigit()]
+    assert [f"{r[0]}.{r[1]}" for r in rows] == [n for n, _ in files]
+    assert all("2023-11-14" in " ".join(r) for r in rows)
+    back = tmp_path / "back"
+    back.mkdir()
+    _mtools("mcopy", "-i", str(image), "::/*", str(back))
+    assert {p.name: p.read_bytes() for p in back.iterdir()} == dict(files)
+    assert fat.read_files(image) == files

@@ -1,12 +1,11 @@
 """Sticks and SD cards: a verified bundle's audio copied to a mounted stick, or written
-into a FAT32 disk image, in play order."""
+into a FAT32 disk image (:mod:`.fat`, no system tools), in play order."""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -15,10 +14,11 @@ from ..audio.tags import bare_wav
 from ..errors import BundleError, MediaError
 from ..fsutil import sha256_bytes, sha256_file
 from ..layout import transcript_of
+from . import fat
 from .bundle import FAT_EPOCH, Verified
 
 __all__ = ["copy_to_stick", "is_our_image", "MAX_IMAGE", "NEUTRAL_LABEL", "parse_size",
-           "find_tool", "play_order", "strip_id3", "write_image"]
+           "play_order", "strip_id3", "write_image"]
 
 NEUTRAL_LABEL = "NO NAME"           # what an unlabelled stick shows
 MAX_IMAGE = 32 * 1024 ** 3          # the largest FAT32 volume common systems make
@@ -131,33 +131,16 @@ def parse_size(text: str) -> int:
     return size
 
 
-# Debian installs mkfs.fat in /usr/sbin, which a normal user's PATH leaves out.
-_SYSTEM_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
-
-
-def find_tool(name: str) -> str | None:
-    """Where the command ``name`` is: on the PATH, or in the system's sbin folders."""
-    return shutil.which(name) or next(
-        (p for p in (shutil.which(name, path=d) for d in _SYSTEM_DIRS) if p), None)
-
-
-def _tool(name: str) -> str:
-    found = find_tool(name)
-    if not found:
-        raise BundleError(f"'{name}' is not installed", None,
-                          fix="install dosfstools and mtools (apt-get install dosfstools mtools)")
-    return found
-
-
 def is_our_image(path: Path) -> bool:
-    """Whether ``path`` holds a FAT32 image as :func:`write_image` makes them (dosfstools'
-    boot sector, FAT32), which ``usb --image`` may replace."""
+    """Whether ``path`` holds a FAT32 image as :func:`write_image` makes them (or made
+    them with dosfstools), which ``usb --image`` may replace."""
     try:
         with open(path, "rb") as fh:
             boot = fh.read(512)
     except OSError:
         return False
-    return len(boot) == 512 and boot[3:11] == b"mkfs.fat" and boot[0x52:0x5A] == b"FAT32   " \
+    return len(boot) == 512 and boot[3:11] in (fat.OEM, b"mkfs.fat") \
+        and boot[0x52:0x5A] == b"FAT32   " \
         and boot[510:512] == b"\x55\xaa"
 
 
@@ -204,57 +187,24 @@ def write_image(verified: Verified, image: Path, size: int | None = None,
                           fix="give another file name, or pass --overwrite to replace it")
     image.parent.mkdir(parents=True, exist_ok=True)
     _remove_orphans(image.parent)
-    env = dict(os.environ, TZ="UTC", SOURCE_DATE_EPOCH=str(FAT_EPOCH), MTOOLS_SKIP_CHECK="1")
+    serial = (bytes.fromhex(sha256_bytes(b"".join(d for _, d in files))[:8])
+              if reproducible else os.urandom(4))
     with tempfile.TemporaryDirectory(dir=image.parent, prefix=f".image-{os.getpid()}-") as tmp:
         tmp_image = Path(tmp) / "image.img"
-        _run([_tool("mkfs.fat"), "-C", "-F", "32", "-n", label, "--invariant",
-                        str(tmp_image), str(size // 1024)], env, image)
-        serial = (bytes.fromhex(sha256_bytes(b"".join(d for _, d in files))[:8])
-                  if reproducible else os.urandom(4))
-        _set_serial(tmp_image, serial)
-        staged = Path(tmp) / "files"
-        staged.mkdir()
-        for name, data in files:
-            path = staged / name
-            path.write_bytes(data)
-            os.utime(path, (FAT_EPOCH, FAT_EPOCH))
-            _run([_tool("mcopy"), "-m", "-i", str(tmp_image), str(path),
-                            f"::/{name}"], env, image)
-        back = Path(tmp) / "back"
-        back.mkdir()
-        for name, data in files:
-            _run([_tool("mcopy"), "-i", str(tmp_image), f"::/{name}",
-                            str(back / name)], env, image)
-            if sha256_file(back / name) != sha256_bytes(data):
-                raise BundleError(f"'{name}' differs from the bundle inside the image", image,
-                                  fix="report this; the image was not written")
-        with open(tmp_image, "rb+") as fh:
-            os.fsync(fh.fileno())
+        try:
+            fat.write_volume(tmp_image, size, files, label, serial, FAT_EPOCH,
+                             volume_label=label != NEUTRAL_LABEL)
+            back = fat.read_files(tmp_image)
+        except OSError as exc:
+            raise MediaError(f"cannot write the image: {exc.strerror or exc}", image,
+                             fix="check the free space and permissions where the image goes"
+                             ) from None
+        except ValueError as exc:
+            raise BundleError(f"the image cannot be made: {exc}", image,
+                              fix="give a larger --size, e.g. 64M") from None
+        if [(n, sha256_bytes(d)) for n, d in back] != \
+                [(n, sha256_bytes(d)) for n, d in files]:
+            raise BundleError("the files read back from the image differ from the bundle",
+                              image, fix="report this; the image was not written")
         os.replace(tmp_image, image)
     return [n for n, _ in files]
-
-
-def _run(args: list[str], env: dict, image: Path) -> None:
-    """Run a dosfstools/mtools command; its failure is one line naming the image."""
-    try:
-        subprocess.run(args, env=env, check=True, capture_output=True)
-    except subprocess.CalledProcessError as exc:
-        detail = (exc.stderr or b"").decode("utf-8", "replace").strip().split("\n")[-1]
-        raise MediaError(f"{Path(args[0]).name} failed: {detail or exc}", image,
-                         fix="check the free space and permissions where the image goes"
-                         ) from None
-    except OSError as exc:
-        raise MediaError(f"cannot run {Path(args[0]).name}: {exc.strerror or exc}", image,
-                         fix="install dosfstools and mtools") from None
-
-
-def _set_serial(image: Path, serial: bytes) -> None:
-    """Write the FAT32 volume ID into the boot sector and its backup (sector 6)."""
-    with open(image, "r+b") as fh:
-        for sector in (0, 6):
-            fh.seek(sector * 512 + 0x52)
-            if fh.read(8) != b"FAT32   ":
-                raise BundleError("unexpected boot sector", image,
-                                  fix="check the installed dosfstools")
-            fh.seek(sector * 512 + 0x43)
-            fh.write(serial)
