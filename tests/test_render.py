@@ -99,9 +99,25 @@ def test_formats_and_no_identifying_tags(built):
                 assert b"LIST" not in data and b"INFO" not in data
 
 
+def _cart_by_libsndfile(path) -> dict[str, str]:
+    """The AES46 cart chunk's text fields as libsndfile reads them (SFC_GET_CART_INFO)."""
+    import soundfile
+    layout = [("version", 4), ("title", 64), ("artist", 64), ("cut_id", 64)]
+    buffer = bytearray(2048 + 4 + 4096)     # SF_CART_INFO with room for its tag text
+    with soundfile.SoundFile(str(path)) as sound:
+        found = soundfile._snd.sf_command(sound._file, 0x1401,     # SFC_GET_CART_INFO
+                                          soundfile._ffi.from_buffer(buffer), len(buffer))
+    assert found == 1, f"libsndfile finds no cart chunk in {path}"
+    fields, at = {}, 0
+    for name, size in layout:
+        fields[name] = bytes(buffer[at:at + size]).split(b"\0")[0].decode("ascii")
+        at += size
+    return fields
+
+
 def test_a_radio_file_tells_a_playout_its_title_campaign_and_loudness(built):
-    """Each radio file's bext (EBU Tech 3285 v2), RIFF INFO and id3 chunk, read by three
-    tools that did not write them, hold the manifest's figures; a stick copy of the radio
+    """Each radio file's bext (EBU Tech 3285 v2), RIFF INFO, AES46 cart and id3 chunk, read
+    by four tools that did not write them, hold the manifest's figures; a stick copy of the radio
     bundle holds fmt and data alone, with the same PCM."""
     import mutagen.wave
     import wavinfo
@@ -126,6 +142,11 @@ def test_a_radio_file_tells_a_playout_its_title_campaign_and_loudness(built):
                          (bext.max_shortterm_loudness, "max_short_term_lufs")):
             # A program's range figures are not measured: 0x7FFF, "not calculated".
             assert got == (entry[key] if entry.get(key) is not None else 327.67), key
+        cart = _cart_by_libsndfile(path)          # what Rivendell imports
+        assert cart["version"] == "0101" and cart["artist"] == CAMPAIGN
+        reference = f"{CAMPAIGN}/ru/{entry['id']}"
+        assert cart["cut_id"] == reference
+        assert cart["title"] == (entry["title"] if entry["title"].isascii() else reference)
         tags = ffprobe(path)["format"]["tags"]
         assert tags["title"] == entry["title"] and tags["album"] == CAMPAIGN
         id3 = mutagen.wave.WAVE(str(path)).tags

@@ -4,8 +4,9 @@
 - WAV: an EBU Tech 3285 version 2 ``bext`` chunk (loudness value and range, maximum true
   peak, momentary and short-term loudness; its text fields are ASCII, so the title is
   there only if it is ASCII), a RIFF ``LIST``/``INFO`` chunk (``INAM`` title, ``IPRD``
-  campaign, UTF-8) and an ``id3 `` chunk with the MP3's tag, since importers differ in
-  which they read.
+  campaign, UTF-8), an AES46 ``cart`` chunk as Rivendell imports it (title if ASCII, else
+  the reference; artist = the campaign; cut id = the reference) and an ``id3 `` chunk with
+  the MP3's tag, since importers differ in which they read.
 - MP3: an ID3v2.4 tag (title, album = campaign, ReplayGain 2.0 and the same loudness
   figures as ``TXXX`` frames).
 
@@ -28,7 +29,8 @@ from .codec import id3_tag, mp3_frames
 from .dsp import Measured
 from .profiles import Profile
 
-__all__ = ["Label", "REPLAYGAIN_REFERENCE_LUFS", "bare_wav", "bext_chunk", "tag_file",
+__all__ = ["Label", "REPLAYGAIN_REFERENCE_LUFS", "bare_wav", "bext_chunk", "cart_chunk",
+           "tag_file",
            "tagged", "wav_chunks"]
 
 REPLAYGAIN_REFERENCE_LUFS = -18.0       # ReplayGain 2.0's reference loudness
@@ -78,6 +80,22 @@ def bext_chunk(label: Label, measured: Measured, rate: int) -> bytes:
                        label.reference.encode("ascii", "replace")[:32], b"", b"", 0, 2, b"",
                        *(_hundredths(value) for _, value, _ in _figures(measured)), b"")
     return _chunk(b"bext", body + history)
+
+
+def _ascii(text: str, size: int) -> bytes:
+    return text.encode("ascii", "replace")[:size]
+
+
+def cart_chunk(label: Label) -> bytes:
+    """An AES46-2002 ``cart`` chunk (version 0101, 2048 bytes): title, artist and cut id;
+    no dates, timers, software or URL. Its text is ASCII, as AES46 asks: a title in
+    another script gives way to the reference (``LIST``/``INFO`` has it in UTF-8)."""
+    title = label.title if label.title.isascii() else label.reference
+    body = struct.pack("<4s64s64s64s64s64s64s64s10s8s10s8s64s64s64si64s276s1024s", b"0101",
+                       _ascii(title, 64), _ascii(label.campaign, 64),
+                       _ascii(label.reference, 64), b"", b"", b"", b"", b"", b"", b"", b"",
+                       b"", b"", b"", 0, b"", b"", b"")
+    return _chunk(b"cart", body)
 
 
 def _info_chunk(label: Label) -> bytes:
@@ -137,7 +155,7 @@ def bare_wav(data: bytes) -> bytes:
 
 
 def _wav_extra(label: Label, measured: Measured, rate: int) -> bytes:
-    return (bext_chunk(label, measured, rate) + _info_chunk(label)
+    return (bext_chunk(label, measured, rate) + _info_chunk(label) + cart_chunk(label)
             + _chunk(b"id3 ", _id3(label, measured)))
 
 
@@ -149,7 +167,7 @@ def tagged(data: bytes, fmt: str, rate: int, label: Label, measured: Measured) -
     return header + data[at:at + size] + (b"\0" if size % 2 else b"")
 
 
-HEAD_BYTES = 1 << 16        # a WAV's chunks before its PCM fit in this (ours: under 2 KB)
+HEAD_BYTES = 1 << 16        # a WAV's chunks before its PCM fit in this (ours: under 5 KB)
 
 
 def tag_file(path: Path, fmt: str, rate: int, label: Label, measured: Measured) -> None:
