@@ -141,6 +141,24 @@ def test_a_streams_loudness_adds_up_from_its_parts_blocks(rate):
     assert abs(added - meter.loudness(stream(hop // 3), rate)) > 1e-4
     alone = meter.gated_loudness(energies[1][first:])
     assert abs(alone - meter.loudness(parts[1], rate)) < 1e-9
+    # Placed where they lie, with silence between, the parts' blocks are the stream's
+    # own, so its range figures follow too; fed in pieces, the stream gives the same.
+    from pipeline.audio.program import _stream_blocks
+    whole = stream(0)
+    starts = np.cumsum([0] + [len(p) + (-len(p)) % hop for p in parts[:-1]])
+    # A block between two parts, which neither part's blocks reach, holds only the
+    # filter's tail after a sound (under -50 LUFS, far under any relative gate).
+    placed = _stream_blocks(list(zip(starts.tolist(), energies, strict=True)), len(whole),
+                            rate)
+    assert np.allclose(placed, meter.block_energies(whole, rate), rtol=1e-9, atol=1e-5)
+    assert dsp.range_figures(placed) == dsp.range_figures(meter.block_energies(whole, rate))
+    assert dsp.range_figures(placed)["lra"] > 0
+    fed = meter.StreamBlocks(rate)
+    for start in range(0, len(whole), 12345):
+        fed.add(whole[start:start + 12345])
+    assert fed.samples == len(whole)
+    assert np.allclose(fed.energies(), meter.block_energies(whole, rate), rtol=1e-6,
+                       atol=1e-15)
     # A file keeps its blocks only if it ends in that silence.
     kept = dsp.measure_blocks(dsp.Audio(parts[0], rate))
     assert np.array_equal(np.frombuffer(kept.blocks, dtype="<f8"), energies[0])
@@ -160,12 +178,15 @@ def test_a_wav_program_adds_up_its_messages_blocks_instead_of_measuring(tmp_path
         files.append(tmp_path / f"{seed}.wav")
         files[-1].write_bytes(data)
         measured.append(finish.measure_encoded(data, profile))
-    monkeypatch.setattr(meter, "StreamLoudness", None)   # measuring would fail
+    monkeypatch.setattr(meter, "StreamBlocks", None)   # measuring would fail
     made = program.program_from_files(files, measured, 1.5, profile, None, tmp_path / "p.wav")
     monkeypatch.undo()
     assert made is not None
     audio = read_wav(made[0])
     assert abs(made[1].lufs - meter.loudness(audio.samples, audio.rate)) <= 0.005 + 1e-9
+    whole = dsp.measure(audio)          # its range figures, as if measured whole
+    assert (made[1].lra, made[1].max_momentary, made[1].max_short_term) == \
+        (whole.lra, whole.max_momentary, whole.max_short_term)
 
 
 @pytest.mark.parametrize("name", ["radio", "usb"])
@@ -193,6 +214,11 @@ def test_a_program_of_files_without_blocks_is_measured(name, tmp_path):
     data = made[0].read_bytes()
     audio = read_wav(data) if profile.format == "wav" else decode_mp3(data)
     assert abs(made[1].lufs - meter.loudness(audio.samples, audio.rate)) <= 0.005 + 1e-9
+    whole = dsp.measure(audio)          # measured as written, its range figures too
+    assert made[1].lra is not None
+    for got, want in ((made[1].lra, whole.lra), (made[1].max_momentary, whole.max_momentary),
+                      (made[1].max_short_term, whole.max_short_term)):
+        assert abs(got - want) <= 0.011
 
 
 def test_the_dsp_filters_agree_with_scipy():

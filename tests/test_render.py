@@ -140,8 +140,7 @@ def test_a_radio_file_tells_a_playout_its_title_campaign_and_loudness(built):
         for got, key in ((bext.loudness_range, "loudness_range_lu"),
                          (bext.max_momentary_loudness, "max_momentary_lufs"),
                          (bext.max_shortterm_loudness, "max_short_term_lufs")):
-            # A program's range figures are not measured: 0x7FFF, "not calculated".
-            assert got == (entry[key] if entry.get(key) is not None else 327.67), key
+            assert got == entry[key], key     # a program's too, from its files' blocks
         cart = _cart_by_libsndfile(path)          # what Rivendell imports
         assert cart["version"] == "0101" and cart["artist"] == CAMPAIGN
         reference = f"{CAMPAIGN}/ru/{entry['id']}"
@@ -765,17 +764,16 @@ def test_build_json_and_quiet_for_scripts(project, proc):
 
 
 def test_loudness_is_reported_as_ffmpegs_ebur128_reports_it(project, cli):
-    """Per message file: maximum momentary and short-term loudness and the loudness range
-    within 0.15 of what ffmpeg's ebur128 filter reports."""
+    """Per message and program file: maximum momentary and short-term loudness and the
+    loudness range within 0.15 of what ffmpeg's ebur128 filter reports (a program's taken
+    from its files' blocks, not measured again)."""
     assert cli("render", "--project", project, "--locale", "ru", "--profile", "radio",
                "--profile", "usb").code == 0
     for profile in ("radio", "usb"):
         folder = out(project, "ru", profile)
         manifest = json.loads((folder / "manifest.json").read_text())
+        assert {e["kind"] for e in manifest["files"]} == {"message", "program"}
         for entry in manifest["files"]:
-            if entry["kind"] != "message":
-                assert "loudness_range_lu" not in entry         # a program: its blocks only
-                continue
             log = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostats", "-i",
                                   str(folder / entry["file"]), "-af",
                                   "ebur128=peak=true:framelog=info", "-f", "null", "-"],

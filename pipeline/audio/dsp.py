@@ -22,7 +22,7 @@ __all__ = ["active_power", "apply_gain", "Audio", "band_limit", "butterworth", "
            "fade", "fft_size", "FADE_S", "frame_power", "limit", "LIMITER_MARGIN_DB",
            "LIMITER_WINDOW_S", "loudness", "MAKEUP_ROUNDS", "MAKEUP_STEP_DB", "measure",
            "measure_blocks", "Measured", "moving_mean", "moving_min", "normalize_loudness",
-           "pad", "prepare", "process", "resample", "SILENCE_DB", "SILENCE_FLOOR_DB",
+           "pad", "prepare", "process", "range_figures", "resample", "SILENCE_DB", "SILENCE_FLOOR_DB",
            "smoothed_gain", "to_mono", "trim", "true_peak"]
 
 SILENCE_DB = -40.0              # a 10 ms frame this far below the loudest one is silence
@@ -293,8 +293,7 @@ class Measured:
     # program starts).
     samples: int | None = field(default=None, compare=False)
     # As broadcasters read a file (EBU Tech 3342, 3341): loudness range in LU, maximum
-    # momentary and short-term loudness in LUFS; measured for a message file (a program
-    # made of its files' blocks has none).
+    # momentary and short-term loudness in LUFS (a program's from its files' blocks).
     lra: float | None = None
     max_momentary: float | None = None
     max_short_term: float | None = None
@@ -314,7 +313,7 @@ class Measured:
                       else base64.b64decode(blocks, validate=True)})
 
 
-def _ranges(energies: np.ndarray) -> dict:
+def range_figures(energies: np.ndarray) -> dict:
     """What broadcasters read beside the integrated loudness (:func:`meter.range_stats`)."""
     lra, momentary, short = meter.range_stats(energies)
     return {key: round(value, 2) if np.isfinite(value) else None
@@ -325,7 +324,7 @@ def _ranges(energies: np.ndarray) -> dict:
 def measure(audio: Audio) -> Measured:
     return Measured(round(audio.duration, 3), round(loudness(audio), 2),
                     round(true_peak(audio), 2), samples=len(audio.samples),
-                    **_ranges(meter.block_energies(audio.samples, audio.rate)))
+                    **range_figures(meter.block_energies(audio.samples, audio.rate)))
 
 
 def measure_blocks(audio: Audio) -> Measured:
@@ -337,7 +336,7 @@ def measure_blocks(audio: Audio) -> Measured:
                     round(true_peak(audio), 2),
                     energies.astype("<f8").tobytes()
                     if meter.ends_in_silence(audio.samples, audio.rate) else None,
-                    len(audio.samples), **_ranges(energies))
+                    len(audio.samples), **range_figures(energies))
 
 
 def prepare(audio: Audio, profile: Profile) -> Audio:

@@ -26,7 +26,7 @@ import pyebur128
 __all__ = ["ABSOLUTE_GATE", "block_energies", "BLOCK_HOPS", "candidate_windows",
            "ends_in_silence", "gated_loudness", "hop", "loudness", "LRA_RELATIVE_GATE_LU",
            "OVERSAMPLE", "oversampled_peaks", "range_stats", "REACH", "RELATIVE_GATE", "runs",
-           "SHORT_TERM_HOPS", "StreamLoudness", "true_peak", "TRUE_PEAK_REACH_DB"]
+           "SHORT_TERM_HOPS", "StreamBlocks", "StreamLoudness", "true_peak", "TRUE_PEAK_REACH_DB"]
 
 TRUE_PEAK_REACH_DB = 6.0        # how far over its neighbour samples an inter-sample peak may go
 OVERSAMPLE = 4
@@ -214,6 +214,36 @@ def range_stats(energies: np.ndarray) -> tuple[float, float, float]:
 
 def _lufs(energy: float) -> float:
     return -0.691 + 10 * np.log10(energy) if energy > 0 else float("-inf")
+
+
+class StreamBlocks:
+    """The gating-block energies of a stream fed in pieces, as :func:`block_energies` gives
+    them for the whole (the first ``BLOCK_HOPS - 1`` reaching into silence before it): for
+    its integrated loudness (:func:`gated_loudness`) and its range (:func:`range_stats`)
+    alike. One energy per 100 ms kept: an hour is 36,000 floats."""
+
+    def __init__(self, rate: int):
+        self.rate = rate
+        self.samples = 0
+        self._hop = hop(rate)
+        self._state = pyebur128.R128State(1, rate, pyebur128.MeasurementMode.MODE_M)
+        self._pending: np.ndarray = np.zeros(0, dtype=np.float32)   # under a hop, not fed yet
+        self._levels: list[float] = []
+
+    def add(self, samples: np.ndarray) -> None:
+        """Float samples in [-1, 1], or 16-bit PCM (read as libebur128 reads it: / 32768)."""
+        x = samples.astype(np.float32) / 32768 if samples.dtype == np.int16 \
+            else np.asarray(samples, dtype=np.float32)
+        self.samples += len(x)
+        x = np.concatenate([self._pending, x]) if len(self._pending) else x
+        n, whole = self._hop, len(x) // self._hop * self._hop
+        for at in range(0, whole, n):
+            self._state.add_frames(np.ascontiguousarray(x[at:at + n]), n)
+            self._levels.append(pyebur128.get_loudness_momentary(self._state))
+        self._pending = x[whole:].copy()
+
+    def energies(self) -> np.ndarray:
+        return 10 ** ((np.array(self._levels) + 0.691) / 10)
 
 
 class StreamLoudness:

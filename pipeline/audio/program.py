@@ -140,7 +140,7 @@ class _Measure:
     def __init__(self, rate: int, peak: float | None = None):
         """``peak``: the true peak, known already (then it is not measured)."""
         self.rate = rate
-        self.loud = meter.StreamLoudness(rate)
+        self.loud = meter.StreamBlocks(rate)
         self.known = peak is not None
         self.peak = float("-inf") if peak is None else peak
         self._tail = np.zeros(0, dtype=np.float32)
@@ -158,8 +158,7 @@ class _Measure:
         self._tail = context[-2 * meter.REACH:]
 
     def result(self) -> Measured:
-        return Measured(round(self.loud.samples / self.rate, 3), round(self.loud.loudness(), 2),
-                        round(self.peak, 2))
+        return _stream_measured(self.loud.energies(), self.loud.samples, self.rate, self.peak)
 
 
 def measure_file(path: Path, profile: Profile, peak: float | None = None) -> Measured:
@@ -255,12 +254,27 @@ def program_from_files(files: list[Path], measured: list[Measured], gap_seconds:
     return tmp, measured_now, 0      # nothing encoded again
 
 
-def _stream_blocks(parts: list[tuple[int, np.ndarray]], rate: int) -> np.ndarray:
-    """A stream's gating blocks from its parts': (where the part starts, its blocks there).
-    The stream's own first block ends 400 ms in: blocks before it are dropped."""
+def _stream_blocks(parts: list[tuple[int, np.ndarray]], length: int, rate: int) -> np.ndarray:
+    """A stream's gating blocks, as :func:`meter.block_energies` gives them for the whole
+    stream of ``length`` samples, from its parts': (where the part starts, its blocks
+    there). Each part's blocks go where they lie; silence between parts has blocks of no
+    energy; where two parts' blocks meet (in the silence between their sounds), their
+    energies add."""
     grid = meter.hop(rate)
-    return np.concatenate([blocks[max(0, meter.BLOCK_HOPS - 1 - start // grid):]
-                           for start, blocks in parts])
+    full = np.zeros(length // grid)
+    for start, blocks in parts:
+        at = start // grid
+        count = max(0, min(len(blocks), len(full) - at))
+        full[at:at + count] += blocks[:count]
+    return full
+
+
+def _stream_measured(energies: np.ndarray, length: int, rate: int, peak: float) -> Measured:
+    """A stream's measure from its gating blocks (:func:`_stream_blocks`): its integrated
+    loudness (the stream's own first block ends 400 ms in) and its range figures."""
+    return Measured(round(length / rate, 3),
+                    round(meter.gated_loudness(energies[meter.BLOCK_HOPS - 1:]), 2),
+                    round(peak, 2), **dsp.range_figures(energies))
 
 
 @functools.lru_cache(maxsize=8)
@@ -285,8 +299,7 @@ def _mp3_program(count: int, between: int, profile: Profile, peak: float,
             return None
         parts.append((at, blocks))
         at += length
-    return Measured(round(at / rate, 3),
-                    round(meter.gated_loudness(_stream_blocks(parts, rate)), 2), round(peak, 2))
+    return _stream_measured(_stream_blocks(parts, at, rate), at, rate, peak)
 
 
 def mp3_program_offsets(samples: list[int], gap_seconds: float, profile: Profile) -> list[int]:
@@ -326,7 +339,6 @@ def _wav_program(files: list[Path], fill_s: float, profile: Profile, tmp: Path,
     if measure:
         return measure.result()
     assert blocks is not None and peak is not None      # (no measure)
-    energies = _stream_blocks([(at, np.frombuffer(b, dtype="<f8"))
-                               for at, b in zip(starts, blocks, strict=True)], rate)
-    return Measured(round(written / rate, 3), round(meter.gated_loudness(energies), 2),
-                    round(peak, 2))
+    return _stream_measured(_stream_blocks([(at, np.frombuffer(b, dtype="<f8"))
+                                            for at, b in zip(starts, blocks, strict=True)],
+                                           written, rate), written, rate, peak)
