@@ -27,7 +27,7 @@ RESERVED = 32                   # reserved sectors, as mkfs.fat and Windows make
 FATS = 2
 MIN_CLUSTERS = 65525            # fewer, and a reader takes the volume for FAT16
 END = 0x0FFFFFFF                # end of a cluster chain
-OEM = b"MSWIN4.1"               # the name fatgen103 recommends; readers check nothing else
+OEM = b"MSWIN4.1"               # the OEM name fatgen103 recommends, for old drivers
 _U32 = next(code for code in "IL" if array(code).itemsize == 4)     # a FAT entry
 _SHORT = re.compile(r"([0-9a-z_-]{1,8}|[0-9A-Z_-]{1,8})(?:\.([0-9a-z]{1,3}|[0-9A-Z]{1,3}))?")
 
