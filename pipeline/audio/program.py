@@ -163,12 +163,16 @@ class _Measure:
 
 def measure_file(path: Path, profile: Profile, peak: float | None = None) -> Measured:
     """Loudness, true peak (unless known: ``peak``) and length of an encoded file, decoded
-    in blocks (in process): memory does not grow with its length."""
+    in blocks (in process): memory does not grow with its length.
+
+    Read with ``read``, which returns what was decoded, not ``blocks``: an MP3's length is
+    an estimate until it is decoded, and where the decoder gives fewer samples than that,
+    ``blocks`` yields the rest of its buffer unwritten (whatever memory held)."""
     import soundfile
     measure = _Measure(profile.sample_rate, peak)
     with soundfile.SoundFile(str(path)) as f:
-        for chunk in f.blocks(blocksize=int(DECODE_BLOCK_S * profile.sample_rate),
-                              dtype="float32", always_2d=True):
+        while len(chunk := f.read(int(DECODE_BLOCK_S * profile.sample_rate), dtype="float32",
+                                  always_2d=True)):
             measure.add(chunk.mean(axis=1))
     return measure.result()
 

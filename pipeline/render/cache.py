@@ -32,7 +32,7 @@ from .plan import MessageJob
 __all__ = ["PROCESSING_VERSION", "Rendered", "blocks_path", "cache_key", "cached",
            "cached_blocks", "hit", "label_of", "master_path", "message_key"]
 
-PROCESSING_VERSION = "7"        # bump when audio processing or what it measures changes
+PROCESSING_VERSION = "8"        # bump when audio processing or what it measures changes
 
 
 @dataclass(frozen=True)
