@@ -36,23 +36,47 @@ def msgcat(path: Path, out: Path | None = None) -> bytes:
     return proc.stdout
 
 
-@pytest.mark.parametrize("tool", ["msgcat", "msgmerge"])
+def translate_toolkit(path: Path, edit: bool = False) -> None:
+    """The catalog read and saved by translate-toolkit (Pootle's and Virtaal's library);
+    with ``edit``, a translator's edit first: a longer translation and a note."""
+    from translate.storage import po as ttpo
+    store = ttpo.pofile.parsestring(path.read_bytes())
+    if edit:
+        unit = next(u for u in store.units
+                    if u.target and not u.isheader() and not u.isobsolete())
+        unit.target += " " + " ".join(["다시 확인한 번역입니다, проверено по записи."] * 3)
+        unit.addnote("checked against the recording", origin="translator")
+    path.write_bytes(bytes(store))
+
+
+@pytest.mark.parametrize("tool", ["msgcat", "msgmerge", "translate-toolkit"])
 @pytest.mark.parametrize("which", ["example", "fixture"])
 def test_msgcat_then_update_changes_no_byte_and_the_reverse(tmp_path, which, tool):
     root = (copy_example if which == "example" else copy_project)(tmp_path / "p")
     files = catalogs(root)
     assert len(files) >= 4
+    edited = {}
     for path in files:                       # a translator's tool saved every catalog
-        if tool == "msgmerge" and path.suffix == ".po":
+        if tool == "translate-toolkit" and path.suffix == ".po":
+            # Edited there: translate-toolkit wraps what it edits at spaces only; the
+            # next update writes it as gettext would (as msgcat does), nothing else.
+            translate_toolkit(path, edit=True)
+            edited[path] = msgcat(path)
+            assert edited[path] != path.read_bytes()
+        elif tool == "msgmerge" and path.suffix == ".po":
             template = root / "locales" / f"{path.stem}.pot"
             proc = subprocess.run(["msgmerge", "--quiet", "--previous", str(path),
                                    str(template), "-o", str(path)], capture_output=True)
             assert proc.returncode == 0, proc.stderr
+        elif tool == "translate-toolkit":
+            translate_toolkit(path)
         else:
             msgcat(path, path)
     before = snapshot(root / "locales")
     result = run_broadcast("update", "--project", root)
     assert result.code == 0, result.err
+    for path, gettexts in edited.items():          # rewrapped as gettext writes them
+        before[path.relative_to(root / "locales").as_posix()] = gettexts
     assert snapshot(root / "locales") == before
     # The reverse: what broadcast writes, msgcat leaves alone. Make update rewrite every
     # .po (one edited translation each), then pass them through msgcat.
@@ -162,6 +186,20 @@ def _write_random(path: Path, seed: int) -> None:
 def _needs_unistring() -> None:
     if poformat._unistring() is None:
         pytest.skip("libunistring is part of every Debian system; gettext's rules need it")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_catalogs_saved_by_translate_toolkit_are_written_again_as_they_are(tmp_path,
+                                                                                 seed):
+    """msgcat's form of a random catalog, saved by translate-toolkit: load_po + poformat
+    writes translate-toolkit's bytes again."""
+    _needs_unistring()
+    source = tmp_path / "random.po"
+    _write_random(source, seed)
+    saved = tmp_path / "saved.po"
+    msgcat(source, saved)
+    translate_toolkit(saved)
+    assert poformat.dumps(load_po(saved)) == saved.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("seed", range(8))
