@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import polib
 import pytest
-from helpers import CAMPAIGN, bundle_of, copy_project, run_broadcast, snapshot
+from helpers import CAMPAIGN, bundle_of, copy_project, process_env, run_broadcast, snapshot
 from judges import ebur128, ffprobe
 
 from pipeline.audio.codec import ffmpeg_exe
@@ -376,6 +376,24 @@ def test_without_system_ffmpeg_mp3s_are_made_in_process(monkeypatch, project, cl
     finally:
         ffmpeg.ffmpeg_exe.cache_clear()
         ffmpeg.ffmpeg_version.cache_clear()
+
+
+def test_a_radio_program_is_made_with_no_tool_on_the_path(project, tmp_path):
+    """A radio program is made of its tagged message files (whose bext chunk has an odd
+    length) without ffmpeg or ffprobe on the PATH: they are read by their chunks, not
+    decoded through other processes, as where only the pip wheels are installed."""
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    result = run_broadcast("render", "--project", project, "--locale", "ru", "--profile",
+                           "radio", "--jobs", "1", env=dict(process_env(), PATH=str(bare)))
+    assert result.code == 0, result.err
+    folder = out(project, "ru", "radio")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    program = next(e for e in manifest["files"] if e["kind"] == "program")
+    from pipeline.audio.codec import read_wav
+    pcm = read_wav(folder / program["file"]).samples
+    first = read_wav(folder / manifest["files"][0]["file"]).samples
+    assert np.array_equal(pcm[:len(first)], first)       # the first message, as it is
 
 
 def test_program_intro_and_outro_are_joined_in_order(project, cli):

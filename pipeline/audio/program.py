@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import struct
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from .codec import Mp3Writer, decode_mp3, encode_mp3, id3_title, mp3_frames, wav
 from .dsp import Audio, Measured
 from .finish import check_profile
 from .profiles import Profile
+from .tags import wav_chunks
 
 __all__ = ["PieceBlocks", "Pieces", "decoded_blocks", "measure_file", "mp3_program_offsets",
            "pause_fill", "program_file", "program_from_files"]
@@ -316,22 +318,40 @@ def mp3_program_offsets(samples: list[int], gap_seconds: float, profile: Profile
     return [at % meter.hop(profile.sample_rate) for at in starts]
 
 
+def _pcm16(path: Path, rate: int) -> np.ndarray:
+    """A message file's 16-bit mono PCM at ``rate``, found by its chunks.
+
+    Not read by pydub: its reader skips no pad byte after a chunk of odd length (a
+    ``bext`` with its coding history is one), misses the ``data`` chunk and then decodes
+    the file through ffprobe and ffmpeg, two processes per file (and none where only
+    the ffmpeg wheel is installed)."""
+    data = path.read_bytes()
+    try:
+        chunks = {kind: (at, size) for kind, at, size in wav_chunks(data)}
+        fmt_at, fmt_size = chunks[b"fmt "]
+        data_at, data_size = chunks[b"data"]
+        form = struct.unpack_from("<HHI", data, fmt_at) + \
+            struct.unpack_from("<H", data, fmt_at + 14) if fmt_size >= 16 else ()
+    except (ValueError, KeyError, struct.error):
+        form = ()
+    if form != (1, 1, rate, 16):
+        raise AudioError("a message file does not have the profile's format", path,
+                         fix="delete the render cache (audio_out/.cache) and build")
+    size = min(data_size, len(data) - data_at) // 2
+    return np.frombuffer(data, dtype="<i2", count=size, offset=data_at)
+
+
 def _wav_program(files: list[Path], fill_s: float, profile: Profile, tmp: Path,
                  peak: float | None, blocks: list[bytes] | None) -> Measured:
     """The WAV program written to ``tmp``: its loudness added up from the files' ``blocks``
     (if all are known, and so is its ``peak``), else measured as it is written."""
-    segment_of = _audio_segment()
     rate = profile.sample_rate
     grid, least = meter.hop(rate), int(round(fill_s * rate))
     measure = _Measure(rate, peak) if blocks is None or peak is None else None
     written, starts = 0, []
     with open(tmp, "wb") as fh, wav_writer(fh, rate) as out:
         for i, path in enumerate(files):
-            piece = segment_of.from_wav(str(path))
-            if (piece.frame_rate, piece.channels, piece.sample_width) != (rate, 1, 2):
-                raise AudioError("a message file does not have the profile's format", path,
-                                 fix="delete the render cache (audio_out/.cache) and build")
-            parts = [np.frombuffer(piece.raw_data, dtype="<i2")]
+            parts = [_pcm16(path, rate)]
             if i:       # silence up to the next 100 ms step of the meter's grid
                 parts.insert(0, np.zeros(least + (-(written + least)) % grid, dtype="<i2"))
             starts.append(written + (len(parts[0]) if i else 0))
