@@ -2,9 +2,9 @@
 
 It reads, and writes nothing: the speech engines and the voices the project asks for (the
 configured one, or the fallback the build would use and why), the decoder (ffmpeg), the
-speech judge, the FAT image writer (built in) and minisign. A missing part that the project's build
-needs (a voice with no fallback) makes it exit 1; optional parts are listed as missing
-with their fix and leave it at 0.
+speech judge, the FAT image writer (built in) and minisign. A missing part that the
+project's build needs (a voice with no fallback) makes it exit 1; optional parts are
+listed as missing with their fix and leave it at 0.
 """
 
 from __future__ import annotations

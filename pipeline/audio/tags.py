@@ -30,8 +30,7 @@ from .dsp import Measured
 from .profiles import Profile
 
 __all__ = ["Label", "REPLAYGAIN_REFERENCE_LUFS", "bare_wav", "bext_chunk", "cart_chunk",
-           "tag_file",
-           "tagged", "wav_chunks"]
+           "tag_file", "tagged", "wav_chunks"]
 
 REPLAYGAIN_REFERENCE_LUFS = -18.0       # ReplayGain 2.0's reference loudness
 _UNKNOWN = 0x7FFF                       # Tech 3285: a loudness field not measured
