@@ -2,7 +2,7 @@
 # Install everything the tests need, then run them: the README's test command.
 #
 # The tests judge the project with real tools: GNU gettext (msgfmt), ffmpeg/ffprobe (an
-# independent loudness meter and format probe), minisign, mtools and dosfstools (FAT
+# independent loudness meter and format probe), minisign, mtools, dosfstools and fdisk (FAT
 # images), Chromium (the review pages; a Korean font so that screenshots are legible),
 # Festival with its Russian voice (the festival engine), and the native voices.
 # They come from the system's packages; on Debian and Ubuntu, as root, this script
@@ -17,6 +17,7 @@ command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v minisign >/dev/null 2>&1 || missing+=(minisign)
 command -v mdir >/dev/null 2>&1 || missing+=(mtools)
 { command -v fsck.fat || [ -x /usr/sbin/fsck.fat ]; } >/dev/null 2>&1 || missing+=(dosfstools)
+{ command -v sfdisk || [ -x /usr/sbin/sfdisk ]; } >/dev/null 2>&1 || missing+=(fdisk)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -e /usr/share/fonts/truetype/nanum ] || missing+=(fonts-nanum)
 command -v text2wave >/dev/null 2>&1 || missing+=(festival)

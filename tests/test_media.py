@@ -312,3 +312,37 @@ def test_the_image_writer_makes_volumes_fsck_and_mtools_read(tmp_path, size):
     _mtools("mcopy", "-i", str(image), "::/*", str(back))
     assert {p.name: p.read_bytes() for p in back.iterdir()} == dict(files)
     assert fat.read_files(image) == files
+
+
+def test_an_image_with_an_mbr_holds_the_volume_in_its_one_partition(bundled, tmp_path):
+    """--mbr: one FAT32 (LBA) partition from 1 MiB to the end, as sfdisk reads it; the
+    volume in it passes fsck.fat and mtools lists and reads it in play order; the image
+    is still one this tool may replace."""
+    image = tmp_path / "s.img"
+    result = run_broadcast("usb", bundled, "--image", image, "--size", "64M", "--mbr",
+                           env=process_env())
+    assert result.code == 0, result.err
+    sfdisk = shutil.which("sfdisk") or "/usr/sbin/sfdisk"
+    table = json.loads(subprocess.run([sfdisk, "--json", str(image)], capture_output=True,
+                                      text=True, check=True).stdout)["partitiontable"]
+    assert table["label"] == "dos" and len(table["partitions"]) == 1
+    part = table["partitions"][0]
+    assert part["type"] == "c" and part["start"] == 2048
+    assert part["start"] + part["size"] == 64 * 1024 * 2
+    volume = tmp_path / "volume.img"
+    volume.write_bytes(image.read_bytes()[2048 * 512:])
+    fsck = shutil.which("fsck.fat") or "/usr/sbin/fsck.fat"
+    checked = subprocess.run([fsck, "-n", str(volume)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert int.from_bytes(volume.read_bytes()[28:32], "little") == 2048   # hidden sectors
+    listing = _mtools("mdir", "-b", "-i", f"{image}@@1M", "::/").split()
+    members = bundle_members(bundled)
+    manifest = json.loads(members["manifest.json"])
+    in_bundle = [e["file"] for e in manifest["files"] if e["kind"] == "message"]
+    assert [n.lower() for n in listing] == [f"::/{i:02d}.mp3"
+                                            for i in range(1, len(in_bundle) + 1)]
+    back = tmp_path / "back.mp3"
+    _mtools("mcopy", "-o", "-i", f"{image}@@1M", "::/01.mp3", str(back))
+    assert back.read_bytes() == members[in_bundle[0]]
+    assert run_broadcast("usb", bundled, "--image", image, env=process_env()).code == 0
+

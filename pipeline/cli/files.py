@@ -88,7 +88,7 @@ def cmd_usb(args, con: Console) -> int:
         size = media.parse_size(args.size) if args.size else None
         names = media.write_image(verified, Path(args.image), size, args.reproducible,
                                   args.label, args.with_programs, args.with_transcripts,
-                                  args.overwrite)
+                                  args.overwrite, args.mbr)
         con.out(f"wrote {args.image}: FAT32 image with {counted(len(names), 'file')} in play order; "
                 "write it to sticks with dd or any imaging tool")
     elif args.dest:

@@ -122,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reproducible", action="store_true",
                    help="derive the volume serial from the contents (default: random)")
     p.add_argument("--label", default="NO NAME", help="volume label (default: NO NAME)")
+    p.add_argument("--mbr", action="store_true",
+                   help="put the volume in an MBR partition table from 1 MiB on, as sticks "
+                        "and SD cards come from the factory (for players that need one)")
     p.add_argument("--pubkey", metavar="KEY", help="public key (default: keys/broadcast.pub)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace files already on DEST, or a file at --image that is not a "

@@ -6,8 +6,10 @@ its FSInfo at 1, their backups at 6 and 7), two FATs, and the data area. The wri
 places the root directory first and then each file in one contiguous run of clusters,
 in the order given, so a player that plays in directory order or in cluster order plays
 the same order. Every name is a short (8.3) name, lower case recorded as Windows NT
-records it (no long-name entries); every time is ``mtime``. :func:`read_files` reads such
-a volume back, by its boot sector and FAT chains, to check what was written.
+records it (no long-name entries); every time is ``mtime``. With ``partitioned``, the
+volume lies in the one partition of an MBR partition table, from 1 MiB on, as sticks and
+SD cards come from the factory (and as some players insist on). :func:`read_files` reads
+such a volume back, by its boot sector and FAT chains, to check what was written.
 """
 
 from __future__ import annotations
@@ -20,13 +22,16 @@ import time
 from array import array
 from pathlib import Path
 
-__all__ = ["FatLayout", "layout", "read_files", "write_volume"]
+__all__ = ["FatLayout", "layout", "PARTITION_START", "read_files", "volume_start",
+           "write_volume"]
 
 SECTOR = 512
 RESERVED = 32                   # reserved sectors, as mkfs.fat and Windows make FAT32
 FATS = 2
 MIN_CLUSTERS = 65525            # fewer, and a reader takes the volume for FAT16
 END = 0x0FFFFFFF                # end of a cluster chain
+PARTITION_START = 2048          # sectors before the partition: 1 MiB, as factories align
+FAT32_LBA = 0x0C                # the partition type of FAT32 addressed by LBA
 OEM = b"MSWIN4.1"               # the OEM name fatgen103 recommends, for old drivers
 _U32 = next(code for code in "IL" if array(code).itemsize == 4)     # a FAT entry
 _SHORT = re.compile(r"([0-9a-z_-]{1,8}|[0-9A-Z_-]{1,8})(?:\.([0-9a-z]{1,3}|[0-9A-Z]{1,3}))?")
@@ -87,14 +92,25 @@ def _entry(name: bytes, attr: int, case: int, cluster: int, length: int,
                        cluster >> 16, clock, date, cluster & 0xFFFF, length)
 
 
-def _boot_sector(fat: FatLayout, label: str, serial: bytes) -> bytes:
+def _boot_sector(fat: FatLayout, label: str, serial: bytes, hidden: int) -> bytes:
     boot = bytearray(SECTOR)
     struct.pack_into("<3s8sHBHBHHBHHHII", boot, 0, b"\xeb\x58\x90", OEM, SECTOR,
-                     fat.per_cluster, RESERVED, FATS, 0, 0, 0xF8, 0, 63, 255, 0, fat.sectors)
+                     fat.per_cluster, RESERVED, FATS, 0, 0, 0xF8, 0, 63, 255, hidden,
+                     fat.sectors)
     struct.pack_into("<IHHIHH12xBxB4s11s8s", boot, 36, fat.fat_sectors, 0, 0, 2, 1, 6,
                      0x80, 0x29, serial, label.ljust(11).encode(), b"FAT32   ")
     boot[510:512] = b"\x55\xaa"
     return bytes(boot)
+
+
+def _mbr(sectors: int) -> bytes:
+    """A master boot record with one FAT32 (LBA) partition of ``sectors`` from
+    :data:`PARTITION_START` on; its CHS fields say "beyond CHS", as for any large disk."""
+    mbr = bytearray(SECTOR)
+    struct.pack_into("<B3sB3sII", mbr, 446, 0x00, b"\xfe\xff\xff", FAT32_LBA, b"\xfe\xff\xff",
+                     PARTITION_START, sectors)
+    mbr[510:512] = b"\x55\xaa"
+    return bytes(mbr)
 
 
 def _fsinfo(free: int, next_free: int) -> bytes:
@@ -106,11 +122,14 @@ def _fsinfo(free: int, next_free: int) -> bytes:
 
 
 def write_volume(path: Path, size: int, files: list[tuple[str, bytes]], label: str,
-                 serial: bytes, mtime: int, volume_label: bool = True) -> None:
-    """Write a FAT32 volume of ``size`` bytes to ``path`` holding ``files`` (short names)
-    in their order. ``label`` goes in the boot sector, and in the root directory too with
+                 serial: bytes, mtime: int, volume_label: bool = True,
+                 partitioned: bool = False) -> None:
+    """Write a disk image of ``size`` bytes to ``path``: a FAT32 volume holding ``files``
+    (short names) in their order, alone or (``partitioned``) in the one partition of an
+    MBR. ``label`` goes in the boot sector, and in the root directory too with
     ``volume_label``. The file is sparse where nothing is written."""
-    fat = layout(size)
+    start = PARTITION_START * SECTOR if partitioned else 0
+    fat = layout(size - start)
     names = [_short_name(name) for name, _ in files]
     if len({n for n, _ in names}) != len(names):
         raise ValueError("two files have the same short name")
@@ -139,41 +158,59 @@ def write_volume(path: Path, size: int, files: list[tuple[str, bytes]], label: s
         placed.append((first, data))
     if sys.byteorder == "big":
         table.byteswap()
-    boot = _boot_sector(fat, label, serial)
+    boot = _boot_sector(fat, label, serial, start // SECTOR)
     info = _fsinfo(fat.clusters + 2 - cluster, cluster)
     with open(path, "wb") as fh:
-        fh.truncate(fat.sectors * SECTOR)
+        fh.truncate(start + fat.sectors * SECTOR)
+        if partitioned:
+            fh.write(_mbr(fat.sectors))
         for sector, data in ((0, boot), (1, info), (6, boot), (7, info)):
-            fh.seek(sector * SECTOR)
+            fh.seek(start + sector * SECTOR)
             fh.write(data)
         for copy in range(FATS):
-            fh.seek((RESERVED + copy * fat.fat_sectors) * SECTOR)
+            fh.seek(start + (RESERVED + copy * fat.fat_sectors) * SECTOR)
             fh.write(table.tobytes())
-        fh.seek(fat.offset(root))
+        fh.seek(start + fat.offset(root))
         fh.write(b"".join(entries))
         for first, data in placed:
             if first:
-                fh.seek(fat.offset(first))
+                fh.seek(start + fat.offset(first))
                 fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
 
 
+def volume_start(head: bytes) -> int | None:
+    """Where the FAT32 volume of a disk image starts (its first 512 bytes): 0 for a volume
+    alone, the first partition's start for an MBR whose first partition is FAT32; None
+    for anything else."""
+    if len(head) < SECTOR or head[510:512] != b"\x55\xaa":
+        return None
+    if head[82:90] == b"FAT32   ":
+        return 0
+    kind, first = head[446 + 4], struct.unpack_from("<I", head, 446 + 8)[0]
+    return first * SECTOR if kind in (0x0B, FAT32_LBA) and first else None
+
+
 def read_files(path: Path) -> list[tuple[str, bytes]]:
-    """The files of a FAT32 volume's root directory, in directory order, each read by its
-    FAT chain: how a player reads the volume. ValueError if it is not such a volume."""
+    """The files of a FAT32 volume's root directory (alone, or in an MBR's first
+    partition), in directory order, each read by its FAT chain: how a player reads the
+    volume. ValueError if it is not such a volume."""
     with open(path, "rb") as fh:
+        start = volume_start(fh.read(SECTOR))
+        fh.seek(start or 0)
         boot = fh.read(SECTOR)
-        if len(boot) < SECTOR or boot[510:512] != b"\x55\xaa" or boot[82:90] != b"FAT32   ":
+        if start is None or len(boot) < SECTOR or boot[510:512] != b"\x55\xaa" \
+                or boot[82:90] != b"FAT32   ":
             raise ValueError("not a FAT32 volume")
         sector, per_cluster, reserved, fats = struct.unpack_from("<HBHB", boot, 11)
         fat_sectors, root = struct.unpack_from("<I", boot, 36)[0], \
             struct.unpack_from("<I", boot, 44)[0]
-        fh.seek(reserved * sector)
+        fh.seek(start + reserved * sector)
         table = array(_U32, fh.read(fat_sectors * sector))
         if sys.byteorder == "big":
             table.byteswap()
-        data_start = reserved + fats * fat_sectors
+        data_start = start // sector + reserved + fats * fat_sectors
 
         def read_chain(first: int, length: int | None = None) -> bytes:
             out, cluster, seen = bytearray(), first, set()

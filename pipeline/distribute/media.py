@@ -136,10 +136,12 @@ def is_our_image(path: Path) -> bool:
     them with dosfstools), which ``usb --image`` may replace."""
     try:
         with open(path, "rb") as fh:
+            start = fat.volume_start(fh.read(512))
+            fh.seek(start or 0)
             boot = fh.read(512)
     except OSError:
         return False
-    return len(boot) == 512 and boot[3:11] in (fat.OEM, b"mkfs.fat") \
+    return start is not None and len(boot) == 512 and boot[3:11] in (fat.OEM, b"mkfs.fat") \
         and boot[0x52:0x5A] == b"FAT32   " \
         and boot[510:512] == b"\x55\xaa"
 
@@ -162,8 +164,9 @@ def _remove_orphans(folder: Path) -> None:
 def write_image(verified: Verified, image: Path, size: int | None = None,
                 reproducible: bool = False, label: str = NEUTRAL_LABEL,
                 with_programs: bool = False, with_transcripts: bool = False,
-                overwrite: bool = False) -> list[str]:
-    """A FAT32 disk image with the audio in play order, fixed times and a neutral label.
+                overwrite: bool = False, partitioned: bool = False) -> list[str]:
+    """A FAT32 disk image with the audio in play order, fixed times and a neutral label;
+    with ``partitioned``, the volume is the one partition of an MBR (:mod:`.fat`).
     An existing file is replaced only if it is such an image, or with ``overwrite``.
 
     The volume serial number is random, unless ``reproducible``: then it is derived from
@@ -193,7 +196,7 @@ def write_image(verified: Verified, image: Path, size: int | None = None,
         tmp_image = Path(tmp) / "image.img"
         try:
             fat.write_volume(tmp_image, size, files, label, serial, FAT_EPOCH,
-                             volume_label=label != NEUTRAL_LABEL)
+                             volume_label=label != NEUTRAL_LABEL, partitioned=partitioned)
             back = fat.read_files(tmp_image)
         except OSError as exc:
             raise MediaError(f"cannot write the image: {exc.strerror or exc}", image,
