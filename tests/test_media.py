@@ -346,3 +346,12 @@ def test_an_image_with_an_mbr_holds_the_volume_in_its_one_partition(bundled, tmp
     assert back.read_bytes() == members[in_bundle[0]]
     assert run_broadcast("usb", bundled, "--image", image, env=process_env()).code == 0
 
+
+@pytest.mark.parametrize("flag", [["--mbr"], ["--size", "64M"], ["--reproducible"],
+                                  ["--label", "RADIO"]])
+def test_an_image_option_without_an_image_is_one_line(bundled, tmp_path, flag):
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    line = one_line_error(run_broadcast("usb", bundled, stick, *flag, env=process_env()), 2)
+    assert f"{flag[0]} is for a disk image" in line and "--image FILE" in line
+    assert list(stick.iterdir()) == []

@@ -80,6 +80,13 @@ def cmd_keygen(args, con: Console) -> int:
 
 def cmd_usb(args, con: Console) -> int:
     from ..distribute import bundle, media
+    image_only = [flag for flag, given in (("--size", args.size), ("--reproducible",
+                                           args.reproducible), ("--mbr", args.mbr),
+                                           ("--label", args.label != media.NEUTRAL_LABEL))
+                  if given]
+    if image_only and not args.image:
+        raise PipelineError(f"{image_only[0]} is for a disk image", "broadcast usb",
+                            fix=f"add --image FILE, or leave {image_only[0]} out")
     verified = bundle.require_verified(Path(args.bundle), _public_key(args))
     if verified.trusted_comment is None:
         con.out(f"note: {args.bundle} is not signed: nothing proves who made it (sign "
