@@ -75,7 +75,7 @@ def parse_po(path: Path) -> polib.POFile:
     po.source_lines = text.split("\n")
     po.source_bytes = text.encode("utf-8")
     _check_header(po, path, text)
-    _as_written(po, readable)
+    _as_written(po, text)
     _check_plurals(po, path)
     _check_unique(po, path)
     try:
@@ -186,11 +186,12 @@ def _as_written(po: polib.POFile, text: str) -> None:
     no byte: polib strips every comment line (trailing spaces go), drops an empty ``#.``
     line and rewrites the header's values (spacing, order). gettext keeps a comment as
     written after its mark and one space, and the header as written."""
-    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    lines = [line.removesuffix("\r") for line in po.source_lines]
 
     def comments(start: int) -> tuple[str, str]:
         translator, extracted = [], []
-        for line in lines[start:]:
+        for at in range(start, len(lines)):     # an entry's lines only, not a copy of all
+            line = lines[at]
             if line.startswith("#."):
                 extracted.append(line[2:].removeprefix(" "))
             elif line.startswith(("#:", "#,")):
