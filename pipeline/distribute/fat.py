@@ -21,8 +21,9 @@ import sys
 import time
 from array import array
 from pathlib import Path
+from typing import BinaryIO
 
-__all__ = ["FatLayout", "layout", "PARTITION_START", "read_files", "volume_start",
+__all__ = ["FatLayout", "find_volume", "layout", "PARTITION_START", "read_files",
            "write_volume"]
 
 SECTOR = 512
@@ -180,7 +181,7 @@ def write_volume(path: Path, size: int, files: list[tuple[str, bytes]], label: s
         os.fsync(fh.fileno())
 
 
-def volume_start(head: bytes) -> int | None:
+def _volume_start(head: bytes) -> int | None:
     """Where the FAT32 volume of a disk image starts (its first 512 bytes): 0 for a volume
     alone, the first partition's start for an MBR whose first partition is FAT32; None
     for anything else."""
@@ -192,17 +193,28 @@ def volume_start(head: bytes) -> int | None:
     return first * SECTOR if kind in (0x0B, FAT32_LBA) and first else None
 
 
+def find_volume(fh: BinaryIO) -> tuple[int, bytes] | None:
+    """Where the FAT32 volume of an open disk image starts (alone, or in an MBR's first
+    partition), and its boot sector; None if the image holds no such volume."""
+    start = _volume_start(fh.read(SECTOR))
+    if start is None:
+        return None
+    fh.seek(start)
+    boot = fh.read(SECTOR)
+    if len(boot) < SECTOR or boot[510:512] != b"\x55\xaa" or boot[82:90] != b"FAT32   ":
+        return None
+    return start, boot
+
+
 def read_files(path: Path) -> list[tuple[str, bytes]]:
     """The files of a FAT32 volume's root directory (alone, or in an MBR's first
     partition), in directory order, each read by its FAT chain: how a player reads the
     volume. ValueError if it is not such a volume."""
     with open(path, "rb") as fh:
-        start = volume_start(fh.read(SECTOR))
-        fh.seek(start or 0)
-        boot = fh.read(SECTOR)
-        if start is None or len(boot) < SECTOR or boot[510:512] != b"\x55\xaa" \
-                or boot[82:90] != b"FAT32   ":
+        found = find_volume(fh)
+        if found is None:
             raise ValueError("not a FAT32 volume")
+        start, boot = found
         sector, per_cluster, reserved, fats = struct.unpack_from("<HBHB", boot, 11)
         fat_sectors, root = struct.unpack_from("<I", boot, 36)[0], \
             struct.unpack_from("<I", boot, 44)[0]

@@ -136,14 +136,10 @@ def is_our_image(path: Path) -> bool:
     them with dosfstools), which ``usb --image`` may replace."""
     try:
         with open(path, "rb") as fh:
-            start = fat.volume_start(fh.read(512))
-            fh.seek(start or 0)
-            boot = fh.read(512)
+            found = fat.find_volume(fh)
     except OSError:
         return False
-    return start is not None and len(boot) == 512 and boot[3:11] in (fat.OEM, b"mkfs.fat") \
-        and boot[0x52:0x5A] == b"FAT32   " \
-        and boot[510:512] == b"\x55\xaa"
+    return found is not None and found[1][3:11] in (fat.OEM, b"mkfs.fat")
 
 
 def _remove_orphans(folder: Path) -> None:
@@ -205,8 +201,7 @@ def write_image(verified: Verified, image: Path, size: int | None = None,
         except ValueError as exc:
             raise BundleError(f"the image cannot be made: {exc}", image,
                               fix="give a larger --size, e.g. 64M") from None
-        if [(n, sha256_bytes(d)) for n, d in back] != \
-                [(n, sha256_bytes(d)) for n, d in files]:
+        if back != list(files):
             raise BundleError("the files read back from the image differ from the bundle",
                               image, fix="report this; the image was not written")
         os.replace(tmp_image, image)
