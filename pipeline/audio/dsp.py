@@ -22,8 +22,8 @@ __all__ = ["active_power", "apply_gain", "Audio", "band_limit", "butterworth", "
            "fade", "fft_size", "FADE_S", "frame_power", "limit", "LIMITER_MARGIN_DB",
            "LIMITER_WINDOW_S", "loudness", "MAKEUP_ROUNDS", "MAKEUP_STEP_DB", "measure",
            "measure_blocks", "Measured", "moving_mean", "moving_min", "normalize_loudness",
-           "pad", "prepare", "process", "range_figures", "resample", "SILENCE_DB", "SILENCE_FLOOR_DB",
-           "smoothed_gain", "to_mono", "trim", "true_peak"]
+           "pad", "prepare", "process", "range_figures", "resample", "SILENCE_DB",
+           "SILENCE_FLOOR_DB", "smoothed_gain", "to_mono", "trim", "true_peak"]
 
 SILENCE_DB = -40.0              # a 10 ms frame this far below the loudest one is silence
 SILENCE_FLOOR_DB = -90.0        # ... and anything below this is silence whatever the level

@@ -53,7 +53,7 @@ class Label:
     def description(self) -> str:
         """Tech 3285's Description (ASCII): the reference, and the title if it is ASCII."""
         text = self.reference + (f": {self.title}" if self.title.isascii() else "")
-        return text.encode("ascii", "replace").decode("ascii")[:256]
+        return _ascii(text, 256).decode("ascii")
 
 
 def _figures(measured: Measured) -> list[tuple[str, float | None, str]]:
@@ -71,18 +71,19 @@ def _hundredths(value: float | None) -> int:
     return int(round(value * 100))
 
 
+def _ascii(text: str, size: int) -> bytes:
+    """A text field of Tech 3285 or AES46: ASCII, ``size`` bytes at most."""
+    return text.encode("ascii", "replace")[:size]
+
+
 def bext_chunk(label: Label, measured: Measured, rate: int) -> bytes:
     """A ``bext`` chunk, Tech 3285 version 2 (602 bytes and a coding history)."""
     history = f"A=PCM,F={rate},W=16,M=mono\r\n".encode("ascii")
     body = struct.pack("<256s32s32s10s8sQH64s5h180s",
                        label.description().encode("ascii"), b"",
-                       label.reference.encode("ascii", "replace")[:32], b"", b"", 0, 2, b"",
+                       _ascii(label.reference, 32), b"", b"", 0, 2, b"",
                        *(_hundredths(value) for _, value, _ in _figures(measured)), b"")
     return _chunk(b"bext", body + history)
-
-
-def _ascii(text: str, size: int) -> bytes:
-    return text.encode("ascii", "replace")[:size]
 
 
 def cart_chunk(label: Label) -> bytes:

@@ -80,10 +80,9 @@ def cmd_keygen(args, con: Console) -> int:
 
 def cmd_usb(args, con: Console) -> int:
     from ..distribute import bundle, media
-    image_only = [flag for flag, given in (("--size", args.size), ("--reproducible",
-                                           args.reproducible), ("--mbr", args.mbr),
-                                           ("--label", args.label != media.NEUTRAL_LABEL))
-                  if given]
+    image_only = [flag for flag, given in (
+        ("--size", args.size), ("--reproducible", args.reproducible), ("--mbr", args.mbr),
+        ("--label", args.label != media.NEUTRAL_LABEL)) if given]
     if image_only and not args.image:
         raise PipelineError(f"{image_only[0]} is for a disk image", "broadcast usb",
                             fix=f"add --image FILE, or leave {image_only[0]} out")
