@@ -50,6 +50,12 @@ def _mtools(*args: str) -> str:
                           env=env).stdout
 
 
+def _fsck(image, *options: str) -> subprocess.CompletedProcess:
+    """fsck.fat -n (check, change nothing) on an image; Debian keeps it in /usr/sbin."""
+    fsck = shutil.which("fsck.fat") or "/usr/sbin/fsck.fat"
+    return subprocess.run([fsck, "-n", *options, str(image)], capture_output=True, text=True)
+
+
 @pytest.mark.skipif(shutil.which("mdir") is None, reason="mtools is installed by scripts/test.sh")
 def test_fat32_image_in_play_order_with_no_identifying_data(bundled, cli, tmp_path):
     image = tmp_path / "stick.img"
@@ -237,8 +243,7 @@ def test_an_image_needs_no_system_tools_and_plays_in_order(bundled, tmp_path):
     result = run_broadcast("usb", bundled, "--image", image, "--with-programs",
                            env=dict(process_env(), PATH=str(bare)))
     assert result.code == 0, result.err
-    fsck = shutil.which("fsck.fat") or "/usr/sbin/fsck.fat"
-    checked = subprocess.run([fsck, "-n", "-v", str(image)], capture_output=True, text=True)
+    checked = _fsck(image, "-v")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "FAT32" in checked.stdout or "32 bit entries" in checked.stdout
     manifest = json.loads(bundle_members(bundled)["manifest.json"])
@@ -299,8 +304,7 @@ def test_the_image_writer_makes_volumes_fsck_and_mtools_read(tmp_path, size):
     image = tmp_path / "v.img"
     fat.write_volume(image, parse_size(size), files, "RADIO 1", b"\x01\x02\x03\x04",
                      1_700_000_000)
-    fsck = shutil.which("fsck.fat") or "/usr/sbin/fsck.fat"
-    checked = subprocess.run([fsck, "-n", str(image)], capture_output=True, text=True)
+    checked = _fsck(image)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     listing = _mtools("mdir", "-i", str(image), "::/")
     assert "Volume in drive : is RADIO 1" in listing and "0403-0201" in listing
@@ -331,8 +335,7 @@ def test_an_image_with_an_mbr_holds_the_volume_in_its_one_partition(bundled, tmp
     assert part["start"] + part["size"] == 64 * 1024 * 2
     volume = tmp_path / "volume.img"
     volume.write_bytes(image.read_bytes()[2048 * 512:])
-    fsck = shutil.which("fsck.fat") or "/usr/sbin/fsck.fat"
-    checked = subprocess.run([fsck, "-n", str(volume)], capture_output=True, text=True)
+    checked = _fsck(volume)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert int.from_bytes(volume.read_bytes()[28:32], "little") == 2048   # hidden sectors
     listing = _mtools("mdir", "-b", "-i", f"{image}@@1M", "::/").split()
